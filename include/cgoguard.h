@@ -77,6 +77,15 @@ void cg_callback_end(void);
  * call (and not inside a callback region of it), 0 otherwise. */
 int cg_in_guarded_call(void);
 
+/* ---- tracing -------------------------------------------------------------
+ *
+ * cg_trace_id writes the OpenTelemetry trace id of the current guarded
+ * call's span (32 lower-case hex digits and a NUL) into buf and returns 1,
+ * so C logs can carry it. With no span (tracing off, or outside a guarded
+ * call) it writes "" and returns 0. buf may be NULL to only ask.
+ */
+int cg_trace_id(char buf[33]);
+
 #ifdef __cplusplus
 }
 #endif

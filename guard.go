@@ -1,0 +1,164 @@
+//go:build cgo
+
+package cgoguard
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/include -Wall -Wextra -Werror -O2 -g
+// -rdynamic puts the program's C functions in the dynamic symbol table, so
+// crash frames are named even in binaries linked without a symbol table
+// (go run, go test, -ldflags=-s).
+#cgo LDFLAGS: -rdynamic -ldl
+#cgo noescape cg_call
+#cgo noescape cg_stats_read
+#cgo nocallback cg_stats_read
+#cgo noescape cg_symbolize
+#cgo nocallback cg_symbolize
+#include "guard.h"
+// cgo's generated wrappers for functions without parameters leave one
+// unused; the warning is about generated code, not ours (guard.c keeps it).
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+*/
+import "C"
+
+import (
+	"fmt"
+	"syscall"
+	"unsafe"
+)
+
+const (
+	modeCount = C.CG_MODE_COUNT
+	modeTime  = C.CG_MODE_TIME
+	maxSlots  = C.CG_MAX_SLOTS
+)
+
+var installError error
+
+func init() {
+	// The Go runtime has installed its handlers by now; chain ours in front.
+	if rc := C.cg_install(); rc != 0 {
+		installError = fmt.Errorf("cgoguard: installing signal handlers: %w", syscall.Errno(-rc))
+	}
+}
+
+func installErr() error { return installError }
+
+// checkHandlers reports a handler that is no longer ours.
+func checkHandlers() error {
+	var sig, how C.int
+	if C.cg_check_handlers(&sig, &how) == 0 {
+		return nil
+	}
+	e := &HandlerError{Signal: syscall.Signal(sig)}
+	switch how {
+	case 1:
+		e.How = "ignored"
+	case 2:
+		e.How = "reset to default"
+	default:
+		e.How = "replaced"
+	}
+	return e
+}
+
+// callDetail is what the slow paths of the trampoline report.
+type callDetail struct {
+	crash *CrashError
+	cerr  *CError
+}
+
+// guardedCall runs fn(arg) in the trampoline. st is CG_STATUS_*.
+func guardedCall(fn, arg unsafe.Pointer, slot, mode int32, trace *[16]byte) (rc int, st int, d *callDetail) {
+	var out C.cg_out
+	if trace != nil {
+		out.has_trace = 1
+		for i, b := range trace {
+			out.trace_id[i] = C.uint8_t(b)
+		}
+	}
+	returned := false
+	defer func() {
+		if !returned {
+			// A Go panic from a callback is unwinding through the call.
+			C.cg_unwind()
+		}
+	}()
+	rc = int(C.cg_call(fn, arg, &out, C.int(slot), C.int(mode)))
+	returned = true
+	if out.detail != nil {
+		d = convertDetail(out.detail)
+	}
+	return rc, int(out.status), d
+}
+
+func convertDetail(cd *C.cg_detail) *callDetail {
+	defer C.cg_detail_release(cd)
+	switch cd.kind {
+	case C.CG_DETAIL_CRASH:
+		ce := &CrashError{
+			Signal: syscall.Signal(cd.signo),
+			Code:   int(cd.si_code),
+			Addr:   uintptr(cd.addr),
+			PC:     uintptr(cd.pc),
+		}
+		n := int(cd.nframes)
+		ce.Frames = make([]Frame, 0, n)
+		for i := 0; i < n; i++ {
+			ce.Frames = append(ce.Frames, symbolize(uintptr(cd.frames[i])))
+		}
+		return &callDetail{crash: ce}
+	case C.CG_DETAIL_ERROR:
+		return &callDetail{cerr: &CError{
+			Code:    int(cd.err_code),
+			Errno:   syscall.Errno(cd.err_errno),
+			Message: C.GoString(&cd.msg[0]),
+		}}
+	}
+	return nil
+}
+
+// dlSymbol asks the dynamic loader about pc.
+func dlSymbol(pc uintptr) (name, object string, base, symAddr uintptr, ok bool) {
+	var nbuf, obuf [512]C.char
+	var b, s C.uintptr_t
+	if C.cg_symbolize(C.uintptr_t(pc), &nbuf[0], C.size_t(len(nbuf)), &obuf[0], C.size_t(len(obuf)), &b, &s) == 0 {
+		return "", "", 0, 0, false
+	}
+	return C.GoString(&nbuf[0]), C.GoString(&obuf[0]), uintptr(b), uintptr(s), true
+}
+
+// slotStats is one module's C counters summed over threads.
+type slotStats struct {
+	started, finished uint64
+	ok, err, crash    uint64
+	timed, sumTicks   uint64
+	hist              [C.CG_HIST_BUCKETS]uint64
+}
+
+func readSlot(slot int32) slotStats {
+	var cs C.cg_mstats
+	var s slotStats
+	if C.cg_stats_read(C.int(slot), &cs) != 0 {
+		return s
+	}
+	s.started, s.finished = uint64(cs.started), uint64(cs.finished)
+	s.ok, s.err, s.crash = uint64(cs.ok), uint64(cs.err), uint64(cs.crash)
+	s.timed, s.sumTicks = uint64(cs.timed), uint64(cs.sum_ticks)
+	for i := range s.hist {
+		s.hist[i] = uint64(cs.hist[i])
+	}
+	return s
+}
+
+func openSlot(slot int32) { C.cg_slot_open(C.int(slot)) }
+
+// closeSlot marks the slot closed and makes every thread see it before
+// in-flight counts are read.
+func closeSlot(slot int32) {
+	C.cg_slot_close(C.int(slot))
+	C.cg_membarrier()
+}
+
+func tickSource() (tsc bool) { return C.cg_tick_source() != 0 }
+func ticksNow() uint64       { return uint64(C.cg_ticks_now()) }
+func monoNanos() uint64      { return uint64(C.cg_mono_ns()) }

@@ -1,0 +1,76 @@
+/* guard.h: declarations shared by guard.c and the cgo preamble of the root
+ * package. Not part of the public API (that is include/cgoguard.h). */
+#ifndef CGOGUARD_GUARD_H
+#define CGOGUARD_GUARD_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define CG_MAX_FRAMES 48
+#define CG_DETAIL_MSG 256
+
+/* Kinds of detail record. */
+#define CG_DETAIL_CRASH 1
+#define CG_DETAIL_ERROR 2
+
+/* Modes of a guarded call (bit set). */
+#define CG_MODE_COUNT 1 /* count the outcome in the per-thread stats */
+#define CG_MODE_TIME 2  /* time the call into the per-thread histogram */
+
+/* cg_detail is filled on the slow paths (crash, cg_set_error) and handed to
+ * Go, which copies it and releases it with cg_detail_release. Records come
+ * from a preallocated pool, never from malloc: a crash may leave the malloc
+ * arena locked. */
+typedef struct cg_detail {
+	int kind;
+	int signo, si_code;
+	int err_code, err_errno;
+	int nframes;
+	uintptr_t addr, pc, sp;
+	uintptr_t frames[CG_MAX_FRAMES];
+	char msg[CG_DETAIL_MSG];
+	int pool_index; /* -1: mmap'd one-off record */
+} cg_detail;
+
+/* Number of histogram buckets: bucket i counts calls whose duration in
+ * ticks has bit length i (0 ticks lands in bucket 0). */
+#define CG_HIST_BUCKETS 64
+#define CG_MAX_SLOTS 256
+
+/* cg_mstats is a module's counters as summed over threads. */
+typedef struct cg_mstats {
+	uint64_t started, finished;
+	uint64_t ok, err, crash;
+	uint64_t timed, sum_ticks;
+	uint64_t hist[CG_HIST_BUCKETS];
+} cg_mstats;
+
+typedef int (*cg_fn)(void *);
+
+int cg_install(void);
+int cg_check_handlers(int *taken_signo, int *taken_how);
+/* cg_out carries a call's out-of-band results and its trace id in. */
+typedef struct cg_out {
+	cg_detail *detail; /* set on crash or cg_set_error */
+	int status;        /* CG_STATUS_* */
+	int has_trace;
+	uint8_t trace_id[16];
+} cg_out;
+
+#define CG_STATUS_RAN 0
+#define CG_STATUS_CLOSED 1 /* the slot was closed; fn did not run */
+
+int cg_call(void *fn, void *arg, cg_out *out, int slot, int mode);
+void cg_unwind(void);
+void cg_slot_open(int slot);
+void cg_slot_close(int slot);
+int cg_membarrier(void);
+void cg_detail_release(cg_detail *d);
+int cg_stats_read(int slot, cg_mstats *out);
+void cg_stats_clear(int slot);
+int cg_tick_source(void);
+uint64_t cg_ticks_now(void);
+uint64_t cg_mono_ns(void);
+int cg_symbolize(uintptr_t pc, char *name, size_t namelen, char *obj, size_t objlen, uintptr_t *base, uintptr_t *symaddr);
+
+#endif

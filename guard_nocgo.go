@@ -1,0 +1,41 @@
+//go:build !cgo
+
+package cgoguard
+
+import "unsafe"
+
+const (
+	modeCount = 1
+	modeTime  = 2
+	maxSlots  = 256
+)
+
+func installErr() error    { return ErrNotSupported }
+func checkHandlers() error { return ErrNotSupported }
+
+type callDetail struct {
+	crash *CrashError
+	cerr  *CError
+}
+
+func guardedCall(fn, arg unsafe.Pointer, slot, mode int32, trace *[16]byte) (int, int, *callDetail) {
+	return 0, 1, nil
+}
+
+func dlSymbol(pc uintptr) (name, object string, base, symAddr uintptr, ok bool) {
+	return "", "", 0, 0, false
+}
+
+type slotStats struct {
+	started, finished uint64
+	ok, err, crash    uint64
+	timed, sumTicks   uint64
+	hist              [64]uint64
+}
+
+func readSlot(slot int32) slotStats { return slotStats{} }
+func openSlot(slot int32)           {}
+func closeSlot(slot int32)          {}
+func tickSource() bool              { return false }
+func ticksNow() uint64              { return 0 }
+func monoNanos() uint64             { return 0 }
