@@ -29,6 +29,8 @@ func benchCall(b *testing.B, opts ...cgoguard.Option) {
 	}
 }
 
-func BenchmarkCall(b *testing.B) { benchCall(b) }
+func BenchmarkCall(b *testing.B)           { benchCall(b) }
 func BenchmarkCallMetricsOff(b *testing.B) { benchCall(b, cgoguard.WithMetrics(cgoguard.MetricsOff)) }
-func BenchmarkCallHistogram(b *testing.B) { benchCall(b, cgoguard.WithMetrics(cgoguard.MetricsHistogram)) }
+func BenchmarkCallHistogram(b *testing.B) {
+	benchCall(b, cgoguard.WithMetrics(cgoguard.MetricsHistogram))
+}

@@ -21,6 +21,9 @@ var bg = context.Background()
 func newModule(t testing.TB, opts ...cgoguard.Option) *cgoguard.Module {
 	t.Helper()
 	name := strings.ReplaceAll(t.Name(), "/", ".")
+	for i := 2; cgoguard.Lookup(name) != nil; i++ {
+		name = fmt.Sprintf("%s#%d", strings.ReplaceAll(t.Name(), "/", "."), i)
+	}
 	m, err := cgoguard.New(name, opts...)
 	if err != nil {
 		t.Fatalf("New(%q): %v", name, err)
@@ -41,7 +44,7 @@ type crashCase struct {
 func crashCases() []crashCase {
 	return []crashCase{
 		{"nil-write", cfixture.Segv, nil, syscall.SIGSEGV, "fx_segv", ""},
-		{"bad-address", cfixture.Segv, unsafe.Pointer(uintptr(0xdead0000)), syscall.SIGSEGV, "fx_segv", ""},
+		{"bad-address", cfixture.Segv, cfixture.BadAddress(), syscall.SIGSEGV, "fx_segv", ""},
 		{"libc-strlen-null", cfixture.StrlenNull, nil, syscall.SIGSEGV, "fx_strlen_null", "libc.so"},
 		{"libc-memcpy-null", cfixture.MemcpyNull, nil, syscall.SIGSEGV, "fx_memcpy_null", "libc.so"},
 		{"zlib-inflate-bad-stream", cfixture.InflateBadStream, nil, syscall.SIGSEGV, "inflate", "libz.so"},

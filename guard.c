@@ -613,10 +613,18 @@ int cg_call(void *fnp, void *arg, cg_out *out, int slot, int mode) {
 
 /* cg_unwind runs (from a deferred Go function) when a Go panic unwound
  * through a guarded call on this thread: nodes below this function's frame
- * belong to C frames that no longer exist. */
-void cg_unwind(void) {
+ * belong to C frames that no longer exist. slot is the call's statistics
+ * slot (-1 for none). */
+void cg_unwind(int slot) {
 	cg_tls_t *t = &cg_tls;
 	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+	if (slot >= 0 && slot < CG_MAX_SLOTS) {
+		/* The call never reached its end: count it finished, so Close does
+		 * not wait for it. */
+		cg_mstats *s = cg_slot(t, slot);
+		if (s != NULL)
+			cg_inc(&s->finished, 1);
+	}
 	while (t->cur != NULL && t->cur->pos < here) {
 		if (t->cur->kind == CG_NODE_BARRIER && t->nbar > 0)
 			t->nbar--;

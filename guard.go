@@ -80,7 +80,7 @@ func guardedCall(fn, arg unsafe.Pointer, slot, mode int32, trace *[16]byte) (rc 
 	defer func() {
 		if !returned {
 			// A Go panic from a callback is unwinding through the call.
-			C.cg_unwind()
+			C.cg_unwind(C.int(slot))
 		}
 	}()
 	rc = int(C.cg_call(fn, arg, &out, C.int(slot), C.int(mode)))

@@ -61,7 +61,7 @@ typedef struct cg_out {
 #define CG_STATUS_CLOSED 1 /* the slot was closed; fn did not run */
 
 int cg_call(void *fn, void *arg, cg_out *out, int slot, int mode);
-void cg_unwind(void);
+void cg_unwind(int slot);
 void cg_slot_open(int slot);
 void cg_slot_close(int slot);
 int cg_membarrier(void);

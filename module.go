@@ -83,6 +83,7 @@ type Module struct {
 	resetCount   int
 	baseline     slotStats // C counts the slot had before this module
 	closeStarted bool
+	closerOnce   sync.Once
 }
 
 // CrashRecord is a caught crash kept for health snapshots.
@@ -304,11 +305,19 @@ func (m *Module) callAsync(ctx context.Context, fn, arg unsafe.Pointer, deadline
 		}
 		// The caller gave up: this call was counted as a timeout. A crash
 		// still quarantines the module.
-		m.abandoned.Add(-1)
+		left := m.abandoned.Add(-1)
 		if d != nil && d.crash != nil {
 			d.crash.Module = m.name
 			d.crash.GoStack = goStack()
 			m.crashed(d.crash, false)
+		}
+		if left == 0 && m.Closed() {
+			m.mu.Lock()
+			closing := m.closeStarted
+			m.mu.Unlock()
+			if closing {
+				m.runCloser()
+			}
 		}
 	}()
 	var timer <-chan time.Time
@@ -440,7 +449,16 @@ func (m *Module) success(probe bool) {
 	m.probeOK++
 	if m.probeOK >= b.HalfOpenProbes {
 		m.setState(Closed, "")
-		m.windowStart = time.Time{}
+		m.rebaseWindow()
+	}
+}
+
+// rebaseWindow starts a new failure-ratio window. m.mu held.
+func (m *Module) rebaseWindow() {
+	m.windowStart = time.Time{}
+	m.windowFail = 0
+	if m.opts.breaker != nil && m.opts.breaker.FailureRatio > 0 {
+		m.windowOK = m.okCount()
 	}
 }
 
@@ -480,7 +498,9 @@ func (m *Module) failure(err error, probe bool) {
 	if b.FailureRatio > 0 {
 		now := time.Now()
 		ok := m.okCount()
-		if m.windowStart.IsZero() || now.Sub(m.windowStart) > b.Window {
+		if m.windowStart.IsZero() {
+			m.windowStart = now // successes since the last reset count
+		} else if now.Sub(m.windowStart) > b.Window {
 			m.windowStart, m.windowOK, m.windowFail = now, ok, 0
 		}
 		m.windowFail++
@@ -498,7 +518,7 @@ func (m *Module) trip(reason string) {
 	}
 	m.openUntil = time.Now().Add(m.opts.breaker.CoolDown)
 	m.probeOK = 0
-	m.windowStart = time.Time{}
+	m.rebaseWindow()
 	m.setState(Open, "breaker open: "+reason)
 }
 
@@ -594,7 +614,7 @@ func (m *Module) Reset() error {
 	m.mu.Lock()
 	m.setState(Closed, "")
 	m.consecutive.Store(0)
-	m.windowStart = time.Time{}
+	m.rebaseWindow()
 	m.probeOK = 0
 	m.resetCount++
 	m.mu.Unlock()
@@ -657,6 +677,28 @@ func (m *Module) close(ctx context.Context, waitAbandoned bool) error {
 		freeSlot(m.slot)
 	}
 	registryMu.Unlock()
+	// The closer releases the C side: not while a timed-out call may still
+	// use it. Then the last such call to return runs it.
+	if m.abandoned.Load() == 0 {
+		if cerr := m.runCloser(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+func (m *Module) runCloser() error {
+	var err error
+	m.closerOnce.Do(func() {
+		if m.opts.closer != nil {
+			if cerr := m.opts.closer(); cerr != nil {
+				err = fmt.Errorf("cgoguard: module %q: closer: %w", m.name, cerr)
+				m.mu.Lock()
+				m.lastErr = err.Error()
+				m.mu.Unlock()
+			}
+		}
+	})
 	return err
 }
 
@@ -691,9 +733,10 @@ func Lookup(name string) *Module {
 }
 
 // Shutdown is the graceful stop: it stops new calls on every open module,
-// waits until their calls in flight return (or ctx is done), and closes the
-// modules in the reverse order of their creation. It returns the first
-// error met, after closing every module.
+// waits until their calls in flight return (or ctx is done), closes the
+// modules in the reverse order of their creation (running their closers),
+// and finally frees every pending Cleanup. It returns the first error met,
+// after closing every module.
 func Shutdown(ctx context.Context) error {
 	mods := Modules()
 	for _, m := range mods {
@@ -710,6 +753,7 @@ func Shutdown(ctx context.Context) error {
 			first = err
 		}
 	}
+	RunCleanups()
 	return first
 }
 

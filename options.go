@@ -82,6 +82,7 @@ type options struct {
 	crashPolicy  CrashPolicy
 	crashDir     string
 	reset        func() error
+	closer       func() error
 	metrics      Metrics
 	observer     Observer
 	onCrash      func(*CrashError)
@@ -203,6 +204,17 @@ func WithCrashDir(dir string) Option {
 func WithReset(fn func() error) Option {
 	return func(o *options) error {
 		o.reset = fn
+		return nil
+	}
+}
+
+// WithCloser sets the function that releases the module's C side (its
+// global state, its library handle). Close runs it once, after the calls in
+// flight have returned; Shutdown runs the closers in the reverse order of
+// the modules' creation. Default: none.
+func WithCloser(fn func() error) Option {
+	return func(o *options) error {
+		o.closer = fn
 		return nil
 	}
 }

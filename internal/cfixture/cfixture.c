@@ -11,6 +11,9 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -213,3 +216,29 @@ int fx_raw(void *fn, void *arg) {
 	cg_fn f = (cg_fn)fn;
 	return f(arg);
 }
+
+/* Writes the calling thread's blocked-signal mask (signals 1-64) to arg. */
+int fx_sigmask(void *arg) {
+	sigset_t cur;
+	uint64_t bits = 0;
+	pthread_sigmask(SIG_SETMASK, NULL, &cur);
+	for (int s = 1; s <= 64; s++)
+		if (sigismember(&cur, s) == 1)
+			bits |= 1ULL << (s - 1);
+	*(uint64_t *)arg = bits;
+	return 0;
+}
+
+long long fx_heap_in_use(void) {
+	struct mallinfo2 mi = mallinfo2();
+	return (long long)mi.uordblks + (long long)mi.hblkhd;
+}
+
+/* Calls the Go callback without marking the region: a fault in the Go code
+ * must still be told apart by its stack. */
+int fx_callback_unmarked(void *arg) {
+	int id = arg ? *(int *)arg : 0;
+	return fxGoCallback(id);
+}
+
+void *fx_bad_address(void) { return (void *)(uintptr_t)0xdead0000; }

@@ -92,3 +92,16 @@ func Int(v int) unsafe.Pointer {
 
 // Free frees memory from Int.
 func Free(p unsafe.Pointer) { C.free(p) }
+
+// SigMask is a C function that writes the calling thread's blocked-signal
+// mask (signals 1-64, as a uint64) to arg.
+var SigMask = unsafe.Pointer(C.fx_sigmask)
+
+// HeapInUse returns the bytes glibc malloc has handed out (mallinfo2).
+func HeapInUse() int64 { return int64(C.fx_heap_in_use()) }
+
+// CallbackUnmarked calls the Go callback without cg_callback_begin/end.
+var CallbackUnmarked = unsafe.Pointer(C.fx_callback_unmarked)
+
+// BadAddress returns an unmapped address (0xdead0000) for Segv to write to.
+func BadAddress() unsafe.Pointer { return C.fx_bad_address() }

@@ -27,4 +27,11 @@ int fx_callback(void *arg);
 int fx_in_guard(void *arg);
 int fx_trace(void *arg);
 int fx_raw(void *fn, void *arg);
+
+int fx_sigmask(void *arg);
+long long fx_heap_in_use(void);
+
+int fx_callback_unmarked(void *arg);
+
+void *fx_bad_address(void);
 #endif
