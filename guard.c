@@ -478,6 +478,30 @@ int cg_install(void) {
 	return 0;
 }
 
+/* cg_reinstall puts cgoguard's handler back on every signal where another
+ * party replaced it, keeping the handler saved from the Go runtime. Returns
+ * the number of handlers put back. */
+int cg_reinstall(void) {
+	int n = 0;
+	pthread_mutex_lock(&cg_mu);
+	for (int i = 0; cg_installed && i < CG_NSIGS; i++) {
+		struct sigaction cur, sa;
+		int sig = cg_sigs[i];
+		if (sigaction(sig, NULL, &cur) != 0)
+			continue;
+		if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == cg_handler)
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = cg_handler;
+		sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+		sa.sa_mask = cg_prev[sig].sa_mask;
+		if (sigaction(sig, &sa, NULL) == 0)
+			n++;
+	}
+	pthread_mutex_unlock(&cg_mu);
+	return n;
+}
+
 /* cg_check_handlers returns the first signal whose handler is no longer
  * ours (0 if all are), with how: 1 ignored, 2 default, 3 another handler. */
 int cg_check_handlers(int *taken_signo, int *taken_how) {
@@ -488,9 +512,11 @@ int cg_check_handlers(int *taken_signo, int *taken_how) {
 		if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == cg_handler)
 			continue;
 		*taken_signo = cg_sigs[i];
-		if (!(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_IGN)
+		/* The Go runtime sets SIG_IGN with SA_SIGINFO in the flags, so look
+		 * at the handler word itself. */
+		if (cur.sa_handler == SIG_IGN)
 			*taken_how = 1;
-		else if (!(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL)
+		else if (cur.sa_handler == SIG_DFL)
 			*taken_how = 2;
 		else
 			*taken_how = 3;

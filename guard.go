@@ -61,6 +61,17 @@ func checkHandlers() error {
 	return e
 }
 
+// ReinstallHandlers puts cgoguard's signal handlers back where other code
+// replaced them (see HandlerError), chaining to the handlers the Go runtime
+// installed at start. It returns how many it put back. Use it only when
+// the replacement was a mistake: the other party loses its handler.
+func ReinstallHandlers() (int, error) {
+	if installError != nil {
+		return 0, installError
+	}
+	return int(C.cg_reinstall()), nil
+}
+
 // callDetail is what the slow paths of the trampoline report.
 type callDetail struct {
 	crash *CrashError

@@ -49,6 +49,7 @@ typedef int (*cg_fn)(void *);
 
 int cg_install(void);
 int cg_check_handlers(int *taken_signo, int *taken_how);
+int cg_reinstall(void);
 /* cg_out carries a call's out-of-band results and its trace id in. */
 typedef struct cg_out {
 	cg_detail *detail; /* set on crash or cg_set_error */
