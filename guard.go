@@ -78,13 +78,16 @@ type callDetail struct {
 	cerr  *CError
 }
 
-// guardedCall runs fn(arg) in the trampoline. st is CG_STATUS_*.
+// guardedCall runs fn(arg) in the trampoline. st is CG_STATUS_*. fn is a
+// C function, never a Go pointer, so it crosses as an integer; arg keeps
+// cgo's pointer rules (and escapes, as for any C call that may call back).
 func guardedCall(fn, arg unsafe.Pointer, slot, mode int32, trace *[16]byte) (rc int, st int, d *callDetail) {
-	var out C.cg_out
+	var hi, lo uint64
 	if trace != nil {
-		out.has_trace = 1
-		for i, b := range trace {
-			out.trace_id[i] = C.uint8_t(b)
+		mode |= C.CG_MODE_TRACE
+		for i := 0; i < 8; i++ {
+			hi = hi<<8 | uint64(trace[i])
+			lo = lo<<8 | uint64(trace[8+i])
 		}
 	}
 	returned := false
@@ -94,12 +97,12 @@ func guardedCall(fn, arg unsafe.Pointer, slot, mode int32, trace *[16]byte) (rc 
 			C.cg_unwind(C.int(slot))
 		}
 	}()
-	rc = int(C.cg_call(fn, arg, &out, C.int(slot), C.int(mode)))
+	r := C.cg_call(C.uintptr_t(uintptr(fn)), arg, C.int(slot), C.int(mode), C.uint64_t(hi), C.uint64_t(lo))
 	returned = true
-	if out.detail != nil {
-		d = convertDetail(out.detail)
+	if r.detail != nil {
+		d = convertDetail(r.detail)
 	}
-	return rc, int(out.status), d
+	return int(r.rc), int(r.status), d
 }
 
 func convertDetail(cd *C.cg_detail) *callDetail {
