@@ -58,9 +58,9 @@ type httpParams struct {
 	Header map[string]string `yaml:"header"`
 	Body   string            `yaml:"body"`
 	// Status is the expected status code (default 200).
-	Status      int         `yaml:"status"`
-	BodyMatches string      `yaml:"body_matches"`
-	JSON        []jsonCheck `yaml:"json"`
+	Status      int          `yaml:"status"`
+	BodyMatches string       `yaml:"body_matches"`
+	JSON        []jsonCheck  `yaml:"json"`
 	Serve       *serveParams `yaml:"serve"`
 }
 

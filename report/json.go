@@ -1,0 +1,14 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/cgoguard/cgoguard/checklist"
+)
+
+func writeJSON(w io.Writer, r *checklist.Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
