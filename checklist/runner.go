@@ -179,7 +179,8 @@ func WithDir(dir string) Option { return func(r *Runner) { r.dir = dir } }
 // kind appends "vet -format json ..." (default: "cgoguard").
 func WithVetCommand(argv ...string) Option { return func(r *Runner) { r.vet = argv } }
 
-// WithEnviron sets the base environment of commands (default: os.Environ()).
+// WithEnviron sets the base environment of commands (default:
+// os.Environ()). CGOGUARD_CHECK=1 is always added.
 func WithEnviron(env []string) Option { return func(r *Runner) { r.environ = env } }
 
 // WithEvidenceLimit bounds each captured stream, in bytes (default 16 KiB;
@@ -237,6 +238,9 @@ func NewRunner(opts ...Option) *Runner {
 	if r.environ == nil {
 		r.environ = os.Environ()
 	}
+	// Commands can tell they run under a checklist (tests that must only
+	// run there, such as planted hazards, look for it).
+	r.environ = append(append([]string{}, r.environ...), "CGOGUARD_CHECK=1")
 	if len(r.packages) == 0 {
 		r.packages = []string{"./..."}
 	}

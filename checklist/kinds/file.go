@@ -43,6 +43,10 @@ type fileParams struct {
 	Env map[string]string `yaml:"env"`
 	// GoEnv maps `go env` keys (CGO_ENABLED, CGO_CFLAGS, ...) to patterns.
 	GoEnv map[string]string `yaml:"go_env"`
+	// CgoCFLAGS is a pattern the #cgo CFLAGS of every package of the run
+	// that uses cgo must match (all its files' directives, joined by
+	// spaces), e.g. "-Werror".
+	CgoCFLAGS string `yaml:"cgo_cflags"`
 }
 
 var packageFileSets = map[string]bool{"go": true, "cgo": true, "c": true, "h": true}
@@ -52,8 +56,11 @@ func parseFile(with map[string]any) (*fileParams, error) {
 	if err := decode(with, &p); err != nil {
 		return nil, err
 	}
-	if len(p.Paths) == 0 && len(p.PackageFiles) == 0 && len(p.Env) == 0 && len(p.GoEnv) == 0 {
-		return nil, errors.New("one of paths, package_files, env or go_env is required")
+	if len(p.Paths) == 0 && len(p.PackageFiles) == 0 && len(p.Env) == 0 && len(p.GoEnv) == 0 && p.CgoCFLAGS == "" {
+		return nil, errors.New("one of paths, package_files, env, go_env or cgo_cflags is required")
+	}
+	if _, err := compile("cgo_cflags", p.CgoCFLAGS); err != nil {
+		return nil, err
 	}
 	for _, s := range p.PackageFiles {
 		if !packageFileSets[s] {
@@ -214,6 +221,32 @@ func (fileKind) Run(ctx context.Context, env *checklist.Env, c *checklist.Check)
 			}
 		}
 	}
+	if p.CgoCFLAGS != "" {
+		pkgs := p.Packages
+		if len(pkgs) == 0 {
+			pkgs = env.Packages
+		}
+		cmds = append(cmds, "#cgo CFLAGS of go list "+strings.Join(pkgs, " "))
+		list, err := listPackages(ctx, env, pkgs)
+		if err != nil {
+			obs.Err = err
+			return obs
+		}
+		re, _ := compile("cgo_cflags", p.CgoCFLAGS)
+		n := 0
+		for _, lp := range list {
+			if len(lp.CgoFiles) == 0 {
+				continue
+			}
+			n++
+			flags := strings.Join(lp.CgoCFLAGS, " ")
+			ev = append(ev, fmt.Sprintf("%s: #cgo CFLAGS: %s", lp.ImportPath, flags))
+			if !re.MatchString(flags) {
+				why = append(why, fmt.Sprintf("%s: #cgo CFLAGS %q do not match %q", lp.ImportPath, flags, p.CgoCFLAGS))
+			}
+		}
+		ev = append(ev, fmt.Sprintf("%d cgo package(s) checked", n))
+	}
 	obs.Evidence = checklist.Evidence{Command: strings.Join(cmds, "; "), ExitCode: 0}
 	if len(files) > 0 {
 		ev = append([]string{fmt.Sprintf("%d file(s) checked", len(files))}, ev...)
@@ -232,6 +265,8 @@ func (fileKind) Run(ctx context.Context, env *checklist.Env, c *checklist.Check)
 		obs.Message = fmt.Sprintf("%d file(s) checked", len(files))
 	case len(p.Paths) > 0 || len(p.PackageFiles) > 0:
 		obs.Message = "no files to check"
+	case p.CgoCFLAGS != "":
+		obs.Message = "#cgo CFLAGS as expected"
 	default:
 		obs.Message = "environment as expected"
 	}
@@ -283,12 +318,13 @@ type listedPackage struct {
 	CgoFiles   []string
 	CFiles     []string
 	HFiles     []string
+	CgoCFLAGS  []string
 }
 
-// packageFiles lists the chosen source files of pkgs, once per run.
-func packageFiles(ctx context.Context, env *checklist.Env, pkgs, sets []string) ([]string, error) {
+// listPackages runs go list over pkgs, once per run.
+func listPackages(ctx context.Context, env *checklist.Env, pkgs []string) ([]listedPackage, error) {
 	v, err := env.Memo(ctx, "golist\x00"+strings.Join(pkgs, "\x00"), func(runCtx context.Context) any {
-		argv := append([]string{"go", "list", "-e", "-json=Dir,ImportPath,GoFiles,CgoFiles,CFiles,HFiles"}, pkgs...)
+		argv := append([]string{"go", "list", "-e", "-json=Dir,ImportPath,GoFiles,CgoFiles,CFiles,HFiles,CgoCFLAGS"}, pkgs...)
 		stdout := proc.NewBuffer(0)
 		out, err := proc.Run(runCtx, proc.Cmd{Argv: argv, Dir: env.Dir, Env: env.Environ, Limit: env.EvidenceLimit, Stdout: stdout})
 		if err != nil {
@@ -316,8 +352,17 @@ func packageFiles(ctx context.Context, env *checklist.Env, pkgs, sets []string) 
 	if e, ok := v.(error); ok {
 		return nil, e
 	}
+	return v.([]listedPackage), nil
+}
+
+// packageFiles lists the chosen source files of pkgs.
+func packageFiles(ctx context.Context, env *checklist.Env, pkgs, sets []string) ([]string, error) {
+	list, err := listPackages(ctx, env, pkgs)
+	if err != nil {
+		return nil, err
+	}
 	var files []string
-	for _, lp := range v.([]listedPackage) {
+	for _, lp := range list {
 		for _, s := range sets {
 			var names []string
 			switch s {

@@ -95,8 +95,12 @@ func (leakKind) Run(ctx context.Context, env *checklist.Env, c *checklist.Check)
 	if len(leaks) > 0 {
 		report := strings.Join(leaks, "\n")
 		obs.Evidence.Stdout = report + "\n\n" + obs.Evidence.Stdout
-		if !obs.Passed {
-			obs.Message = fmt.Sprintf("%s; %s", leaks[0], obs.Message)
+		if !obs.Passed && obs.Err == nil {
+			counts := obs.Message
+			if i := strings.Index(counts, "; "); i >= 0 {
+				counts = counts[:i]
+			}
+			obs.Message = fmt.Sprintf("%s (%d leakcheck line(s); tests: %s)", leaks[0], len(leaks), counts)
 		}
 	}
 	if len(obs.Tests) == 0 && obs.Err == nil && obs.Passed {
@@ -147,6 +151,7 @@ func runGoTest(ctx context.Context, env *checklist.Env, p *gotestParams) (checkl
 	go func() {
 		var f folded
 		outputs := map[testKey]*proc.Buffer{}
+		running := map[testKey]bool{}
 		pkgOut := map[string]*proc.Buffer{}
 		all := proc.NewBuffer(4 * max(limit, 1024))
 		buf := func(m map[testKey]*proc.Buffer, k testKey) *proc.Buffer {
@@ -187,7 +192,10 @@ func runGoTest(ctx context.Context, env *checklist.Env, p *gotestParams) (checkl
 					}
 					b.Write([]byte(ev.Output))
 				}
+			case ev.Test != "" && ev.Action == "run":
+				running[testKey{ev.Package, ev.Test}] = true
 			case ev.Test != "" && (ev.Action == "pass" || ev.Action == "fail" || ev.Action == "skip"):
+				delete(running, testKey{ev.Package, ev.Test})
 				tr := checklist.TestResult{Package: ev.Package, Test: ev.Test, Outcome: ev.Action, Elapsed: ev.Elapsed}
 				if ev.Action == "fail" {
 					tr.Output = buf(outputs, testKey{ev.Package, ev.Test}).String()
@@ -199,6 +207,21 @@ func runGoTest(ctx context.Context, env *checklist.Env, p *gotestParams) (checkl
 			case ev.Test == "" && ev.Action == "skip":
 				f.pkgOK = append(f.pkgOK, fmt.Sprintf("?    %s [no test files]", ev.Package))
 			case ev.Test == "" && ev.Action == "fail":
+				// A test binary that died (a fatal error, a signal) leaves
+				// its running tests without a result: they failed.
+				var died []string
+				for k := range running {
+					if k.pkg == ev.Package {
+						died = append(died, k.test)
+					}
+				}
+				sort.Strings(died)
+				for _, name := range died {
+					delete(running, testKey{ev.Package, name})
+					f.tests = append(f.tests, checklist.TestResult{Package: ev.Package, Test: name, Outcome: "fail",
+						Output: buf(outputs, testKey{ev.Package, name}).String()})
+					f.failed = append(f.failed, ev.Package+"."+name)
+				}
 				out := ""
 				if b := pkgOut[ev.Package]; b != nil {
 					out = b.String()
