@@ -69,7 +69,7 @@ type LoadOptions struct {
 	// "default". Naming an environment the file does not declare is an error.
 	Env string
 	// Vars are set last and win over the file's variables; the check
-	// command sets PACKAGES here.
+	// command sets PACKAGES here (default "./...").
 	Vars map[string]string
 }
 
@@ -308,7 +308,9 @@ func lineOf(n, fallback *yaml.Node) int {
 
 // resolveVars merges default vars, the chosen environment and overrides.
 func resolveVars(cl *Checklist, opts LoadOptions) (map[string]string, error) {
-	vars := map[string]string{}
+	// PACKAGES is always defined: the check command sets it to the
+	// packages it was given.
+	vars := map[string]string{"PACKAGES": "./..."}
 	for k, v := range cl.Vars["default"] {
 		vars[k] = v
 	}

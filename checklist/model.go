@@ -3,6 +3,8 @@ package checklist
 import (
 	"fmt"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Checklist is one checklist file: a named, versioned list of checks.
@@ -119,6 +121,14 @@ func (d *Date) UnmarshalText(b []byte) error {
 		return fmt.Errorf("date %q is not YYYY-MM-DD", b)
 	}
 	d.Time = t
+	return nil
+}
+
+// UnmarshalYAML parses YYYY-MM-DD, naming the line on error.
+func (d *Date) UnmarshalYAML(n *yaml.Node) error {
+	if err := d.UnmarshalText([]byte(n.Value)); err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
 	return nil
 }
 
