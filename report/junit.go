@@ -28,8 +28,12 @@ type junitSuite struct {
 	Skipped   int             `xml:"skipped,attr"`
 	Time      string          `xml:"time,attr"`
 	Timestamp string          `xml:"timestamp,attr"`
-	Props     []junitProperty `xml:"properties>property,omitempty"`
+	Props     *junitProps     `xml:"properties,omitempty"`
 	Cases     []junitCase     `xml:"testcase"`
+}
+
+type junitProps struct {
+	Items []junitProperty `xml:"property"`
 }
 
 type junitProperty struct {
@@ -46,13 +50,32 @@ type junitCase struct {
 	Failure   *junitProblem `xml:"failure,omitempty"`
 	Error     *junitProblem `xml:"error,omitempty"`
 	Skipped   *junitSkip    `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	SystemOut *junitText    `xml:"system-out,omitempty"`
+}
+
+// junitText is written as CDATA so evidence keeps its line breaks.
+type junitText struct {
+	Text string `xml:",cdata"`
 }
 
 type junitProblem struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
 	Text    string `xml:",chardata"`
+}
+
+// xmlSafe replaces characters XML 1.0 forbids (terminal escapes, NULs) so
+// the report stays parseable.
+func xmlSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return r
+		case r < 0x20, r == 0xFFFE, r == 0xFFFF, r >= 0xD800 && r <= 0xDFFF:
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }
 
 type junitSkip struct {
@@ -63,18 +86,22 @@ func secs(d interface{ Seconds() float64 }) string { return fmt.Sprintf("%.3f", 
 
 func writeJUnit(w io.Writer, r *checklist.Result) error {
 	s := junitSuite{Name: r.Checklist, Time: secs(r.Duration), Timestamp: r.Started.UTC().Format("2006-01-02T15:04:05")}
+	var props []junitProperty
 	if len(r.Packages) > 0 {
-		s.Props = append(s.Props, junitProperty{Name: "packages", Value: strings.Join(r.Packages, " ")})
+		props = append(props, junitProperty{Name: "packages", Value: strings.Join(r.Packages, " ")})
 	}
 	if r.Env != "" {
-		s.Props = append(s.Props, junitProperty{Name: "env", Value: r.Env})
+		props = append(props, junitProperty{Name: "env", Value: r.Env})
+	}
+	if len(props) > 0 {
+		s.Props = &junitProps{Items: props}
 	}
 	for _, c := range r.Checks {
 		tc := junitCase{
 			Name: c.ID + ": " + c.Title, Classname: r.Checklist, Time: secs(c.Duration),
-			File: c.File, Line: c.Line, SystemOut: evidenceText(c),
+			File: c.File, Line: c.Line, SystemOut: &junitText{Text: xmlSafe(evidenceText(c))},
 		}
-		msg := fmt.Sprintf("%s: %s", c.Outcome, oneLine(c.Message))
+		msg := xmlSafe(fmt.Sprintf("%s: %s", c.Outcome, oneLine(c.Message)))
 		detail := strings.TrimSpace(strings.Join([]string{prefixed("prevents: ", c.Prevents), prefixed("fix: ", c.Fix)}, "\n"))
 		switch c.Outcome {
 		case checklist.Fail, checklist.Timeout:
