@@ -37,11 +37,13 @@ func (e *ConfigError) Error() string {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		b.WriteString(e.File)
-		if p.Line > 0 {
-			fmt.Fprintf(&b, ":%d", p.Line)
+		if e.File != "" {
+			b.WriteString(e.File)
+			if p.Line > 0 {
+				fmt.Fprintf(&b, ":%d", p.Line)
+			}
+			b.WriteString(": ")
 		}
-		b.WriteString(": ")
 		b.WriteString(p.Msg)
 	}
 	return b.String()
@@ -113,7 +115,12 @@ func Parse(name string, data []byte, opts LoadOptions) (*Checklist, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&cl); err != nil && err != io.EOF {
 		addYAMLError(cerr, err)
-		return nil, cerr
+		// Unknown keys aside, decode leniently to report the other
+		// problems of the file in the same pass.
+		cl = Checklist{}
+		if yaml.Unmarshal(data, &cl) != nil {
+			return nil, cerr.orNil()
+		}
 	}
 	cl.File = name
 

@@ -495,7 +495,7 @@ func Merge(lists ...*Checklist) (*Checklist, error) {
 	out := &Checklist{}
 	var names []string
 	seen := map[string]string{}
-	cerr := &ConfigError{File: "checklists"}
+	cerr := &ConfigError{}
 	for _, l := range lists {
 		names = append(names, l.Name)
 		out.Redact = append(out.Redact, l.Redact...)

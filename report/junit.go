@@ -21,15 +21,15 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name      string          `xml:"name,attr"`
-	Tests     int             `xml:"tests,attr"`
-	Failures  int             `xml:"failures,attr"`
-	Errors    int             `xml:"errors,attr"`
-	Skipped   int             `xml:"skipped,attr"`
-	Time      string          `xml:"time,attr"`
-	Timestamp string          `xml:"timestamp,attr"`
-	Props     *junitProps     `xml:"properties,omitempty"`
-	Cases     []junitCase     `xml:"testcase"`
+	Name      string      `xml:"name,attr"`
+	Tests     int         `xml:"tests,attr"`
+	Failures  int         `xml:"failures,attr"`
+	Errors    int         `xml:"errors,attr"`
+	Skipped   int         `xml:"skipped,attr"`
+	Time      string      `xml:"time,attr"`
+	Timestamp string      `xml:"timestamp,attr"`
+	Props     *junitProps `xml:"properties,omitempty"`
+	Cases     []junitCase `xml:"testcase"`
 }
 
 type junitProps struct {

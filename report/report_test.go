@@ -56,7 +56,7 @@ func fixture() *checklist.Result {
 				Evidence: checklist.Evidence{ExitCode: -1}},
 			{ID: "CG-ERR-02", Title: "C status returns are not ignored", Severity: "medium", Kind: "vet",
 				File: "checklists/cgo-reliability.yaml", Line: 180, Outcome: checklist.Error, Attempts: 1, Duration: 15 * time.Millisecond,
-				Message: `vet exited 2 without a JSON report: cgoguard: unknown command "vet"`,
+				Message:  `vet exited 2 without a JSON report: cgoguard: unknown command "vet"`,
 				Evidence: checklist.Evidence{Command: "cgoguard vet -format json ./examples/...", ExitCode: 2, Stderr: `cgoguard: unknown command "vet"`}},
 			{ID: "CG-MEM-05", Title: "the C heap does not grow per call", Severity: "high", Kind: "leak",
 				File: "checklists/cgo-reliability.yaml", Line: 120, Outcome: checklist.Waived, Attempts: 1, Duration: 6500 * time.Millisecond,
