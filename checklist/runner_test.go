@@ -37,8 +37,19 @@ func byID(res *checklist.Result) map[string]checklist.CheckResult {
 	return m
 }
 
-// alive reports whether a process exists (and is not a zombie).
+// alive reports whether a process still exists (and is not a zombie)
+// after giving a killed process up to 5 s to finish dying.
 func alive(pid int) bool {
+	for range 500 {
+		if !exists(pid) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
+}
+
+func exists(pid int) bool {
 	if syscall.Kill(pid, 0) != nil {
 		return false
 	}
