@@ -37,6 +37,10 @@ func fixture() *checklist.Result {
 			{ID: "CG-BUILD-03", Title: "the packages build with cgo", Severity: "critical", Kind: "command",
 				File: "checklists/cgo-reliability.yaml", Line: 40, Outcome: checklist.Pass, Message: "exit code 0", Attempts: 1,
 				Duration: 1200 * time.Millisecond, Evidence: checklist.Evidence{Command: "go build ./examples/...", ExitCode: 0}},
+			{ID: "CG-OBS-03", Title: "the metrics endpoint counts C calls", Severity: "medium", Kind: "metric",
+				File: "checklists/cgo-reliability.yaml", Line: 210, Outcome: checklist.Pass, Attempts: 2, Duration: 2 * time.Second,
+				Message:  "passed on attempt 2 of 2. cgoguard_calls_total = 2 over 2 series, want >= 1",
+				Evidence: checklist.Evidence{Command: "serve: go run ./examples/service\nGET http://127.0.0.1:40000/metrics", ExitCode: 200}},
 			{ID: "CG-MEM-01", Title: "C strings are freed on every path", Severity: "high", Kind: "vet",
 				Prevents: "a C.CString leak per call", Fix: "defer C.free", File: "checklists/cgo-reliability.yaml", Line: 90,
 				Outcome: checklist.Fail, Message: "1 finding(s) for CG013, first: examples/hazards/hazards_cgo.go:21:20: CG013 C.CString is never freed",
@@ -156,10 +160,10 @@ func TestJUnitStructure(t *testing.T) {
 	if err := xml.Unmarshal(write(t, "junit"), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Tests != 6 || doc.Failures != 2 || doc.Errors != 1 || doc.Skipped != 2 {
+	if doc.Tests != 7 || doc.Failures != 2 || doc.Errors != 1 || doc.Skipped != 2 {
 		t.Fatalf("counts %+v", doc)
 	}
-	c := doc.Suites[0].Cases[1]
+	c := doc.Suites[0].Cases[2]
 	if c.Failure == nil || !strings.Contains(c.SystemOut, "hazards_cgo.go:21:20: CG013") {
 		t.Fatalf("testcase %+v", c)
 	}
@@ -231,21 +235,21 @@ func TestPrometheusValues(t *testing.T) {
 			}
 		}
 	}
-	want := map[string]float64{"pass": 1, "fail": 1, "timeout": 1, "skip": 1, "error": 1, "waived": 1}
+	want := map[string]float64{"pass": 2, "fail": 1, "timeout": 1, "skip": 1, "error": 1, "waived": 1}
 	for k, v := range want {
 		if byOutcome[k] != v {
 			t.Errorf("checks{outcome=%q} = %v, want %v", k, byOutcome[k], v)
 		}
 	}
-	if got := mfs["cgoguard_checklist_skip_ratio"].GetMetric()[0].GetGauge().GetValue(); got != 1.0/6 {
+	if got := mfs["cgoguard_checklist_skip_ratio"].GetMetric()[0].GetGauge().GetValue(); got != 1.0/7 {
 		t.Errorf("skip ratio %v", got)
 	}
-	if got := mfs["cgoguard_checklist_failure_ratio"].GetMetric()[0].GetGauge().GetValue(); got != 3.0/6 {
+	if got := mfs["cgoguard_checklist_failure_ratio"].GetMetric()[0].GetGauge().GetValue(); got != 3.0/7 {
 		t.Errorf("failure ratio %v", got)
 	}
 	h := mfs["cgoguard_checklist_check_duration_seconds"].GetMetric()[0].GetHistogram()
-	if h.GetSampleCount() != 5 {
-		t.Errorf("histogram count %d, want 5 (skips are not timed)", h.GetSampleCount())
+	if h.GetSampleCount() != 6 {
+		t.Errorf("histogram count %d, want 6 (skips are not timed)", h.GetSampleCount())
 	}
 }
 

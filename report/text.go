@@ -84,7 +84,7 @@ func (t Text) Write(w io.Writer, r *checklist.Result) error {
 	}
 	first := true
 	for _, c := range r.Checks {
-		if c.Outcome == checklist.Pass {
+		if c.Outcome == checklist.Pass && c.Attempts <= 1 {
 			continue
 		}
 		if first {
@@ -95,8 +95,8 @@ func (t Text) Write(w io.Writer, r *checklist.Result) error {
 		if c.Message != "" {
 			fmt.Fprintf(ew, "  why:       %s\n", oneLine(c.Message))
 		}
-		if c.Outcome == checklist.Skip {
-			continue
+		if c.Outcome == checklist.Skip || c.Outcome == checklist.Pass {
+			continue // a skip has no evidence; a flaky pass shows its attempts above
 		}
 		if c.Prevents != "" {
 			fmt.Fprintf(ew, "  prevents:  %s\n", oneLine(c.Prevents))

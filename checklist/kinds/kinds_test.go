@@ -248,7 +248,7 @@ func TestHTTPAndMetric(t *testing.T) {
 		want        expect
 	}{
 		{"health", `{id: A, title: t, kind: http, with: {url: /healthz, ` + serve + `, json: [{path: status, equals: ok}, {path: modules.zlib.state, matches: "^closed$"}]}}`,
-			expect{outcome: checklist.Pass, message: "/healthz: 200", evidence: []string{`"status":"ok"`}, absent: []string{"sk-live-abcdef"}}},
+			expect{outcome: checklist.Pass, message: "/healthz: 200", evidence: []string{`"status":"ok"`, "service ready, listening on 127.0.0.1:", "serve: KINDS_TEST_SERVE=1 "}, absent: []string{"sk-live-abcdef"}}},
 		{"status", `{id: A, title: t, kind: http, with: {url: /readyz, ` + serve + `}}`,
 			expect{outcome: checklist.Fail, message: "status 503, want 200", evidence: []string{"quarantined"}}},
 		{"json value", `{id: A, title: t, kind: http, with: {url: /healthz, ` + serve + `, json: [{path: status, equals: degraded}, {path: nope}]}}`,

@@ -101,20 +101,23 @@ func (vetKind) Run(ctx context.Context, env *checklist.Env, c *checklist.Check) 
 	}
 	wd, _ := os.Getwd()
 	var lines []string
-	open := 0
+	open, first := 0, ""
 	for _, f := range run.report.Findings {
 		if len(want) > 0 && !want[f.Rule] {
 			continue
 		}
 		f.File = relPath(wd, env.Dir, f.File)
 		obs.Findings = append(obs.Findings, f)
-		state := ""
+		line := fmt.Sprintf("%s:%d:%d: %s %s", f.File, f.Line, f.Column, f.Rule, f.Message)
 		if f.Suppressed {
-			state = " (suppressed: " + f.Justification + ")"
+			line += " (suppressed: " + f.Justification + ")"
 		} else {
 			open++
+			if first == "" {
+				first = line
+			}
 		}
-		lines = append(lines, fmt.Sprintf("%s:%d:%d: %s %s%s", f.File, f.Line, f.Column, f.Rule, f.Message, state))
+		lines = append(lines, line)
 	}
 	obs.Evidence.Stdout = strings.Join(lines, "\n")
 	if n := len(lines) - open; n > 0 {
@@ -124,13 +127,6 @@ func (vetKind) Run(ctx context.Context, env *checklist.Env, c *checklist.Check) 
 		obs.Passed = true
 		obs.Message += "no findings for " + ruleList(p.Rules)
 		return obs
-	}
-	first := ""
-	for _, l := range lines {
-		if !strings.HasSuffix(l, ")") || !strings.Contains(l, "(suppressed: ") {
-			first = l
-			break
-		}
 	}
 	obs.Message += fmt.Sprintf("%d finding(s) for %s, first: %s", open, ruleList(p.Rules), first)
 	return obs
