@@ -68,6 +68,7 @@ type Env struct {
 	redact []*regexp.Regexp
 	memoMu sync.Mutex
 	memo   map[string]*memoEntry
+	memoWG sync.WaitGroup
 }
 
 type memoEntry struct {
@@ -87,7 +88,9 @@ func (e *Env) Memo(ctx context.Context, key string, fn func(runCtx context.Conte
 	if !ok {
 		m = &memoEntry{done: make(chan struct{})}
 		e.memo[key] = m
+		e.memoWG.Add(1)
 		go func() {
+			defer e.memoWG.Done()
 			m.val = fn(e.RunContext())
 			close(m.done)
 		}()
@@ -273,6 +276,10 @@ func (r *Runner) Run(ctx context.Context, cl *Checklist) (*Result, error) {
 	if err := r.Validate(cl); err != nil {
 		return nil, err
 	}
+	// Shared work (Memo) runs under runCtx, cancelled when the last check
+	// has finished so that nothing outlives Run.
+	runCtx, stopShared := context.WithCancel(ctx)
+	defer stopShared()
 	env := &Env{
 		Dir:           r.dir,
 		Packages:      r.packages,
@@ -280,7 +287,7 @@ func (r *Runner) Run(ctx context.Context, cl *Checklist) (*Result, error) {
 		Environ:       r.environ,
 		EvidenceLimit: r.limit,
 		Checklist:     cl,
-		runCtx:        ctx,
+		runCtx:        runCtx,
 	}
 	pats := append(append(append([]string{}, DefaultRedactions...), cl.Redact...), r.redact...)
 	for _, p := range pats {
@@ -371,6 +378,8 @@ func (r *Runner) Run(ctx context.Context, cl *Checklist) (*Result, error) {
 		}(i)
 	}
 	wg.Wait()
+	stopShared()
+	env.memoWG.Wait()
 	res.Duration = time.Since(start)
 	res.Interrupted = ctx.Err() != nil
 	return res, nil
