@@ -145,6 +145,9 @@ func runVet(ctx context.Context, env *checklist.Env, argv []string) *vetRun {
 	out, err := proc.Run(ctx, proc.Cmd{Argv: argv, Dir: env.Dir, Env: env.Environ, Limit: env.EvidenceLimit, Stdout: stdout})
 	run.out = out
 	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("vet did not finish: %w (the shared vet run takes the timeout of the first vet check)", ctx.Err())
+		}
 		run.err = err
 		return run
 	}
