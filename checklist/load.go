@@ -31,6 +31,7 @@ type ConfigError struct {
 	Problems []Problem
 }
 
+// Error lists the problems, one "file:line: message" a line.
 func (e *ConfigError) Error() string {
 	var b strings.Builder
 	for i, p := range e.Problems {

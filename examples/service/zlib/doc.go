@@ -37,6 +37,7 @@ type Error struct {
 	Code int
 }
 
+// Error names the operation and the zlib status.
 func (e *Error) Error() string {
 	return fmt.Sprintf("cgoguard: zlib %s: %s (%d)", e.Op, codeName(e.Code), e.Code)
 }
