@@ -125,10 +125,20 @@ func convertDetail(cd *C.cg_detail) *callDetail {
 		return &callDetail{cerr: &CError{
 			Code:    int(cd.err_code),
 			Errno:   syscall.Errno(cd.err_errno),
-			Message: C.GoString(&cd.msg[0]),
+			Message: boundedString(cd.msg[:]),
 		}}
 	}
 	return nil
+}
+
+// boundedString copies a fixed C buffer up to its first NUL, never past
+// its end.
+func boundedString(b []C.char) string {
+	n := 0
+	for n < len(b) && b[n] != 0 {
+		n++
+	}
+	return C.GoStringN(&b[0], C.int(n))
 }
 
 // dlSymbol asks the dynamic loader about pc.
@@ -138,7 +148,7 @@ func dlSymbol(pc uintptr) (name, object string, base, symAddr uintptr, ok bool) 
 	if C.cg_symbolize(C.uintptr_t(pc), &nbuf[0], C.size_t(len(nbuf)), &obuf[0], C.size_t(len(obuf)), &b, &s) == 0 {
 		return "", "", 0, 0, false
 	}
-	return C.GoString(&nbuf[0]), C.GoString(&obuf[0]), uintptr(b), uintptr(s), true
+	return boundedString(nbuf[:]), boundedString(obuf[:]), uintptr(b), uintptr(s), true
 }
 
 // slotStats is one module's C counters summed over threads.
