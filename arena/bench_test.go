@@ -38,6 +38,25 @@ func BenchmarkMemory(b *testing.B) {
 			}
 		})
 	})
+	b.Run("arena.Local.Alloc-64B", func(b *testing.B) {
+		a := newArena(b, 64<<20)
+		l, err := a.Local(64 << 10)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			_, buf, err := l.Alloc(64, 8)
+			if err != nil {
+				if !errors.Is(err, arena.ErrExhausted) {
+					b.Fatal(err)
+				}
+				a.Reset()
+				continue
+			}
+			sink = buf
+		}
+	})
 	b.Run("cgo-C.malloc+C.free-64B", func(b *testing.B) {
 		if !cfix.Available {
 			b.Skip("needs cgo")

@@ -8,7 +8,8 @@
 // include/cgoguard_arena.h), and a process that Opens a shared arena with
 // its own Alloc: all of them move the same cursor, so blocks never overlap.
 // No block is freed on its own; Reset frees everything at once and bumps
-// the generation.
+// the generation. A Local serves one goroutine from a chunk it reserved,
+// for hot loops that allocate many small blocks.
 //
 // A block is named by a Ref (arena id, generation, offset, length) rather
 // than by an address, so it can be stored in C memory, encoded (binary or
@@ -42,7 +43,7 @@
 //
 // Concurrency: Alloc, Resolve, Reset, Stats, CPtr and the C functions are
 // safe to call at the same time from any goroutine, C thread or process
-// sharing the arena. Close is the exception: it MUST NOT run while the
+// sharing the arena; a Local belongs to one goroutine at a time. Close is the exception: it MUST NOT run while the
 // arena is still in use; every call after Close returns ErrClosed (or does
 // nothing) without touching the unmapped memory. Reset invalidates every
 // block handed out before it, so the program decides when no block of the
