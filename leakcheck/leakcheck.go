@@ -175,8 +175,10 @@ func Measure(fn func(), opts ...Option) (*Report, error) {
 	}
 	r := newReport(&o)
 	best := map[Kind]float64{}
+	worst := map[Kind]float64{}
 	var last *trialResult
-	for trial := 0; trial < o.trials; trial++ {
+	trials := o.trials
+	for trial := 0; trial < trials; trial++ {
 		res, err := runTrial(&o, r.NotMeasured, func() {
 			for i := 0; i < o.iterations; i++ {
 				fn()
@@ -187,17 +189,29 @@ func Measure(fn func(), opts ...Option) (*Report, error) {
 		}
 		r.Trials++
 		last = res
-		done := true
+		done, steady := true, true
 		for k := range o.kinds {
 			if trial == 0 || res.growth[k] < best[k] {
 				best[k] = res.growth[k]
 			}
+			if trial == 0 || res.growth[k] > worst[k] {
+				worst[k] = res.growth[k]
+			}
 			if best[k] > o.limits[k] {
 				done = false
+				if worst[k] > 1.5*best[k] {
+					steady = false
+				}
 			}
 		}
 		if done {
 			break
+		}
+		// A leak grows by about the same amount in every trial. Growth
+		// that varies a lot from trial to trial is more likely other
+		// threads at work: give it more trials to fall back.
+		if trial == trials-1 && trials == o.trials && !steady {
+			trials = 3 * o.trials
 		}
 	}
 	r.finish(best, last)

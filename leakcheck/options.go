@@ -88,7 +88,9 @@ func Warmup(n int) Option {
 // Trials sets how many trials run; a kind leaks only if it grew past its
 // limit in every trial (the least growth counts), so a burst of activity
 // elsewhere in the process during one trial is not a leak. Measure stops
-// early once every kind stayed within its limit in some trial. Default 3.
+// early once every kind stayed within its limit in some trial, and runs up
+// to three times as many trials when a kind's growth over its limit varies
+// by more than half from trial to trial (a leak grows steadily). Default 3.
 func Trials(n int) Option {
 	return func(o *options) error {
 		if n < 1 {

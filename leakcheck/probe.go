@@ -18,6 +18,14 @@ import (
 // sampleGap is the pause between two readings of the C heap.
 const sampleGap = 50 * time.Microsecond
 
+// pause waits for d without sleeping: a timer sleep on Linux lasts at
+// least a millisecond, twenty times the gap wanted here.
+func pause(d time.Duration) {
+	for t0 := time.Now(); time.Since(t0) < d; {
+		runtime.Gosched()
+	}
+}
+
 // snapshot is the state of the watched resources at one moment. Maps hold
 // the identity of each item so that new ones can be named.
 type snapshot struct {
@@ -43,7 +51,7 @@ func take(o *options, unmeasured map[Kind]error) (*snapshot, error) {
 				// same point of its work; spaced out, they catch it at
 				// different points, and the least is close to what it
 				// holds at rest.
-				time.Sleep(sampleGap)
+				pause(sampleGap)
 			}
 			v, cerr := cHeapBytes()
 			if cerr != nil {
