@@ -63,13 +63,13 @@ func TestDetectsLeaks(t *testing.T) {
 		{"64 bytes of C heap per call", leaky.Malloc64, leaky.ReleaseHeap, leakcheck.KindCHeap,
 			func(r *leakcheck.Report) float64 { return r.CHeapBytesPerIter }, 64, 96, "C heap", true},
 		{"one descriptor per call", leaky.OpenFD, leaky.ReleaseFDs, leakcheck.KindFD,
-			func(r *leakcheck.Report) float64 { return r.FDsPerIter }, 1, 1, "descriptor to /dev/null", true},
+			func(r *leakcheck.Report) float64 { return r.FDsPerIter }, 0.95, 1.05, "descriptor to /dev/null", true},
 		{"one thread per call", leaky.Thread, leaky.ReleaseThreads, leakcheck.KindThread,
-			func(r *leakcheck.Report) float64 { return r.ThreadsPerIter }, 1, 1, "thread ", true},
+			func(r *leakcheck.Report) float64 { return r.ThreadsPerIter }, 0.95, 1.05, "thread ", true},
 		{"one goroutine per call", leaky.Goroutine, leaky.ReleaseGoroutines, leakcheck.KindGoroutine,
-			func(r *leakcheck.Report) float64 { return r.GoroutinesPerIter }, 1, 1, "leaky.Goroutine.func1", false},
+			func(r *leakcheck.Report) float64 { return r.GoroutinesPerIter }, 0.95, 1.05, "leaky.Goroutine.func1", false},
 		{"one handle per call", leaky.Handle, leaky.ReleaseHandles, leakcheck.KindHandle,
-			func(r *leakcheck.Report) float64 { return r.HandlesPerIter }, 1, 1, "leaky.Handle (", true},
+			func(r *leakcheck.Report) float64 { return r.HandlesPerIter }, 0.95, 1.05, "leaky.Handle (", true},
 		{"one cmem block per call", cmemLeak, cmemRelease, leakcheck.KindTracked,
 			func(r *leakcheck.Report) float64 { return r.TrackedBytesPerIter }, 48, 48, "leakcheck_test.cmemLeak (", true},
 	}
@@ -88,7 +88,7 @@ func TestDetectsLeaks(t *testing.T) {
 				t.Fatalf("leak not found:\n%s", r)
 			}
 			if got := tc.perIter(r); got < tc.min || got > tc.max {
-				t.Fatalf("%s grew %.2f per iteration, want %.0f..%.0f\n%s", tc.kind, got, tc.min, tc.max, r)
+				t.Fatalf("%s grew %.3f per iteration, want %.2f..%.2f\n%s", tc.kind, got, tc.min, tc.max, r)
 			}
 			found := false
 			for _, l := range r.Leaks {
