@@ -354,3 +354,12 @@ func firstTokens(tf *token.File, f *ast.File) map[int]token.Pos {
 	})
 	return m
 }
+
+// CanFix reports whether a suggested fix may edit the file holding pos.
+// Files that import "C" reach analyzers rewritten by cmd/cgo (marked as
+// generated), and drivers refuse edits to generated files, so fixes are
+// only offered in the package's other files.
+func CanFix(pass *analysis.Pass, pos token.Pos) bool {
+	f := File(pass, pos)
+	return f != nil && !ast.IsGenerated(f)
+}
