@@ -477,14 +477,9 @@ func (c *checker) pinners() {
 		}
 		var fixes []analysis.SuggestedFix
 		if decl := c.declStmt(v); decl != nil && diag.CanFix(c.pass, decl.Pos()) {
-			indent := c.pass.Fset.Position(decl.Pos()).Column - 1
 			fixes = []analysis.SuggestedFix{{
-				Message: fmt.Sprintf("defer %s.Unpin()", v.Name()),
-				TextEdits: []analysis.TextEdit{{
-					Pos:     decl.End(),
-					End:     decl.End(),
-					NewText: []byte("\n" + tabs(indent) + "defer " + v.Name() + ".Unpin()"),
-				}},
+				Message:   fmt.Sprintf("defer %s.Unpin()", v.Name()),
+				TextEdits: []analysis.TextEdit{diag.InsertLineAfter(c.pass, decl, "defer "+v.Name()+".Unpin()")},
 			}}
 		}
 		c.r.ReportFix(u.firstPin, "CG005", fixes, "runtime.Pinner %s pins objects but is never unpinned; the objects stay pinned for the life of the program (add defer %s.Unpin())", v.Name(), v.Name())
@@ -536,14 +531,6 @@ func (c *checker) declStmt(v *types.Var) ast.Stmt {
 		return true
 	})
 	return found
-}
-
-func tabs(n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = '\t'
-	}
-	return string(b)
 }
 
 // str prints e as the user wrote it (cgo names mapped back to C.x).

@@ -19,4 +19,3 @@ func TestPointers(t *testing.T) {
 func TestPinFix(t *testing.T) {
 	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), pointers.Analyzer, "pinfix")
 }
-

@@ -363,3 +363,17 @@ func CanFix(pass *analysis.Pass, pos token.Pos) bool {
 	f := File(pass, pos)
 	return f != nil && !ast.IsGenerated(f)
 }
+
+// InsertLineAfter returns an edit that inserts line as a new line after the
+// line on which stmt ends (after any trailing comment), indented like
+// stmt with tabs.
+func InsertLineAfter(pass *analysis.Pass, stmt ast.Node, line string) analysis.TextEdit {
+	tf := pass.Fset.File(stmt.Pos())
+	indent := tf.PositionFor(stmt.Pos(), false).Column - 1
+	endLine := tf.PositionFor(stmt.End(), false).Line
+	at := token.Pos(tf.Base() + tf.Size())
+	if endLine < tf.LineCount() {
+		at = tf.LineStart(endLine+1) - 1 // the newline ending stmt's line
+	}
+	return analysis.TextEdit{Pos: at, End: at, NewText: []byte("\n" + strings.Repeat("\t", indent) + line)}
+}
