@@ -86,6 +86,7 @@ type Reporter struct {
 	files  map[*ast.File]*fileDirectives
 	result Result
 	used   map[Use]bool
+	text   map[*token.File][]Directive
 }
 
 // New returns a Reporter for pass.
@@ -142,10 +143,54 @@ func File(pass *analysis.Pass, pos token.Pos) *ast.File {
 	return nil
 }
 
+// AddSource makes the Reporter honour directives written as C comments
+// in a non-Go file (a .c file the analyzer added to the FileSet and reports
+// into): a directive covers its own line and, standing alone, the next.
+func (r *Reporter) AddSource(tf *token.File, text string) {
+	if r.text == nil {
+		r.text = map[*token.File][]Directive{}
+	}
+	r.text[tf] = TextDirectives(tf, text)
+}
+
+// TextDirectives returns the directives in C line comments of text, the
+// content of tf.
+func TextDirectives(tf *token.File, text string) []Directive {
+	var out []Directive
+	off := 0
+	for i, line := range strings.SplitAfter(text, "\n") {
+		if j := strings.Index(line, "//"); j >= 0 && strings.Contains(line, Prefix) {
+			if rules, reason, ok := ParseDirective(line[j:]); ok {
+				p := tf.Pos(off + j)
+				out = append(out, Directive{
+					Pos: p, File: tf.Name(), Line: i + 1,
+					Trailing: strings.TrimSpace(line[:j]) != "",
+					Rules:    rules, Reason: reason,
+				})
+			}
+		}
+		off += len(line)
+	}
+	return out
+}
+
 // suppression finds a valid directive that covers [pos, end) for rule.
 func (r *Reporter) suppression(pos, end token.Pos, rule string) (Directive, bool) {
 	f := File(r.pass, pos)
 	if f == nil {
+		tf := r.pass.Fset.File(pos)
+		if tf == nil {
+			return Directive{}, false
+		}
+		line := tf.Line(pos)
+		for _, d := range r.text[tf] {
+			if d.Reason == "" || !d.names(rule) {
+				continue
+			}
+			if (d.Trailing && d.Line == line) || (!d.Trailing && (d.Line == line || d.Line+1 == line)) {
+				return d, true
+			}
+		}
 		return Directive{}, false
 	}
 	fd := r.directivesOf(f)
@@ -377,3 +422,13 @@ func InsertLineAfter(pass *analysis.Pass, stmt ast.Node, line string) analysis.T
 	}
 	return analysis.TextEdit{Pos: at, End: at, NewText: []byte("\n" + strings.Repeat("\t", indent) + line)}
 }
+
+// PosRange is an analysis.Range of a single position, for findings that
+// have no syntax node (C text).
+type PosRange token.Pos
+
+// Pos returns the position.
+func (p PosRange) Pos() token.Pos { return token.Pos(p) }
+
+// End returns the position.
+func (p PosRange) End() token.Pos { return token.Pos(p) }
