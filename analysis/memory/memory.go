@@ -84,6 +84,7 @@ func run(pass *analysis.Pass) (any, error) {
 		}
 	})
 	s.deferInLoop(ins)
+	s.closeAndFinalizer()
 	return s.r.Result(), nil
 }
 

@@ -80,7 +80,7 @@ func CCall(e ast.Expr) (*Call, bool) {
 			return &Call{Name: fun.Sel.Name, Args: call.Args, Expr: call}, true
 		}
 	case *ast.FuncLit:
-		if len(call.Args) != 0 {
+		if len(call.Args) != 0 || !IsCgoClosure(fun) {
 			return nil, false
 		}
 		c, ok := closureCall(fun, map[string]ast.Expr{})
@@ -91,7 +91,7 @@ func CCall(e ast.Expr) (*Call, bool) {
 	case *ast.CallExpr:
 		// defer func() func() { _cgo0 := x; return func() { ...; _Cfunc_f(_cgo0) } }()()
 		lit, ok := unparen(fun.Fun).(*ast.FuncLit)
-		if !ok || len(call.Args) != 0 || len(fun.Args) != 0 {
+		if !ok || len(call.Args) != 0 || len(fun.Args) != 0 || !IsCgoClosure(lit) {
 			return nil, false
 		}
 		c, ok := closureCall(lit, map[string]ast.Expr{})
@@ -232,9 +232,22 @@ func subst(e ast.Expr, temps map[string]ast.Expr) ast.Expr {
 
 // IsCgoClosure reports whether lit is a closure cmd/cgo wrote around a C
 // call (as opposed to a function literal the user wrote).
+//
+// cmd/cgo writes a closure only to hold temporaries (_cgo0, _cgoIndex0)
+// and pointer checks (_cgoCheckPointer), so a literal whose body is a bare
+// C call, such as the argument of once.Do(func() { C.f() }), is the user's.
 func IsCgoClosure(lit *ast.FuncLit) bool {
-	_, ok := closureCall(lit, map[string]ast.Expr{})
-	return ok
+	if _, ok := closureCall(lit, map[string]ast.Expr{}); !ok {
+		return false
+	}
+	found := false
+	ast.Inspect(lit.Body, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && strings.HasPrefix(id.Name, "_cgo") {
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 // Helper names of the cgo pseudo-package: they convert between Go and C

@@ -18,6 +18,7 @@ import "C"
 
 import (
 	"errors"
+	"runtime"
 	"unsafe"
 )
 
@@ -169,4 +170,34 @@ func loopWithClosure(names []string) {
 			C.use(p)
 		}()
 	}
+}
+
+// Wrapper clears its finalizer when closed explicitly.
+type Wrapper struct {
+	p unsafe.Pointer
+}
+
+func NewWrapper(n int) *Wrapper {
+	w := &Wrapper{p: C.malloc(C.size_t(n))}
+	runtime.SetFinalizer(w, (*Wrapper).Close)
+	return w
+}
+
+func (w *Wrapper) Close() {
+	runtime.SetFinalizer(w, nil)
+	C.free(w.p)
+}
+
+// Nilled frees with C.free and clears the field: a second free is free(NULL).
+type Nilled struct{ p unsafe.Pointer }
+
+func NewNilled() *Nilled {
+	x := &Nilled{p: C.malloc(8)}
+	runtime.SetFinalizer(x, func(x *Nilled) { x.Close() })
+	return x
+}
+
+func (x *Nilled) Close() {
+	C.free(x.p)
+	x.p = nil
 }

@@ -12,6 +12,7 @@ import "C"
 
 import (
 	"errors"
+	"runtime"
 	"unsafe"
 )
 
@@ -91,20 +92,20 @@ func loopClosure(names []string) {
 func useAfterFree(s string) int {
 	p := C.CString(s)
 	C.free(unsafe.Pointer(p))
-	return int(C.use(p)) // want `CG016: p is used after it was freed at line 93`
+	return int(C.use(p)) // want `CG016: p is used after it was freed at line 94`
 }
 
 func returnsFreed(n int) unsafe.Pointer {
 	p := C.malloc(C.size_t(n))
 	defer C.free(p)
-	return p // want `CG016: p is returned but the deferred free at line 99 releases it`
+	return p // want `CG016: p is returned but the deferred free at line 100 releases it`
 }
 
 func doubleFree(s string) {
 	p := C.CString(s)
 	defer C.free(unsafe.Pointer(p))
 	C.use(p)
-	C.free(unsafe.Pointer(p)) // want `CG017: p is freed twice \(it was already freed at line 105\)`
+	C.free(unsafe.Pointer(p)) // want `CG017: p is freed twice \(it was already freed at line 106\)`
 }
 
 func doubleExplicit(s string, again bool) {
@@ -118,7 +119,7 @@ func doubleExplicit(s string, again bool) {
 func viewReturned(n int) []byte {
 	p := C.malloc(C.size_t(n))
 	defer C.free(p)
-	return unsafe.Slice((*byte)(p), n) // want `CG018: unsafe view over p outlives the free at line 120`
+	return unsafe.Slice((*byte)(p), n) // want `CG018: unsafe view over p outlives the free at line 121`
 }
 
 type holder struct{ name string }
@@ -153,4 +154,31 @@ func uninitView(k int) []*int {
 	s := unsafe.Slice((**int)(p), k)
 	s[0] = nil
 	return s
+}
+
+// Wrapper runs Close as its finalizer, and Close does not clear it.
+type Wrapper struct {
+	p unsafe.Pointer
+}
+
+func NewWrapper(n int) *Wrapper {
+	w := &Wrapper{p: C.malloc(C.size_t(n))}
+	runtime.SetFinalizer(w, (*Wrapper).Close)
+	return w
+}
+
+func (w *Wrapper) Close() {
+	C.free(w.p) // want `CG017: Close frees w.p and is also run by the finalizer`
+}
+
+type Conn struct{ h *C.node }
+
+func (c *Conn) Close() {
+	C.free(unsafe.Pointer(c.h)) // want `CG017: Close frees c.h and is also run by the finalizer`
+}
+
+func NewConn() *Conn {
+	c := &Conn{h: (*C.node)(C.calloc(1, C.size_t(unsafe.Sizeof(C.node{}))))}
+	runtime.SetFinalizer(c, func(c *Conn) { c.Close() })
+	return c
 }
