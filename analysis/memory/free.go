@@ -1,0 +1,309 @@
+package memory
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"os"
+	"strconv"
+
+	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/ast/inspector"
+	"golang.org/x/tools/go/cfg"
+
+	"github.com/cgoguard/cgoguard/analysis/internal/cflow"
+)
+
+// defines reports whether n declares v (p := ..., var p = ...).
+func defines(info *types.Info, n ast.Node, v *types.Var) bool {
+	switch n := n.(type) {
+	case *ast.AssignStmt:
+		for _, l := range n.Lhs {
+			if id, ok := l.(*ast.Ident); ok && info.Defs[id] == v {
+				return true
+			}
+		}
+	case *ast.ValueSpec:
+		for _, id := range n.Names {
+			if info.Defs[id] == v {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// views returns the variables of body that hold unsafe.Slice or
+// unsafe.String views of the memory v points to.
+func (s *state) views(body *ast.BlockStmt, v *types.Var) map[*types.Var]bool {
+	vs := map[*types.Var]bool{}
+	ast.Inspect(body, func(n ast.Node) bool {
+		a, ok := n.(*ast.AssignStmt)
+		if !ok || len(a.Lhs) != len(a.Rhs) {
+			return true
+		}
+		for i, rhs := range a.Rhs {
+			if s.isView(rhs, v) {
+				if w := cflow.Var(s.info, a.Lhs[i]); w != nil {
+					vs[w] = true
+				}
+			}
+		}
+		return true
+	})
+	return vs
+}
+
+// isView reports whether e is unsafe.Slice or unsafe.String over v.
+func (s *state) isView(e ast.Expr, v *types.Var) bool {
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok || len(call.Args) != 2 {
+		return false
+	}
+	if !cflow.IsFunc(s.info, call, "unsafe", "Slice") && !cflow.IsFunc(s.info, call, "unsafe", "String") {
+		return false
+	}
+	return cflow.Mentions(s.info, call.Args[0], v)
+}
+
+// mentionsView reports whether n mentions a view of v (a view variable or
+// an unsafe.Slice/String expression over v).
+func (s *state) mentionsView(n ast.Node, v *types.Var, views map[*types.Var]bool) bool {
+	found := false
+	cflow.Inspect(n, func(m ast.Node) bool {
+		if found {
+			return false
+		}
+		switch m := m.(type) {
+		case *ast.Ident:
+			if w, ok := s.info.Uses[m].(*types.Var); ok && views[w] {
+				found = true
+			}
+		case ast.Expr:
+			if s.isView(m, v) {
+				found = true
+			}
+		}
+		return true
+	})
+	return found
+}
+
+// afterFree follows the paths after node n frees v (now or deferred) and
+// reports a second free (CG017), a use of the freed memory (CG016) or of a
+// view over it (CG018).
+func (s *state) afterFree(g *cfg.CFG, body *ast.BlockStmt, v *types.Var, n ast.Node) {
+	b, i, ok := cflow.Find(g, n.Pos())
+	if !ok || b.Nodes[i] != n {
+		return
+	}
+	_, deferred := n.(*ast.DeferStmt)
+	views := s.views(body, v)
+	w := &cflow.Walker{
+		Step: func(m ast.Node) cflow.Step {
+			if m == n {
+				return cflow.Done
+			}
+			if defines(s.info, m, v) {
+				return cflow.Done
+			}
+			for _, fv := range freedVars(s.info, m) {
+				if fv == v {
+					return cflow.Fail
+				}
+			}
+			if deferred {
+				// The memory is freed at return: returning it, or a view
+				// over it, hands the caller freed memory.
+				if r, ok := m.(*ast.ReturnStmt); ok {
+					if s.mentionsView(r, v, views) || cflow.Classify(s.info, r, v, s.owners) == cflow.Escape {
+						return cflow.Fail
+					}
+				}
+				if a, ok := m.(*ast.AssignStmt); ok && a.Tok == token.ASSIGN && s.storesView(a, v, views) {
+					return cflow.Fail
+				}
+				if cflow.Classify(s.info, m, v, s.owners) == cflow.Assign {
+					return cflow.Done
+				}
+				return cflow.Next
+			}
+			if s.mentionsView(m, v, views) {
+				return cflow.Fail
+			}
+			switch cflow.Classify(s.info, m, v, s.owners) {
+			case cflow.Read, cflow.Escape:
+				return cflow.Fail
+			case cflow.Assign:
+				return cflow.Done
+			}
+			return cflow.Next
+		},
+	}
+	m, bad := w.From(b, i)
+	if !bad || m == nil || s.reported[m] {
+		return
+	}
+	s.reported[m] = true
+	line := s.pass.Fset.Position(n.Pos()).Line
+	for _, fv := range freedVars(s.info, m) {
+		if fv == v {
+			s.r.Report(m, "CG017", "%s is freed twice (it was already freed at line %d)", v.Name(), line)
+			return
+		}
+	}
+	if s.mentionsView(m, v, views) {
+		s.r.Report(m, "CG018", "unsafe view over %s outlives the free at line %d", v.Name(), line)
+		return
+	}
+	if deferred {
+		s.r.Report(m, "CG016", "%s is returned but the deferred free at line %d releases it", v.Name(), line)
+		return
+	}
+	s.r.Report(m, "CG016", "%s is used after it was freed at line %d", v.Name(), line)
+}
+
+// storesView reports whether a stores v or a view over it outside the
+// function's locals (a field, an element, a package variable).
+func (s *state) storesView(a *ast.AssignStmt, v *types.Var, views map[*types.Var]bool) bool {
+	for i, l := range a.Lhs {
+		if i >= len(a.Rhs) {
+			break
+		}
+		if !s.mentionsView(a.Rhs[i], v, views) {
+			continue
+		}
+		switch l := ast.Unparen(l).(type) {
+		case *ast.SelectorExpr, *ast.IndexExpr, *ast.StarExpr:
+			return true
+		case *ast.Ident:
+			if w, ok := s.info.Uses[l].(*types.Var); ok && w.Parent() == s.pass.Pkg.Scope() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// deferFrees reports whether d defers C.free.
+func deferFrees(d *ast.DeferStmt) bool {
+	if c, ok := cflow.CCall(d.Call); ok && c.Name == "free" {
+		return true
+	}
+	if lit, ok := d.Call.Fun.(*ast.FuncLit); ok && !cflow.IsCgoClosure(lit) {
+		found := false
+		ast.Inspect(lit.Body, func(n ast.Node) bool {
+			if e, ok := n.(ast.Expr); ok && !found {
+				if c, ok := cflow.CCall(e); ok && c.Name == "free" {
+					found = true
+				}
+			}
+			return !found
+		})
+		return found
+	}
+	return false
+}
+
+// deferInLoop reports defer C.free inside a loop body (CG015).
+func (s *state) deferInLoop(ins *inspector.Inspector) {
+	ins.WithStack([]ast.Node{(*ast.DeferStmt)(nil)}, func(n ast.Node, push bool, stack []ast.Node) bool {
+		if !push || !deferFrees(n.(*ast.DeferStmt)) {
+			return true
+		}
+		for i := len(stack) - 2; i >= 0; i-- {
+			switch stack[i].(type) {
+			case *ast.FuncLit, *ast.FuncDecl:
+				return true
+			case *ast.ForStmt, *ast.RangeStmt:
+				s.r.Report(n, "CG015", "defer C.free in a loop holds every allocation until the function returns; free at the end of each iteration")
+				return true
+			}
+		}
+		return true
+	})
+}
+
+// deferFreeFix inserts "defer C.free(unsafe.Pointer(p))" after the
+// statement that allocated p. The edit is made in the user's source file,
+// located through the //line directives of the cgo-rewritten file; no fix
+// is offered when the file does not import unsafe or cannot be read.
+func (s *state) deferFreeFix(st site) []analysis.SuggestedFix {
+	f := s.fileOf(st.assign.Pos())
+	if f == nil || !importsUnsafe(f) {
+		return nil
+	}
+	end := s.pass.Fset.Position(st.assign.End())
+	tf, content := s.original(end.Filename)
+	if tf == nil || end.Line < 1 || end.Line > tf.LineCount() {
+		return nil
+	}
+	lineStart := tf.LineStart(end.Line)
+	startOff := tf.Offset(lineStart)
+	eol := bytes.IndexByte(content[startOff:], '\n')
+	if eol < 0 {
+		eol = len(content) - startOff
+	}
+	line := content[startOff : startOff+eol]
+	indent := line[:len(line)-len(bytes.TrimLeft(line, " \t"))]
+	at := tf.Pos(startOff + eol)
+	text := fmt.Sprintf("\n%sdefer C.free(unsafe.Pointer(%s))", indent, st.v.Name())
+	return []analysis.SuggestedFix{{
+		Message:   "Free " + st.v.Name() + " with a deferred C.free",
+		TextEdits: []analysis.TextEdit{{Pos: at, End: at, NewText: []byte(text)}},
+	}}
+}
+
+// fileOf returns the file of the pass that contains pos.
+func (s *state) fileOf(pos token.Pos) *ast.File {
+	for _, f := range s.pass.Files {
+		if f.FileStart <= pos && pos <= f.FileEnd {
+			return f
+		}
+	}
+	return nil
+}
+
+func importsUnsafe(f *ast.File) bool {
+	for _, im := range f.Imports {
+		if p, _ := strconv.Unquote(im.Path.Value); p == "unsafe" && im.Name == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// original returns a token.File for the user's source file name (as named
+// by //line directives) so that fixes can edit it, and its content.
+func (s *state) original(name string) (*token.File, []byte) {
+	if o, ok := s.originals[name]; ok {
+		return o.tf, o.content
+	}
+	var o origFile
+	s.pass.Fset.Iterate(func(tf *token.File) bool {
+		if tf.Name() == name {
+			o.tf = tf
+			return false
+		}
+		return true
+	})
+	content, err := os.ReadFile(name)
+	if err == nil {
+		if o.tf == nil || o.tf.Size() != len(content) {
+			o.tf = s.pass.Fset.AddFile(name, -1, len(content))
+			o.tf.SetLinesForContent(content)
+		}
+		o.content = content
+	} else {
+		o.tf = nil
+	}
+	s.originals[name] = o
+	return o.tf, o.content
+}
+
+type origFile struct {
+	tf      *token.File
+	content []byte
+}
