@@ -24,7 +24,7 @@ const URL = diag.BaseURL + "README.md#advisory"
 
 // Analyzer advises on costly or risky cgo use.
 var Analyzer = &analysis.Analyzer{
-	Name:       "cgoadvisory",
+	Name:       "advisory",
 	Doc:        Doc,
 	URL:        URL,
 	Run:        run,

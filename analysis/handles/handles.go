@@ -24,7 +24,7 @@ const URL = diag.BaseURL + "README.md#handles"
 
 // Analyzer checks cgo.Handle use.
 var Analyzer = &analysis.Analyzer{
-	Name:       "cgohandles",
+	Name:       "handles",
 	Doc:        Doc,
 	URL:        URL,
 	Run:        run,

@@ -25,7 +25,7 @@ const URL = diag.BaseURL + "README.md#pointers"
 
 // Analyzer checks Go pointers passed to and kept by C.
 var Analyzer = &analysis.Analyzer{
-	Name:       "cgopointers",
+	Name:       "pointers",
 	Doc:        Doc,
 	URL:        URL,
 	Run:        run,

@@ -22,7 +22,7 @@ const URL = diag.BaseURL + "CG032.md"
 
 // Analyzer checks signal handlers installed by C code.
 var Analyzer = &analysis.Analyzer{
-	Name:       "cgosignals",
+	Name:       "signals",
 	Doc:        Doc,
 	URL:        URL,
 	Run:        run,

@@ -75,9 +75,14 @@ type Suppressed struct {
 }
 
 // Use records that the directive at Directive suppressed a finding of Rule.
+// File and Line locate the directive in the user's source; they identify it
+// across analyzers (a C file is added to the FileSet by each analyzer that
+// reads it, so its positions differ between analyzers).
 type Use struct {
 	Directive token.Pos
 	Rule      string
+	File      string
+	Line      int
 }
 
 // Reporter reports findings of one pass, honouring suppressions.
@@ -114,7 +119,7 @@ func (r *Reporter) ReportFix(rng analysis.Range, rule string, fixes []analysis.S
 		d.End = d.Pos
 	}
 	if dir, ok := r.suppression(d.Pos, d.End, rule); ok {
-		u := Use{Directive: dir.Pos, Rule: rule}
+		u := Use{Directive: dir.Pos, Rule: rule, File: dir.File, Line: dir.Line}
 		if !r.used[u] {
 			r.used[u] = true
 			r.result.Used = append(r.result.Used, u)
@@ -309,6 +314,11 @@ func ParseDirective(text string) (rules []string, reason string, ok bool) {
 		if id = strings.TrimSpace(id); id != "" {
 			rules = append(rules, strings.ToUpper(id))
 		}
+	}
+	// A further comment on the line ends the reason:
+	// //cgoguard:ignore CG013 reason // other note
+	if i := strings.Index(rest, "//"); i >= 0 {
+		rest = rest[:i]
 	}
 	return rules, strings.TrimSpace(rest), true
 }
