@@ -196,3 +196,17 @@ func known(id string) bool {
 	_, ok := diag.Lookup(id)
 	return ok
 }
+
+// Rule is the metadata of one rule: ID, name, summary, default severity,
+// theme, and URL of its documentation page.
+type Rule = diag.Rule
+
+// Result is what each analyzer of the suite returns: the findings that
+// //cgoguard:ignore directives suppressed, and the directives used.
+type Result = diag.Result
+
+// SuppressionRule is the ID of the suppression check, "CG000".
+const SuppressionRule = diag.SuppressionRule
+
+// Lookup returns the metadata of a rule, implemented or not.
+func Lookup(id string) (Rule, bool) { return diag.Lookup(id) }
