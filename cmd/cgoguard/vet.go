@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"go/token"
 	"io"
 	"os"
 	"path/filepath"
@@ -89,8 +88,7 @@ func runVet(args []string, stdout, stderr io.Writer) int {
 	if len(patterns) == 0 {
 		patterns = []string{"./..."}
 	}
-	rep, fset := vetPackages(patterns, selected)
-	_ = fset
+	rep := vetPackages(patterns, selected)
 	switch *format {
 	case "json":
 		enc := json.NewEncoder(stdout)
@@ -186,7 +184,7 @@ func analyzersFor(sel map[string]bool) []*analysis.Analyzer {
 }
 
 // vetPackages loads the packages and runs the analyzers.
-func vetPackages(patterns []string, sel map[string]bool) (*vetReport, *token.FileSet) {
+func vetPackages(patterns []string, sel map[string]bool) *vetReport {
 	rep := &vetReport{Findings: []vetFinding{}, Errors: []string{}}
 	ids := make([]string, 0, len(sel))
 	for id := range sel {
@@ -195,7 +193,7 @@ func vetPackages(patterns []string, sel map[string]bool) (*vetReport, *token.Fil
 	sort.Strings(ids)
 	if err := suite.Suppressions.Flags.Set("rules", strings.Join(ids, ",")); err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
-		return rep, nil
+		return rep
 	}
 	cfg := &packages.Config{
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles |
@@ -205,12 +203,21 @@ func vetPackages(patterns []string, sel map[string]bool) (*vetReport, *token.Fil
 	pkgs, err := packages.Load(cfg, patterns...)
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
-		return rep, nil
+		return rep
 	}
 	var ok []*packages.Package
 	for _, p := range pkgs {
 		if len(p.Errors) > 0 {
+			// A package that does not type-check is also reported by
+			// go list when it builds export data; keep the type errors.
+			typeErrs := false
 			for _, e := range p.Errors {
+				typeErrs = typeErrs || e.Kind == packages.TypeError
+			}
+			for _, e := range p.Errors {
+				if typeErrs && e.Kind != packages.TypeError {
+					continue
+				}
 				rep.Errors = append(rep.Errors, relPos(e.Error()))
 			}
 			continue
@@ -221,7 +228,7 @@ func vetPackages(patterns []string, sel map[string]bool) (*vetReport, *token.Fil
 		rep.Errors = append(rep.Errors, fmt.Sprintf("no packages match %s", strings.Join(patterns, " ")))
 	}
 	if len(ok) == 0 {
-		return rep, nil
+		return rep
 	}
 	outcomes := suite.Analyze(ok, analyzersFor(sel))
 	fset := ok[0].Fset
@@ -279,7 +286,7 @@ func vetPackages(patterns []string, sel map[string]bool) (*vetReport, *token.Fil
 		}
 		return a.Rule < b.Rule
 	})
-	return rep, fset
+	return rep
 }
 
 func severity(rule string) string {
