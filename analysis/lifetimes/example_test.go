@@ -3,8 +3,8 @@ package lifetimes_test
 import (
 	"fmt"
 
-	"github.com/cgoguard/cgoguard/analysis/lifetimes"
 	"github.com/cgoguard/cgoguard/analysis/internal/vettest"
+	"github.com/cgoguard/cgoguard/analysis/lifetimes"
 )
 
 func Example() {

@@ -3,8 +3,8 @@ package threads_test
 import (
 	"fmt"
 
-	"github.com/cgoguard/cgoguard/analysis/threads"
 	"github.com/cgoguard/cgoguard/analysis/internal/vettest"
+	"github.com/cgoguard/cgoguard/analysis/threads"
 )
 
 func Example() {
