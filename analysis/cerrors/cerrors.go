@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"path"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
@@ -36,30 +37,35 @@ const DefaultFuncs = "close,fclose,fflush,fsync,fdatasync,ftruncate,truncate,wri
 	"sigaction,sigprocmask,sigaltstack,pthread_sigmask,pthread_create,pthread_join,pthread_detach," +
 	"pthread_mutex_init,pthread_mutex_lock,pthread_mutex_unlock,pthread_mutex_destroy,pthread_cond_wait," +
 	"pthread_cond_timedwait,pthread_key_create,pthread_setspecific,pthread_attr_init,pthread_attr_setstacksize," +
-	"sqlite3_*"
+	"sqlite3_*," +
+	// Name patterns: whatever flushes, closes, writes, syncs, commits or
+	// initialises reports failure through its status.
+	"*flush*,*close*,*write*,*sync*,*commit*,*_init"
 
 // funcs is the -funcs flag (default DefaultFuncs).
 var funcs = DefaultFuncs
 
 func init() {
 	Analyzer.Flags.StringVar(&funcs, "funcs", DefaultFuncs,
-		"comma-separated C functions whose status must be used; a leading '+' adds to the default list; 'prefix*' matches a prefix")
+		"comma-separated C functions whose status must be used; a leading '+' adds to the default list; entries may be glob patterns (lib_*)")
 }
 
 // StatusDirective adds C functions to CG031's list from a comment.
 const StatusDirective = "cgoguard:status"
 
-// list is a set of C function names and prefixes.
+// list is a set of C function names and glob patterns (path.Match syntax).
 type list struct {
 	names    map[string]bool
-	prefixes []string
+	patterns []string
 }
 
 func (l *list) add(s string) {
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
 		f = strings.TrimPrefix(f, "C.")
-		if p, ok := strings.CutSuffix(f, "*"); ok {
-			l.prefixes = append(l.prefixes, p)
+		if strings.ContainsAny(f, "*?[") {
+			if _, err := path.Match(f, ""); err == nil {
+				l.patterns = append(l.patterns, f)
+			}
 		} else if f != "" {
 			l.names[f] = true
 		}
@@ -70,8 +76,8 @@ func (l *list) has(name string) bool {
 	if l.names[name] {
 		return true
 	}
-	for _, p := range l.prefixes {
-		if strings.HasPrefix(name, p) {
+	for _, p := range l.patterns {
+		if ok, _ := path.Match(p, name); ok {
 			return true
 		}
 	}

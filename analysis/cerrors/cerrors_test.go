@@ -19,7 +19,7 @@ func TestCErrors(t *testing.T) {
 // TestFuncsFlag configures the CG031 list with the -funcs flag (a prefix
 // added to the default list) and a //cgoguard:status comment.
 func TestFuncsFlag(t *testing.T) {
-	if err := cerrors.Analyzer.Flags.Set("funcs", "+lib_init*"); err != nil {
+	if err := cerrors.Analyzer.Flags.Set("funcs", "+lib_in*"); err != nil {
 		t.Fatal(err)
 	}
 	defer cerrors.Analyzer.Flags.Set("funcs", cerrors.DefaultFuncs)

@@ -16,9 +16,10 @@
 //   - CG031: the integer status returned by a C function from a list is
 //     dropped (the call is a statement). Assigning it to _ is taken as a
 //     deliberate decision and not reported. The list defaults to libc and
-//     pthread calls whose status matters (DefaultFuncs); the -funcs flag
+//     pthread calls whose status matters and to names that flush, close,
+//     write, sync, commit or initialise (DefaultFuncs); the -funcs flag
 //     replaces it, or adds to it when it starts with '+', and entries may
-//     end in '*' to match a prefix. A "//cgoguard:status NAME..." comment
+//     be glob patterns (lib_*). A "//cgoguard:status NAME..." comment
 //     anywhere in the package (the cgo preamble included) adds functions.
 //
 // Example:
@@ -44,5 +45,5 @@ const Doc = `report errno misuse and ignored C status results
 
 Rules CG030 (r, err := C.f() with err tested before r, or r discarded) and
 CG031 (status of a listed C function dropped; -funcs sets the list, '+'
-adds to the default, '*' suffix matches a prefix; //cgoguard:status NAME
+adds to the default, entries may be globs; //cgoguard:status NAME
 comments add functions).`

@@ -104,6 +104,9 @@ func (f *fun) goString(c *cflow.Call) {
 		}
 		switch t := f.typeOf(x).(type) {
 		case *types.Array:
+			if f.filledWithSize(x) {
+				break
+			}
 			why = "a fixed-size " + types.TypeString(t, types.RelativeTo(f.pass.Pkg)) + " array"
 			why = strings.ReplaceAll(why, "_Ctype_", "C.")
 		case *types.Slice:
@@ -121,6 +124,50 @@ func (f *fun) goString(c *cflow.Call) {
 	if why != "" {
 		f.r.Report(c.Expr, "CG019", "C.GoString on %s that may lack a terminating NUL; use C.GoStringN with a bound", why)
 	}
+}
+
+// filledWithSize reports whether the array x is handed to a C function
+// together with its size (len(x) or unsafe.Sizeof(x)), as in
+// C.snprintf-style APIs that write a terminated string of at most that
+// size: the C side is trusted to terminate it.
+func (f *fun) filledWithSize(x ast.Expr) bool {
+	v := cflow.Var(f.info, x)
+	if v == nil {
+		return false
+	}
+	found := false
+	ast.Inspect(f.body, func(n ast.Node) bool {
+		e, ok := n.(ast.Expr)
+		if !ok || found {
+			return !found
+		}
+		c, ok := cflow.CCall(e)
+		if !ok || cflow.IsHelper(c.Name) {
+			return true
+		}
+		gives, sized := false, false
+		for _, a := range c.Args {
+			if cflow.Mentions(f.info, a, v) {
+				gives = true
+				ast.Inspect(a, func(m ast.Node) bool {
+					if call, ok := m.(*ast.CallExpr); ok && len(call.Args) == 1 && cflow.Var(f.info, call.Args[0]) == v {
+						if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && id.Name == "len" {
+							sized = true
+						}
+						if cflow.IsFunc(f.info, call, "unsafe", "Sizeof") {
+							sized = true
+						}
+					}
+					return true
+				})
+			}
+		}
+		if gives && sized {
+			found = true
+		}
+		return true
+	})
+	return found
 }
 
 // typeOf returns the underlying type of e, looking through the copies

@@ -51,7 +51,7 @@ func run(pass *analysis.Pass) (any, error) {
 			if !ok || fd.Body == nil || finBodies[fd.Body] {
 				continue
 			}
-			keepAlive(r, info, fd.Body, finalized, finBodies)
+			keepAlive(r, info, fd, finalized, finBodies)
 			children(r, info, fd.Body, finalized)
 		}
 	}
@@ -142,7 +142,28 @@ func fieldRoot(info *types.Info, e ast.Expr) *types.Var {
 }
 
 // keepAlive reports CG022 in one function body.
-func keepAlive(r *diag.Reporter, info *types.Info, body *ast.BlockStmt, finalized map[*types.Named]bool, finBodies map[*ast.BlockStmt]bool) {
+//
+// The receiver and parameters of an unexported function are not checked:
+// its callers in the package hold the object and are expected to use it
+// after the call; exported functions, and objects the function makes or
+// loads itself, are.
+func keepAlive(r *diag.Reporter, info *types.Info, fd *ast.FuncDecl, finalized map[*types.Named]bool, finBodies map[*ast.BlockStmt]bool) {
+	body := fd.Body
+	params := map[*types.Var]bool{}
+	if !fd.Name.IsExported() {
+		for _, fl := range []*ast.FieldList{fd.Recv, fd.Type.Params} {
+			if fl == nil {
+				continue
+			}
+			for _, f := range fl.List {
+				for _, id := range f.Names {
+					if v, ok := info.Defs[id].(*types.Var); ok {
+						params[v] = true
+					}
+				}
+			}
+		}
+	}
 	ast.Inspect(body, func(n ast.Node) bool {
 		if lit, ok := n.(*ast.FuncLit); ok && finBodies[lit.Body] {
 			return false
@@ -157,7 +178,7 @@ func keepAlive(r *diag.Reporter, info *types.Info, body *ast.BlockStmt, finalize
 		}
 		for _, a := range c.Args {
 			x := fieldRoot(info, a)
-			if x == nil || !finalized[cflow.Named(x.Type())] {
+			if x == nil || params[x] || !finalized[cflow.Named(x.Type())] {
 				continue
 			}
 			if usedAfter(info, body, x, c.Expr.End()) {

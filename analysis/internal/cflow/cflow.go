@@ -118,6 +118,25 @@ func closureCall(lit *ast.FuncLit, temps map[string]ast.Expr) (*Call, bool) {
 				}
 			}
 			return nil, false
+		case *ast.DeclStmt:
+			// var _cgo0 *_Ctype_T = (*_Ctype_T)(b)
+			gd, ok := st.Decl.(*ast.GenDecl)
+			if !ok || gd.Tok != token.VAR {
+				return nil, false
+			}
+			for _, sp := range gd.Specs {
+				vs, ok := sp.(*ast.ValueSpec)
+				if !ok || len(vs.Names) != len(vs.Values) {
+					return nil, false
+				}
+				for i, id := range vs.Names {
+					if !strings.HasPrefix(id.Name, "_cgo") {
+						return nil, false
+					}
+					temps[id.Name] = vs.Values[i]
+				}
+			}
+			continue
 		case *ast.ExprStmt:
 			e = st.X
 		case *ast.ReturnStmt:

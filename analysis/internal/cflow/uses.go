@@ -212,24 +212,14 @@ func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.V
 			// v is on the right: a cgo temporary keeps climbing to its closure.
 			if len(p.Lhs) == 1 {
 				if l, ok := p.Lhs[0].(*ast.Ident); ok && strings.HasPrefix(l.Name, "_cgo") {
-					for j := i - 1; j >= 0; j-- {
-						if call, ok := stack[j].(*ast.CallExpr); ok {
-							if c, ok := CCall(call); ok {
-								switch {
-								case c.Name == "free":
-									return Free
-								case owners[c.Name]:
-									return Escape
-								}
-								return Read
-							}
-						}
-					}
-					return Read
+					return tempUse(stack[:i], owners)
 				}
 			}
 			return Escape
 		case *ast.ValueSpec:
+			if len(p.Names) == 1 && strings.HasPrefix(p.Names[0].Name, "_cgo") {
+				return tempUse(stack[:i], owners)
+			}
 			return Escape
 		case *ast.BinaryExpr:
 			switch p.Op {
@@ -258,6 +248,25 @@ func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.V
 			return Read
 		default:
 			return Escape
+		}
+	}
+	return Read
+}
+
+// tempUse classifies a value held in one of cgo's temporaries by the C
+// call of the closure that holds it (stack ends just above the temporary).
+func tempUse(stack []ast.Node, owners Owners) Use {
+	for j := len(stack) - 1; j >= 0; j-- {
+		if call, ok := stack[j].(*ast.CallExpr); ok {
+			if c, ok := CCall(call); ok {
+				switch {
+				case c.Name == "free":
+					return Free
+				case owners[c.Name]:
+					return Escape
+				}
+				return Read
+			}
 		}
 	}
 	return Read

@@ -8,6 +8,8 @@ package bad
 
 static int op(int x) { if (x < 0) { errno = EINVAL; return -1; } return x; }
 static void reset(void) { errno = 0; }
+static int lib_flush(void) { return 0; }
+static int db_close(void) { return 0; }
 */
 import "C"
 
@@ -35,3 +37,8 @@ func ignoredUnlock(m *C.pthread_mutex_t) {
 }
 
 func wrap(err error) error { return errors.Join(err) }
+
+func patterns() {
+	C.lib_flush() // want `CG031: status returned by C.lib_flush is ignored`
+	C.db_close()  // want `CG031: status returned by C.db_close is ignored`
+}

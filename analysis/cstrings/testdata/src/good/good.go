@@ -8,6 +8,7 @@ typedef struct { char name[16]; char *label; } rec;
 static void fill(rec *r) { strcpy(r->name, "x"); r->label = r->name; }
 static int use(char *s) { return (int)strlen(s); }
 static const char *version(void) { return "1.0"; }
+static void fill_name(char *b, size_t n) { strncpy(b, "name", n - 1); b[n - 1] = 0; }
 */
 import "C"
 
@@ -73,4 +74,10 @@ func constant() {
 	p := C.CString("plain")
 	defer C.free(unsafe.Pointer(p))
 	C.use(p)
+}
+
+func sized() string {
+	var buf [64]C.char
+	C.fill_name(&buf[0], C.size_t(len(buf)))
+	return C.GoString(&buf[0])
 }

@@ -115,3 +115,14 @@ func (b *Buf) Free() {
 type Plain struct{ h *C.db }
 
 func (p *Plain) Exec() int { return int(C.db_exec(p.h, 1)) }
+
+func (d *DB) step() int {
+	// Unexported: the exported caller keeps d alive after the call.
+	return int(C.db_exec(d.h, 1))
+}
+
+func (d *DB) Step() int {
+	n := d.step()
+	runtime.KeepAlive(d)
+	return n
+}

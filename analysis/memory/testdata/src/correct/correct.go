@@ -13,6 +13,8 @@ static int usep(void *p) { return p != NULL; }
 // cgoguard:owns queue_push
 static void queue_push(char *s) { free(s); }
 static void take(void *p) { free(p); }
+typedef struct br { int n; } br;
+static int push(br *b, void *p, size_t n) { (void)b; (void)p; return (int)n; }
 */
 import "C"
 
@@ -200,4 +202,12 @@ func NewNilled() *Nilled {
 func (x *Nilled) Close() {
 	C.free(x.p)
 	x.p = nil
+}
+
+// PushOne passes a pointer argument beside a typed one: cmd/cgo declares
+// var _cgo0 *T = ... in the closure.
+func PushOne(b unsafe.Pointer, msg []byte) int {
+	p := C.CBytes(msg)
+	defer C.free(p)
+	return int(C.push((*C.br)(b), p, C.size_t(len(msg))))
 }
