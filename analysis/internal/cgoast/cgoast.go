@@ -59,7 +59,9 @@ type Call struct {
 	// Inner is the call of the generated _Cfunc_ function itself.
 	Inner *ast.CallExpr
 	// Args are the user's argument expressions, with the closure's
-	// temporaries resolved; see Base for &s[0] arguments.
+	// temporaries resolved; see Base for &s[0] arguments. For an argument
+	// unsafe.Pointer(&x), which cgo splits into _cgoBase0 := &x and
+	// unsafe.Pointer(_cgoBase0), Args holds &x.
 	Args []ast.Expr
 	// Checked reports that cgo wrapped the call in a _cgoCheckPointer
 	// closure (some argument is a pointer).
@@ -296,6 +298,15 @@ func closureCall(call *ast.CallExpr, body, outer *ast.BlockStmt) (*Call, bool) {
 		if id, ok := ast.Unparen(a).(*ast.Ident); ok {
 			if v, ok := temps[id.Name]; ok {
 				c.Args[i] = v
+				// unsafe.Pointer(&x) becomes _cgoBase0 := &x;
+				// _cgo0 := unsafe.Pointer(_cgoBase0): use &x.
+				if conv, ok := ast.Unparen(v).(*ast.CallExpr); ok && len(conv.Args) == 1 {
+					if b, ok := ast.Unparen(conv.Args[0]).(*ast.Ident); ok && IsTemp(b.Name) {
+						if bv, ok := temps[b.Name]; ok {
+							c.Args[i] = bv
+						}
+					}
+				}
 			}
 		}
 	}

@@ -59,7 +59,7 @@ var cgoDirective = regexp.MustCompile(`^\s*#\s*cgo\s+(noescape|nocallback)\s+([A
 // preamble.
 func Directives(preamble string) []Directive {
 	var out []Directive
-	for i, line := range strings.Split(preamble, "\n") {
+	for i, line := range strings.Split(StripC(preamble), "\n") {
 		if m := cgoDirective.FindStringSubmatch(line); m != nil {
 			out = append(out, Directive{Kind: m[1], Func: m[2], Line: i})
 		}

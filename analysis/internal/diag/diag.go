@@ -75,9 +75,14 @@ type Suppressed struct {
 }
 
 // Use records that the directive at Directive suppressed a finding of Rule.
+// File and Line locate the directive in the user's source; they identify it
+// across analyzers (a C file is added to the FileSet by each analyzer that
+// reads it, so its positions differ between analyzers).
 type Use struct {
 	Directive token.Pos
 	Rule      string
+	File      string
+	Line      int
 }
 
 // Reporter reports findings of one pass, honouring suppressions.
@@ -86,6 +91,7 @@ type Reporter struct {
 	files  map[*ast.File]*fileDirectives
 	result Result
 	used   map[Use]bool
+	text   map[*token.File][]Directive
 }
 
 // New returns a Reporter for pass.
@@ -113,7 +119,7 @@ func (r *Reporter) ReportFix(rng analysis.Range, rule string, fixes []analysis.S
 		d.End = d.Pos
 	}
 	if dir, ok := r.suppression(d.Pos, d.End, rule); ok {
-		u := Use{Directive: dir.Pos, Rule: rule}
+		u := Use{Directive: dir.Pos, Rule: rule, File: dir.File, Line: dir.Line}
 		if !r.used[u] {
 			r.used[u] = true
 			r.result.Used = append(r.result.Used, u)
@@ -142,10 +148,54 @@ func File(pass *analysis.Pass, pos token.Pos) *ast.File {
 	return nil
 }
 
+// AddSource makes the Reporter honour directives written as C comments
+// in a non-Go file (a .c file the analyzer added to the FileSet and reports
+// into): a directive covers its own line and, standing alone, the next.
+func (r *Reporter) AddSource(tf *token.File, text string) {
+	if r.text == nil {
+		r.text = map[*token.File][]Directive{}
+	}
+	r.text[tf] = TextDirectives(tf, text)
+}
+
+// TextDirectives returns the directives in C line comments of text, the
+// content of tf.
+func TextDirectives(tf *token.File, text string) []Directive {
+	var out []Directive
+	off := 0
+	for i, line := range strings.SplitAfter(text, "\n") {
+		if j := strings.Index(line, "//"); j >= 0 && strings.Contains(line, Prefix) {
+			if rules, reason, ok := ParseDirective(line[j:]); ok {
+				p := tf.Pos(off + j)
+				out = append(out, Directive{
+					Pos: p, File: tf.Name(), Line: i + 1,
+					Trailing: strings.TrimSpace(line[:j]) != "",
+					Rules:    rules, Reason: reason,
+				})
+			}
+		}
+		off += len(line)
+	}
+	return out
+}
+
 // suppression finds a valid directive that covers [pos, end) for rule.
 func (r *Reporter) suppression(pos, end token.Pos, rule string) (Directive, bool) {
 	f := File(r.pass, pos)
 	if f == nil {
+		tf := r.pass.Fset.File(pos)
+		if tf == nil {
+			return Directive{}, false
+		}
+		line := tf.Line(pos)
+		for _, d := range r.text[tf] {
+			if d.Reason == "" || !d.names(rule) {
+				continue
+			}
+			if (d.Trailing && d.Line == line) || (!d.Trailing && (d.Line == line || d.Line+1 == line)) {
+				return d, true
+			}
+		}
 		return Directive{}, false
 	}
 	fd := r.directivesOf(f)
@@ -265,6 +315,11 @@ func ParseDirective(text string) (rules []string, reason string, ok bool) {
 			rules = append(rules, strings.ToUpper(id))
 		}
 	}
+	// A further comment on the line ends the reason:
+	// //cgoguard:ignore CG013 reason // other note
+	if i := strings.Index(rest, "//"); i >= 0 {
+		rest = rest[:i]
+	}
 	return rules, strings.TrimSpace(rest), true
 }
 
@@ -354,3 +409,36 @@ func firstTokens(tf *token.File, f *ast.File) map[int]token.Pos {
 	})
 	return m
 }
+
+// CanFix reports whether a suggested fix may edit the file holding pos.
+// Files that import "C" reach analyzers rewritten by cmd/cgo (marked as
+// generated), and drivers refuse edits to generated files, so fixes are
+// only offered in the package's other files.
+func CanFix(pass *analysis.Pass, pos token.Pos) bool {
+	f := File(pass, pos)
+	return f != nil && !ast.IsGenerated(f)
+}
+
+// InsertLineAfter returns an edit that inserts line as a new line after the
+// line on which stmt ends (after any trailing comment), indented like
+// stmt with tabs.
+func InsertLineAfter(pass *analysis.Pass, stmt ast.Node, line string) analysis.TextEdit {
+	tf := pass.Fset.File(stmt.Pos())
+	indent := tf.PositionFor(stmt.Pos(), false).Column - 1
+	endLine := tf.PositionFor(stmt.End(), false).Line
+	at := token.Pos(tf.Base() + tf.Size())
+	if endLine < tf.LineCount() {
+		at = tf.LineStart(endLine+1) - 1 // the newline ending stmt's line
+	}
+	return analysis.TextEdit{Pos: at, End: at, NewText: []byte("\n" + strings.Repeat("\t", indent) + line)}
+}
+
+// PosRange is an analysis.Range of a single position, for findings that
+// have no syntax node (C text).
+type PosRange token.Pos
+
+// Pos returns the position.
+func (p PosRange) Pos() token.Pos { return token.Pos(p) }
+
+// End returns the position.
+func (p PosRange) End() token.Pos { return token.Pos(p) }

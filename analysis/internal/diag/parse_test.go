@@ -17,6 +17,8 @@ func TestParseDirective(t *testing.T) {
 		{"//cgoguard:ignore CG013 ownership passes to C", []string{"CG013"}, "ownership passes to C", true},
 		{"// cgoguard:ignore cg013,CG014  two rules ", []string{"CG013", "CG014"}, "two rules", true},
 		{"//cgoguard:ignore CG013", []string{"CG013"}, "", true},
+		{"//cgoguard:ignore CG013 // a note", []string{"CG013"}, "", true},
+		{"//cgoguard:ignore CG013 why // a note", []string{"CG013"}, "why", true},
 		{"//cgoguard:ignore\tCG013\tbecause", []string{"CG013"}, "because", true},
 		{"//cgoguard:ignored CG013 x", nil, "", false},
 		{"// just a comment", nil, "", false},
