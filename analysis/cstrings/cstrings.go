@@ -32,9 +32,10 @@ var Analyzer = &analysis.Analyzer{
 func run(pass *analysis.Pass) (any, error) {
 	r := diag.New(pass)
 	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
+	gen := cflow.InGenerated(pass.Fset, pass.Files)
 	ins.Preorder([]ast.Node{(*ast.FuncDecl)(nil)}, func(n ast.Node) {
 		fn := n.(*ast.FuncDecl)
-		if fn.Body == nil {
+		if fn.Body == nil || gen(fn.Pos()) {
 			return
 		}
 		f := &fun{pass: pass, r: r, info: pass.TypesInfo, body: fn.Body, origin: map[*types.Var]string{}, bytesOf: map[*types.Var]*types.Var{}}
