@@ -111,8 +111,9 @@ func run(pass *analysis.Pass) (any, error) {
 		}
 	}
 	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
+	gen := cflow.InGenerated(pass.Fset, pass.Files)
 	ins.WithStack([]ast.Node{(*ast.AssignStmt)(nil), (*ast.ExprStmt)(nil)}, func(n ast.Node, push bool, stack []ast.Node) bool {
-		if !push {
+		if !push || gen(n.Pos()) {
 			return true
 		}
 		switch n := n.(type) {

@@ -32,9 +32,10 @@ var Analyzer = &analysis.Analyzer{
 func run(pass *analysis.Pass) (any, error) {
 	r := diag.New(pass)
 	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
+	gen := cflow.InGenerated(pass.Fset, pass.Files)
 	ins.Preorder([]ast.Node{(*ast.FuncDecl)(nil)}, func(n ast.Node) {
 		fn := n.(*ast.FuncDecl)
-		if fn.Body == nil {
+		if fn.Body == nil || gen(fn.Pos()) {
 			return
 		}
 		f := &fun{pass: pass, r: r, info: pass.TypesInfo, body: fn.Body, origin: map[*types.Var]string{}, bytesOf: map[*types.Var]*types.Var{}}
@@ -102,18 +103,18 @@ func (f *fun) goString(c *cflow.Call) {
 		if ix, ok := x.(*ast.IndexExpr); ok {
 			x = ix.X
 		}
+		if f.filledByC(x, c.Expr.Pos()) {
+			break
+		}
 		switch t := f.typeOf(x).(type) {
 		case *types.Array:
-			if f.filledWithSize(x) {
-				break
-			}
 			why = "a fixed-size " + types.TypeString(t, types.RelativeTo(f.pass.Pkg)) + " array"
 			why = strings.ReplaceAll(why, "_Ctype_", "C.")
 		case *types.Slice:
 			why = "a Go byte slice"
 		}
 	case *ast.CallExpr:
-		if cflow.IsFunc(f.info, a, "unsafe", "SliceData") {
+		if cflow.IsFunc(f.info, a, "unsafe", "SliceData") && len(a.Args) == 1 && !f.filledByC(a.Args[0], c.Expr.Pos()) {
 			why = "a Go byte slice"
 		}
 	case *ast.Ident:
@@ -126,11 +127,12 @@ func (f *fun) goString(c *cflow.Call) {
 	}
 }
 
-// filledWithSize reports whether the array x is handed to a C function
-// together with its size (len(x) or unsafe.Sizeof(x)), as in
-// C.snprintf-style APIs that write a terminated string of at most that
-// size: the C side is trusted to terminate it.
-func (f *fun) filledWithSize(x ast.Expr) bool {
+// filledByC reports whether the local buffer x (an array or a byte
+// slice) is handed to a C function before the C.GoString at pos: C filled
+// it (realpath, snprintf-style APIs) and is trusted to terminate it. Struct
+// fields are not trusted this way: a record's fixed-size field is the
+// classic unterminated buffer.
+func (f *fun) filledByC(x ast.Expr, pos token.Pos) bool {
 	v := cflow.Var(f.info, x)
 	if v == nil {
 		return false
@@ -138,32 +140,17 @@ func (f *fun) filledWithSize(x ast.Expr) bool {
 	found := false
 	ast.Inspect(f.body, func(n ast.Node) bool {
 		e, ok := n.(ast.Expr)
-		if !ok || found {
+		if !ok || found || n.Pos() >= pos {
 			return !found
 		}
 		c, ok := cflow.CCall(e)
 		if !ok || cflow.IsHelper(c.Name) {
 			return true
 		}
-		gives, sized := false, false
 		for _, a := range c.Args {
 			if cflow.Mentions(f.info, a, v) {
-				gives = true
-				ast.Inspect(a, func(m ast.Node) bool {
-					if call, ok := m.(*ast.CallExpr); ok && len(call.Args) == 1 && cflow.Var(f.info, call.Args[0]) == v {
-						if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && id.Name == "len" {
-							sized = true
-						}
-						if cflow.IsFunc(f.info, call, "unsafe", "Sizeof") {
-							sized = true
-						}
-					}
-					return true
-				})
+				found = true
 			}
-		}
-		if gives && sized {
-			found = true
 		}
 		return true
 	})

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/tools/go/analysis"
 
 	"github.com/cgoguard/cgoguard/analysis/internal/cflow"
+	"github.com/cgoguard/cgoguard/analysis/internal/cgoast"
 	"github.com/cgoguard/cgoguard/analysis/internal/diag"
 )
 
@@ -27,8 +28,9 @@ var Analyzer = &analysis.Analyzer{
 func run(pass *analysis.Pass) (any, error) {
 	r := diag.New(pass)
 	info := pass.TypesInfo
-	decls := cflow.Decls(info, pass.Files)
-	fins := cflow.Finalizers(info, pass.Files, decls)
+	files := cgoast.UserFiles(pass.Files)
+	decls := cflow.Decls(info, files)
+	fins := cflow.Finalizers(info, files, decls)
 
 	// finalized: types whose finalizer or cleanup releases C memory.
 	finalized := map[*types.Named]bool{}
@@ -45,7 +47,7 @@ func run(pass *analysis.Pass) (any, error) {
 	if len(finalized) == 0 {
 		return r.Result(), nil
 	}
-	for _, f := range pass.Files {
+	for _, f := range files {
 		for _, d := range f.Decls {
 			fd, ok := d.(*ast.FuncDecl)
 			if !ok || fd.Body == nil || finBodies[fd.Body] {

@@ -5,6 +5,7 @@ import (
 	"go/types"
 
 	"github.com/cgoguard/cgoguard/analysis/internal/cflow"
+	"github.com/cgoguard/cgoguard/analysis/internal/cgoast"
 )
 
 // closeAndFinalizer reports CG017 when a method that frees C memory is
@@ -13,8 +14,9 @@ import (
 // who calls it explicitly gets the memory freed a second time by the
 // collector.
 func (s *state) closeAndFinalizer() {
-	decls := cflow.Decls(s.info, s.pass.Files)
-	for _, fz := range cflow.Finalizers(s.info, s.pass.Files, decls) {
+	files := cgoast.UserFiles(s.pass.Files)
+	decls := cflow.Decls(s.info, files)
+	for _, fz := range cflow.Finalizers(s.info, files, decls) {
 		if fz.Cleanup || fz.Body == nil {
 			continue
 		}

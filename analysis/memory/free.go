@@ -208,9 +208,9 @@ func deferFrees(d *ast.DeferStmt) bool {
 }
 
 // deferInLoop reports defer C.free inside a loop body (CG015).
-func (s *state) deferInLoop(ins *inspector.Inspector) {
+func (s *state) deferInLoop(ins *inspector.Inspector, gen func(token.Pos) bool) {
 	ins.WithStack([]ast.Node{(*ast.DeferStmt)(nil)}, func(n ast.Node, push bool, stack []ast.Node) bool {
-		if !push || !deferFrees(n.(*ast.DeferStmt)) {
+		if !push || gen(n.Pos()) || !deferFrees(n.(*ast.DeferStmt)) {
 			return true
 		}
 		for i := len(stack) - 2; i >= 0; i-- {

@@ -64,7 +64,11 @@ func run(pass *analysis.Pass) (any, error) {
 		originals: map[string]origFile{},
 	}
 	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
+	gen := cflow.InGenerated(pass.Fset, pass.Files)
 	ins.Preorder([]ast.Node{(*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)}, func(n ast.Node) {
+		if gen(n.Pos()) {
+			return
+		}
 		var g *cfg.CFG
 		var body *ast.BlockStmt
 		switch fn := n.(type) {
@@ -83,7 +87,7 @@ func run(pass *analysis.Pass) (any, error) {
 			s.function(g, body)
 		}
 	})
-	s.deferInLoop(ins)
+	s.deferInLoop(ins, gen)
 	s.closeAndFinalizer()
 	return s.r.Result(), nil
 }

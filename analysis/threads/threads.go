@@ -14,6 +14,7 @@ import (
 	"golang.org/x/tools/go/cfg"
 
 	"github.com/cgoguard/cgoguard/analysis/internal/cflow"
+	"github.com/cgoguard/cgoguard/analysis/internal/cgoast"
 	"github.com/cgoguard/cgoguard/analysis/internal/diag"
 )
 
@@ -51,7 +52,7 @@ func run(pass *analysis.Pass) (any, error) {
 		r:         diag.New(pass),
 		info:      pass.TypesInfo,
 		cfgs:      pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs),
-		decls:     cflow.Decls(pass.TypesInfo, pass.Files),
+		decls:     cflow.Decls(pass.TypesInfo, cgoast.UserFiles(pass.Files)),
 		exitLines: map[string]map[int]bool{},
 		reported:  map[token.Pos]bool{},
 	}
@@ -69,8 +70,9 @@ func run(pass *analysis.Pass) (any, error) {
 		}
 	}
 	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
+	gen := cflow.InGenerated(pass.Fset, pass.Files)
 	ins.WithStack([]ast.Node{(*ast.FuncDecl)(nil), (*ast.FuncLit)(nil), (*ast.GoStmt)(nil)}, func(n ast.Node, push bool, stack []ast.Node) bool {
-		if !push {
+		if !push || gen(n.Pos()) {
 			return true
 		}
 		switch n := n.(type) {

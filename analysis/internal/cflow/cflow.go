@@ -14,6 +14,8 @@ import (
 	"go/token"
 	"go/types"
 	"strings"
+
+	"github.com/cgoguard/cgoguard/analysis/internal/cgoast"
 )
 
 // Call is a C function call found in a cgo-rewritten file.
@@ -381,3 +383,16 @@ func Inspect(n ast.Node, f func(ast.Node) bool) {
 
 // Pos returns the position of n, for reports.
 func Pos(n ast.Node) token.Pos { return n.Pos() }
+
+// InGenerated returns a function reporting whether a position lies in a
+// file cmd/cgo generated from scratch (_cgo_gotypes.go and the like), whose
+// code is cgo's and not the user's.
+func InGenerated(fset *token.FileSet, files []*ast.File) func(token.Pos) bool {
+	gen := map[*token.File]bool{}
+	for _, f := range files {
+		if cgoast.IsGenerated(f) {
+			gen[fset.File(f.Pos())] = true
+		}
+	}
+	return func(p token.Pos) bool { return gen[fset.File(p)] }
+}

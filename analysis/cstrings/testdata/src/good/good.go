@@ -3,6 +3,7 @@ package good
 /*
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 
 typedef struct { char name[16]; char *label; } rec;
 static void fill(rec *r) { strcpy(r->name, "x"); r->label = r->name; }
@@ -80,4 +81,14 @@ func sized() string {
 	var buf [64]C.char
 	C.fill_name(&buf[0], C.size_t(len(buf)))
 	return C.GoString(&buf[0])
+}
+
+func filledByRealpath(name string) string {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	buf := make([]byte, C.PATH_MAX+1)
+	if C.realpath(cname, (*C.char)(unsafe.Pointer(&buf[0]))) == nil {
+		return ""
+	}
+	return C.GoString((*C.char)(unsafe.Pointer(&buf[0])))
 }

@@ -211,3 +211,55 @@ func PushOne(b unsafe.Pointer, msg []byte) int {
 	defer C.free(p)
 	return int(C.push((*C.br)(b), p, C.size_t(len(msg))))
 }
+
+func freeAll(ptrs []*C.char) {
+	for _, p := range ptrs {
+		C.free(unsafe.Pointer(p))
+	}
+	for i := range ptrs {
+		q := ptrs[i]
+		C.free(unsafe.Pointer(q))
+	}
+}
+
+func argv(args []string) {
+	cargs := make([]*C.char, len(args))
+	for i, a := range args {
+		cargs[i] = C.CString(a)
+	}
+	defer func() {
+		for _, p := range cargs {
+			C.free(unsafe.Pointer(p))
+		}
+	}()
+	C.use(cargs[0])
+}
+
+func reuse(a, b string) {
+	p := C.CString(a)
+	C.use(p)
+	C.free(unsafe.Pointer(p))
+	p = C.CString(b)
+	C.use(p)
+	C.free(unsafe.Pointer(p))
+}
+
+func switchFree(s string, k int) {
+	p := C.CString(s)
+	switch k {
+	case 0:
+		C.use(p)
+		C.free(unsafe.Pointer(p))
+	default:
+		C.free(unsafe.Pointer(p))
+	}
+}
+
+func appended(names []string) []*C.char {
+	var out []*C.char
+	for _, n := range names {
+		p := C.CString(n)
+		out = append(out, p)
+	}
+	return out
+}

@@ -182,3 +182,8 @@ func NewConn() *Conn {
 	runtime.SetFinalizer(c, func(c *Conn) { c.Close() })
 	return c
 }
+
+func suppressed(s string) int {
+	p := C.CString(s) //cgoguard:ignore CG013 the queue behind use frees it
+	return int(C.use(p))
+}
