@@ -258,14 +258,25 @@ func Marked(files []*ast.File, kind string) map[string]bool {
 
 // keepsName matches C function names that by convention keep the pointer
 // passed to them beyond the call.
-var keepsName = regexp.MustCompile(`(?i)(register|set_?(callback|userdata|user_data|context|ctx|handler|opaque)|retain|keep|attach|subscribe|add_?(listener|handler|callback|watch)|enqueue|store_?ptr)`)
+var keepsName = regexp.MustCompile(`(?i)(register|set_?(callback|userdata|user_data|context|ctx|handler|opaque)|retain|keep_?(ptr|pointer|ref)|attach|subscribe|add_?(listener|handler|callback|watch)|enqueue|store_?ptr)`)
 
 // Keeps reports whether the C function name keeps the pointers passed to
 // it past the call, by a //cgoguard:keeps directive (marked) or by its
-// name (register_*, set_callback, set_userdata, retain, keep, attach,
+// name (register_*, set_callback, set_userdata, retain, keep_ptr, attach,
 // subscribe, add_listener, enqueue ...).
 func Keeps(marked map[string]bool, name string) bool {
-	return marked[name] || keepsName.MatchString(name)
+	if marked[name] {
+		return true
+	}
+	lower := strings.ToLower(name)
+	for _, m := range keepsName.FindAllStringIndex(name, -1) {
+		before := strings.TrimSuffix(lower[:m[0]], "_")
+		if strings.HasSuffix(before, "un") || strings.HasSuffix(before, "de") {
+			continue // unregister, deregister, un_subscribe: releases
+		}
+		return true
+	}
+	return false
 }
 
 // Funcs returns the function declarations of f with a body.
