@@ -166,7 +166,7 @@ func TestKeeps(t *testing.T) {
 		"register_cb": true, "cbRegister": true, "set_userdata": true, "attach_ctx": true,
 		"subscribe": true, "queue_enqueue": true, "retain": true, "keep_ptr": true,
 		"hold_for_later": true,
-		"unregister_cb": false, "deregister": false, "un_subscribe": false, "detach": false,
+		"unregister_cb":  false, "deregister": false, "un_subscribe": false, "detach": false,
 		"set_keepalive": false, "process": false, "write": false,
 	} {
 		if got := cgoast.Keeps(marked, name); got != want {
