@@ -57,7 +57,8 @@ type checker struct {
 
 	pinned    map[*types.Var]bool     // roots of Pin arguments
 	laundered map[*types.Var]ast.Expr // uintptr vars holding Go pointers
-	lenChecks map[*types.Var][]token.Pos
+	lenChecks map[*types.Var][]lenCheck
+	lenVars   map[*types.Var]*types.Var // n := len(s): n → s
 	nonEmpty  map[*types.Var]bool
 	assigns   map[*types.Var][]ast.Expr
 }
@@ -65,7 +66,8 @@ type checker struct {
 func (c *checker) function() {
 	c.pinned = map[*types.Var]bool{}
 	c.laundered = map[*types.Var]ast.Expr{}
-	c.lenChecks = map[*types.Var][]token.Pos{}
+	c.lenChecks = map[*types.Var][]lenCheck{}
+	c.lenVars = map[*types.Var]*types.Var{}
 	c.nonEmpty = map[*types.Var]bool{}
 	c.assigns = map[*types.Var][]ast.Expr{}
 	c.facts()
@@ -103,16 +105,27 @@ func (c *checker) facts() {
 					c.pinned[v] = true
 				}
 			}
-			if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok && id.Name == "len" && len(n.Args) == 1 {
-				if _, isBuiltin := c.info.Uses[id].(*types.Builtin); isBuiltin {
-					if v := cgoast.RootVar(c.info, n.Args[0]); v != nil {
-						c.lenChecks[v] = append(c.lenChecks[v], n.Pos())
+		case *ast.BinaryExpr:
+			// A comparison involving len(s) is a length check.
+			switch n.Op {
+			case token.EQL, token.NEQ, token.LSS, token.LEQ, token.GTR, token.GEQ:
+				for _, side := range []ast.Expr{n.X, n.Y} {
+					v := c.lenOf(side)
+					if v == nil {
+						// n := len(s); if n > 0
+						if lv := identVar(c.info, side); lv != nil {
+							v = c.lenVars[lv]
+						}
+					}
+					if v != nil {
+						c.lenChecks[v] = append(c.lenChecks[v], lenCheck{from: n.Pos(), to: c.fd.Body.End()})
 					}
 				}
 			}
 		case *ast.RangeStmt:
+			// Inside the body of a range over s, s is not empty.
 			if v := cgoast.RootVar(c.info, n.X); v != nil {
-				c.lenChecks[v] = append(c.lenChecks[v], n.Pos())
+				c.lenChecks[v] = append(c.lenChecks[v], lenCheck{from: n.Body.Pos(), to: n.Body.End()})
 			}
 		case *ast.AssignStmt:
 			if len(n.Lhs) == len(n.Rhs) {
@@ -142,6 +155,9 @@ func (c *checker) assign(id *ast.Ident, rhs ast.Expr) {
 		return
 	}
 	c.assigns[v] = append(c.assigns[v], rhs)
+	if s := c.lenOf(rhs); s != nil {
+		c.lenVars[v] = s
+	}
 	if nonEmptyValue(c.info, rhs) {
 		c.nonEmpty[v] = true
 	}
@@ -245,12 +261,32 @@ func (c *checker) lengthKnown(s ast.Expr, pos token.Pos) bool {
 	if c.nonEmpty[v] {
 		return true
 	}
-	for _, p := range c.lenChecks[v] {
-		if p < pos {
+	for _, lc := range c.lenChecks[v] {
+		if lc.from < pos && pos < lc.to {
 			return true
 		}
 	}
 	return false
+}
+
+// lenCheck is a region of the function, [from, to), where the length of a
+// slice has been checked.
+type lenCheck struct{ from, to token.Pos }
+
+// lenOf returns s for an expression len(s) (or cap(s)), else nil.
+func (c *checker) lenOf(e ast.Expr) *types.Var {
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok || len(call.Args) != 1 {
+		return nil
+	}
+	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
+	if !ok || (id.Name != "len" && id.Name != "cap") {
+		return nil
+	}
+	if _, isBuiltin := c.info.Uses[id].(*types.Builtin); !isBuiltin {
+		return nil
+	}
+	return cgoast.RootVar(c.info, call.Args[0])
 }
 
 // store checks lhs = rhs for a Go pointer stored in C memory (CG004, CG007).

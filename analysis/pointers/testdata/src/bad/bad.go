@@ -32,6 +32,11 @@ func PassPointerful(n *node) {
 
 func FirstElem(b []byte, ps []*int) {
 	C.use(unsafe.Pointer(&b[0]), C.int(len(b))) // want `CG002: &b\[0\] passed to C.use panics when b is empty`
+	n := len(b)                                 // not a check
+	C.use(unsafe.Pointer(&b[0]), C.int(n))      // want `CG002: &b\[0\] passed to C.use panics when b is empty`
+	for range b {
+	}
+	C.use(unsafe.Pointer(&b[0]), C.int(n)) // want `CG002: &b\[0\] passed to C.use panics when b is empty`
 	if len(ps) > 0 {
 		C.use(unsafe.Pointer(&ps[0]), 0) // want `CG002: &ps\[0\] passed to C.use exposes the whole backing array of ps, whose elements hold Go pointers`
 	}

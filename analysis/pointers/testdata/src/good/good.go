@@ -24,6 +24,8 @@ type withC struct {
 	n C.int
 }
 
+type buffered struct{ buf []byte }
+
 // Flat memory, C-typed memory and checked slices are fine to pass.
 func Pass(f *flat, b []byte, w *withC, arr *[8]byte) {
 	C.use(unsafe.Pointer(f), 0)
@@ -38,6 +40,13 @@ func Pass(f *flat, b []byte, w *withC, arr *[8]byte) {
 	C.use(unsafe.Pointer(&buf[0]), 64)
 	for i := range b {
 		C.use(unsafe.Pointer(&b[i]), 1)
+	}
+	bw := &buffered{buf: b}
+	for range bw.buf {
+		C.use(unsafe.Pointer(&bw.buf[0]), 1)
+	}
+	if n := len(bw.buf); n >= 4 {
+		C.use(unsafe.Pointer(&bw.buf[0]), C.int(n))
 	}
 	var local C.box
 	C.use(unsafe.Pointer(&local), 0)
