@@ -258,7 +258,7 @@ func Marked(files []*ast.File, kind string) map[string]bool {
 
 // keepsName matches C function names that by convention keep the pointer
 // passed to them beyond the call.
-var keepsName = regexp.MustCompile(`(?i)(register|set_?(callback|userdata|user_data|context|ctx|handler|opaque)|retain|keep_?(ptr|pointer|ref)|attach|subscribe|add_?(listener|handler|callback|watch)|enqueue|store_?ptr)`)
+var keepsName = regexp.MustCompile(`(?i)(register|set_?(callback|userdata|user_data|context|ctx|handler|opaque)|retain|keep_?(ptr|pointer|ref|handle|ctx|context|data)|attach|subscribe|add_?(listener|handler|callback|watch)|enqueue|store_?ptr)`)
 
 // Keeps reports whether the C function name keeps the pointers passed to
 // it past the call, by a //cgoguard:keeps directive (marked) or by its
