@@ -53,8 +53,11 @@ func Store(f *flat) {
 	b.data = unsafe.Pointer(f) // want `CG004: Go pointer f is stored into C memory`
 	slots := (*[4]unsafe.Pointer)(C.malloc(32))
 	slots[1] = unsafe.Pointer(&f.a) // want `CG004: Go pointer &f.a is stored into C memory`
+	raw := C.malloc(8)
+	*(*unsafe.Pointer)(raw) = unsafe.Pointer(f) // want `CG004: Go pointer f is stored into C memory`
 	C.free(unsafe.Pointer(b))
 	C.free(unsafe.Pointer(slots))
+	C.free(raw)
 }
 
 func Pins(f *flat, s []byte, str string) {

@@ -75,6 +75,8 @@ func StoreC() {
 	b.data = C.malloc(16)
 	var goBox C.box
 	goBox.data = unsafe.Pointer(b)
+	var local unsafe.Pointer
+	*(*unsafe.Pointer)(unsafe.Pointer(&local)) = unsafe.Pointer(&goBox)
 	C.free(b.data)
 	C.free(unsafe.Pointer(b))
 }
