@@ -99,7 +99,12 @@ func (s *state) afterFree(g *cfg.CFG, body *ast.BlockStmt, v *types.Var, n ast.N
 	if !ok || b.Nodes[i] != n {
 		return
 	}
-	_, deferred := n.(*ast.DeferStmt)
+	d, deferred := n.(*ast.DeferStmt)
+	if deferred && conditionalFree(s.info, d, v) {
+		// defer func() { if !ok { C.free(p) } }(): the ownership-transfer
+		// pattern; what is returned after ok = true is not freed.
+		return
+	}
 	views := s.views(body, v)
 	w := &cflow.Walker{
 		Step: func(m ast.Node) cflow.Step {
@@ -163,6 +168,29 @@ func (s *state) afterFree(g *cfg.CFG, body *ast.BlockStmt, v *types.Var, n ast.N
 		return
 	}
 	s.r.Report(m, "CG016", "%s is used after it was freed at line %d", v.Name(), line)
+}
+
+// conditionalFree reports whether d defers a closure that frees v only
+// under a condition.
+func conditionalFree(info *types.Info, d *ast.DeferStmt, v *types.Var) bool {
+	lit, ok := d.Call.Fun.(*ast.FuncLit)
+	if !ok || cflow.IsCgoClosure(lit) {
+		return false
+	}
+	found := false
+	ast.Inspect(lit.Body, func(n ast.Node) bool {
+		if found {
+			return false
+		}
+		if st, ok := n.(*ast.IfStmt); ok && cflow.FreesIn(info, st, v) {
+			found = true
+		}
+		if st, ok := n.(*ast.SwitchStmt); ok && cflow.FreesIn(info, st, v) {
+			found = true
+		}
+		return true
+	})
+	return found
 }
 
 // storesView reports whether a stores v or a view over it outside the
