@@ -284,6 +284,37 @@ func (s *state) deferFreeFix(st site) []analysis.SuggestedFix {
 	}}
 }
 
+// callocFix rewrites C.malloc(n) as C.calloc(1, n) in the user's source.
+// It is offered only for the direct form, whose C.malloc the //line
+// directives place exactly, and only when the source there reads
+// "C.malloc(".
+func (s *state) callocFix(call *ast.CallExpr) []analysis.SuggestedFix {
+	par, ok := call.Fun.(*ast.ParenExpr)
+	if !ok {
+		return nil
+	}
+	id, ok := par.X.(*ast.Ident)
+	if !ok || id.Name != "_Cfunc__CMalloc" {
+		return nil
+	}
+	p := s.pass.Fset.Position(id.Pos())
+	tf, content := s.original(p.Filename)
+	if tf == nil || p.Line < 1 || p.Line > tf.LineCount() {
+		return nil
+	}
+	off := tf.Offset(tf.LineStart(p.Line)) + p.Column - 1
+	const old = "C.malloc("
+	if off < 0 || off+len(old) > len(content) || string(content[off:off+len(old)]) != old {
+		return nil
+	}
+	return []analysis.SuggestedFix{{
+		Message: "Allocate zeroed memory with C.calloc",
+		TextEdits: []analysis.TextEdit{{
+			Pos: tf.Pos(off), End: tf.Pos(off + len(old)), NewText: []byte("C.calloc(1, "),
+		}},
+	}}
+}
+
 // fileOf returns the file of the pass that contains pos.
 func (s *state) fileOf(pos token.Pos) *ast.File {
 	for _, f := range s.pass.Files {

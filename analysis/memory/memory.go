@@ -413,7 +413,7 @@ func (s *state) uninitialised(body *ast.BlockStmt, st site) {
 		if conv != st.call.Expr {
 			t = s.info.TypeOf(conv)
 		}
-		s.r.Report(st.call.Expr, "CG012", "memory from C.malloc is not zeroed but Go code stores pointers into it as %s; use C.calloc",
+		s.r.ReportFix(st.call.Expr, "CG012", s.callocFix(st.call.Expr), "memory from C.malloc is not zeroed but Go code stores pointers into it as %s; use C.calloc",
 			types.TypeString(t, types.RelativeTo(s.pass.Pkg)))
 	}
 }
