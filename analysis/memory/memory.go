@@ -449,6 +449,9 @@ func (s *state) rootIn(l ast.Expr, views map[*types.Var]bool) bool {
 
 // pointerful reports whether t is a pointer or slice whose elements hold pointers.
 func pointerful(t types.Type) bool {
+	if t == nil {
+		return false
+	}
 	switch t := t.Underlying().(type) {
 	case *types.Pointer:
 		return hasPointers(t.Elem())
