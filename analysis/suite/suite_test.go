@@ -3,6 +3,7 @@ package suite_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/tools/go/analysis"
@@ -61,6 +62,15 @@ func TestRegistry(t *testing.T) {
 		page := filepath.Join("..", "..", "docs", "rules", r.ID+".md")
 		if _, err := os.Stat(page); err != nil {
 			t.Errorf("%s: %v", r.ID, err)
+		}
+	}
+	index, err := os.ReadFile(filepath.Join("..", "..", "docs", "rules", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range diag.Rules() {
+		if !strings.Contains(string(index), "["+r.ID+"]("+r.ID+".md)") {
+			t.Errorf("docs/rules/README.md does not list %s", r.ID)
 		}
 	}
 	if implemented < 26 {
