@@ -177,7 +177,11 @@ func (f *fun) bytesConversion(e ast.Expr) *types.Var {
 	if !ok || !tv.IsType() || !isString(tv.Type) {
 		return nil
 	}
-	if s, ok := f.info.TypeOf(call.Args[0]).Underlying().(*types.Slice); ok {
+	at := f.info.TypeOf(call.Args[0])
+	if at == nil {
+		return nil
+	}
+	if s, ok := at.Underlying().(*types.Slice); ok {
 		if b, ok := s.Elem().Underlying().(*types.Basic); ok && (b.Kind() == types.Byte || b.Kind() == types.Rune) {
 			if v := cflow.Var(f.info, call.Args[0]); v != nil {
 				return v

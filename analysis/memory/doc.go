@@ -9,7 +9,8 @@
 // Rules:
 //
 //   - CG012: uninitialised C.malloc memory viewed as Go values that hold
-//     pointers and written with pointers (use C.calloc).
+//     pointers and written with pointers. A suggested fix rewrites
+//     C.malloc(n) as C.calloc(1, n).
 //   - CG013: a C.CString or C.CBytes result not freed on every path,
 //     including the inline form C.f(C.CString(s)). A suggested fix adds
 //     defer C.free(unsafe.Pointer(p)) after the allocation.

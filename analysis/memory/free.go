@@ -99,7 +99,12 @@ func (s *state) afterFree(g *cfg.CFG, body *ast.BlockStmt, v *types.Var, n ast.N
 	if !ok || b.Nodes[i] != n {
 		return
 	}
-	_, deferred := n.(*ast.DeferStmt)
+	d, deferred := n.(*ast.DeferStmt)
+	if deferred && conditionalFree(s.info, d, v) {
+		// defer func() { if !ok { C.free(p) } }(): the ownership-transfer
+		// pattern; what is returned after ok = true is not freed.
+		return
+	}
 	views := s.views(body, v)
 	w := &cflow.Walker{
 		Step: func(m ast.Node) cflow.Step {
@@ -163,6 +168,29 @@ func (s *state) afterFree(g *cfg.CFG, body *ast.BlockStmt, v *types.Var, n ast.N
 		return
 	}
 	s.r.Report(m, "CG016", "%s is used after it was freed at line %d", v.Name(), line)
+}
+
+// conditionalFree reports whether d defers a closure that frees v only
+// under a condition.
+func conditionalFree(info *types.Info, d *ast.DeferStmt, v *types.Var) bool {
+	lit, ok := d.Call.Fun.(*ast.FuncLit)
+	if !ok || cflow.IsCgoClosure(lit) {
+		return false
+	}
+	found := false
+	ast.Inspect(lit.Body, func(n ast.Node) bool {
+		if found {
+			return false
+		}
+		if st, ok := n.(*ast.IfStmt); ok && cflow.FreesIn(info, st, v) {
+			found = true
+		}
+		if st, ok := n.(*ast.SwitchStmt); ok && cflow.FreesIn(info, st, v) {
+			found = true
+		}
+		return true
+	})
+	return found
 }
 
 // storesView reports whether a stores v or a view over it outside the
@@ -253,6 +281,37 @@ func (s *state) deferFreeFix(st site) []analysis.SuggestedFix {
 	return []analysis.SuggestedFix{{
 		Message:   "Free " + st.v.Name() + " with a deferred C.free",
 		TextEdits: []analysis.TextEdit{{Pos: at, End: at, NewText: []byte(text)}},
+	}}
+}
+
+// callocFix rewrites C.malloc(n) as C.calloc(1, n) in the user's source.
+// It is offered only for the direct form, whose C.malloc the //line
+// directives place exactly, and only when the source there reads
+// "C.malloc(".
+func (s *state) callocFix(call *ast.CallExpr) []analysis.SuggestedFix {
+	par, ok := call.Fun.(*ast.ParenExpr)
+	if !ok {
+		return nil
+	}
+	id, ok := par.X.(*ast.Ident)
+	if !ok || id.Name != "_Cfunc__CMalloc" {
+		return nil
+	}
+	p := s.pass.Fset.Position(id.Pos())
+	tf, content := s.original(p.Filename)
+	if tf == nil || p.Line < 1 || p.Line > tf.LineCount() {
+		return nil
+	}
+	off := tf.Offset(tf.LineStart(p.Line)) + p.Column - 1
+	const old = "C.malloc("
+	if off < 0 || off+len(old) > len(content) || string(content[off:off+len(old)]) != old {
+		return nil
+	}
+	return []analysis.SuggestedFix{{
+		Message: "Allocate zeroed memory with C.calloc",
+		TextEdits: []analysis.TextEdit{{
+			Pos: tf.Pos(off), End: tf.Pos(off + len(old)), NewText: []byte("C.calloc(1, "),
+		}},
 	}}
 }
 

@@ -413,7 +413,7 @@ func (s *state) uninitialised(body *ast.BlockStmt, st site) {
 		if conv != st.call.Expr {
 			t = s.info.TypeOf(conv)
 		}
-		s.r.Report(st.call.Expr, "CG012", "memory from C.malloc is not zeroed but Go code stores pointers into it as %s; use C.calloc",
+		s.r.ReportFix(st.call.Expr, "CG012", s.callocFix(st.call.Expr), "memory from C.malloc is not zeroed but Go code stores pointers into it as %s; use C.calloc",
 			types.TypeString(t, types.RelativeTo(s.pass.Pkg)))
 	}
 }
@@ -449,6 +449,9 @@ func (s *state) rootIn(l ast.Expr, views map[*types.Var]bool) bool {
 
 // pointerful reports whether t is a pointer or slice whose elements hold pointers.
 func pointerful(t types.Type) bool {
+	if t == nil {
+		return false
+	}
 	switch t := t.Underlying().(type) {
 	case *types.Pointer:
 		return hasPointers(t.Elem())

@@ -276,7 +276,9 @@ func (s *state) bounded(loop ast.Node) bool {
 	var bound ast.Expr
 	switch l := loop.(type) {
 	case *ast.RangeStmt:
-		if t, ok := s.info.TypeOf(l.X).Underlying().(*types.Basic); ok && t.Info()&types.IsInteger != 0 {
+		if xt := s.info.TypeOf(l.X); xt == nil {
+			return false
+		} else if t, ok := xt.Underlying().(*types.Basic); ok && t.Info()&types.IsInteger != 0 {
 			bound = l.X
 		}
 	case *ast.ForStmt:

@@ -263,3 +263,18 @@ func appended(names []string) []*C.char {
 	}
 	return out
 }
+
+func transfer(n int, fail bool) (unsafe.Pointer, error) {
+	p := C.malloc(C.size_t(n))
+	ok := false
+	defer func() {
+		if !ok {
+			C.free(p)
+		}
+	}()
+	if fail {
+		return nil, errors.New("failed")
+	}
+	ok = true
+	return p, nil
+}
