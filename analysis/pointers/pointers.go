@@ -191,7 +191,7 @@ func (c *checker) launderedPointer(e ast.Expr) (ast.Expr, bool) {
 	if len(ts) == 0 {
 		return nil, false
 	}
-	if b, ok := types.Unalias(ts[0]).Underlying().(*types.Basic); !ok || b.Info()&types.IsInteger == 0 {
+	if b, ok := cgoast.Under(ts[0]).(*types.Basic); !ok || b.Info()&types.IsInteger == 0 {
 		return nil, false
 	}
 	if _, ok := c.goPointer(inner); ok {
@@ -219,7 +219,7 @@ func (c *checker) arg(call *cgoast.Call, a ast.Expr) {
 
 	// CG002: &s[0].
 	if s, idx, ok := call.AddrOfElem(c.info, a); ok {
-		if st, isSlice := types.Unalias(c.info.TypeOf(s)).Underlying().(*types.Slice); isSlice {
+		if st, isSlice := cgoast.Under(c.info.TypeOf(s)).(*types.Slice); isSlice {
 			if cgoast.ContainsGoPointer(st.Elem()) {
 				c.r.Report(a, "CG002", "&%s[0] passed to C.%s exposes the whole backing array of %s, whose elements hold Go pointers", c.str(s), call.Name, c.str(s))
 				return
@@ -251,7 +251,7 @@ func (c *checker) arg(call *cgoast.Call, a ast.Expr) {
 // lengthKnown reports whether the length of s is checked before pos, or s
 // is known not to be empty.
 func (c *checker) lengthKnown(s ast.Expr, pos token.Pos) bool {
-	if _, isArr := types.Unalias(c.info.TypeOf(s)).Underlying().(*types.Array); isArr {
+	if _, isArr := cgoast.Under(c.info.TypeOf(s)).(*types.Array); isArr {
 		return true
 	}
 	v := cgoast.RootVar(c.info, s)
@@ -315,15 +315,15 @@ func (c *checker) inCMemory(lhs ast.Expr) bool {
 		if sel := c.info.Selections[x]; sel == nil || sel.Kind() != types.FieldVal {
 			return false
 		}
-		if p, ok := types.Unalias(c.info.TypeOf(x.X)).Underlying().(*types.Pointer); ok {
+		if p, ok := cgoast.Under(c.info.TypeOf(x.X)).(*types.Pointer); ok {
 			return cgoast.IsCType(p.Elem()) && c.cPointerValue(x.X)
 		}
 		return c.inCMemory(x.X)
 	case *ast.IndexExpr:
-		if _, ok := types.Unalias(c.info.TypeOf(x.X)).Underlying().(*types.Pointer); ok {
+		if _, ok := cgoast.Under(c.info.TypeOf(x.X)).(*types.Pointer); ok {
 			return c.cPointerValue(x.X)
 		}
-		if _, ok := types.Unalias(c.info.TypeOf(x.X)).Underlying().(*types.Array); ok {
+		if _, ok := cgoast.Under(c.info.TypeOf(x.X)).(*types.Array); ok {
 			return c.inCMemory(x.X)
 		}
 	case *ast.StarExpr:
@@ -353,7 +353,7 @@ func (c *checker) cPointer(e ast.Expr, seen map[*types.Var]bool) bool {
 		}
 	}
 	t := c.info.TypeOf(inner)
-	if p, ok := types.Unalias(t).Underlying().(*types.Pointer); ok && cgoast.IsCType(p.Elem()) {
+	if p, ok := cgoast.Under(t).(*types.Pointer); ok && cgoast.IsCType(p.Elem()) {
 		// A pointer to a C type: C memory unless it is &x of a Go
 		// variable (GoPointer above) or a variable assigned one.
 		if v := identVar(c.info, inner); v != nil {
@@ -528,7 +528,7 @@ func (c *checker) pinArg(a ast.Expr) {
 	if t == nil {
 		return
 	}
-	switch u := types.Unalias(t).Underlying().(type) {
+	switch u := cgoast.Under(t).(type) {
 	case *types.Pointer:
 		return
 	case *types.Basic:
@@ -539,9 +539,9 @@ func (c *checker) pinArg(a ast.Expr) {
 		return // dynamic: cannot tell
 	}
 	hint := ""
-	if _, ok := types.Unalias(t).Underlying().(*types.Slice); ok {
+	if _, ok := cgoast.Under(t).(*types.Slice); ok {
 		hint = fmt.Sprintf("; pin unsafe.SliceData(%s) instead", c.str(a))
-	} else if b, ok := types.Unalias(t).Underlying().(*types.Basic); ok && b.Info()&types.IsString != 0 {
+	} else if b, ok := cgoast.Under(t).(*types.Basic); ok && b.Info()&types.IsString != 0 {
 		hint = fmt.Sprintf("; pin unsafe.StringData(%s) instead", c.str(a))
 	}
 	c.r.Report(a, "CG005", "runtime.Pinner.Pin of %s (a %s, not a pointer) panics%s", c.str(a), types.TypeString(t, types.RelativeTo(c.pass.Pkg)), hint)

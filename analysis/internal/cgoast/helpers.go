@@ -73,7 +73,7 @@ func GoPointer(info *types.Info, e ast.Expr) (types.Type, bool) {
 			if obj, ok := info.Uses[id.Sel].(*types.Builtin); ok {
 				switch obj.Name() {
 				case "SliceData":
-					if s, ok := info.TypeOf(x.Args[0]).Underlying().(*types.Slice); ok && !IsCType(s.Elem()) {
+					if s, ok := Under(info.TypeOf(x.Args[0])).(*types.Slice); ok && !IsCType(s.Elem()) {
 						return s.Elem(), IsGoMemory(info, x.Args[0])
 					}
 				case "StringData":
@@ -87,7 +87,7 @@ func GoPointer(info *types.Info, e ast.Expr) (types.Type, bool) {
 	if t == nil {
 		return nil, false
 	}
-	if p, ok := types.Unalias(t).Underlying().(*types.Pointer); ok && !IsCType(p.Elem()) && !isOpaque(p.Elem()) {
+	if p, ok := Under(t).(*types.Pointer); ok && !IsCType(p.Elem()) && !isOpaque(p.Elem()) {
 		return p.Elem(), true
 	}
 	return nil, false
@@ -96,7 +96,7 @@ func GoPointer(info *types.Info, e ast.Expr) (types.Type, bool) {
 // isOpaque reports types whose pointers commonly point at C memory even
 // though they are Go types: arrays of C types reached through conversions.
 func isOpaque(t types.Type) bool {
-	if a, ok := types.Unalias(t).Underlying().(*types.Array); ok {
+	if a, ok := Under(t).(*types.Array); ok {
 		return IsCType(a.Elem()) || isOpaque(a.Elem())
 	}
 	return false
@@ -122,13 +122,13 @@ func IsGoMemory(info *types.Info, x ast.Expr) bool {
 			if sel == nil || sel.Kind() != types.FieldVal {
 				return false
 			}
-			if p, ok := types.Unalias(info.TypeOf(e.X)).Underlying().(*types.Pointer); ok {
+			if p, ok := Under(info.TypeOf(e.X)).(*types.Pointer); ok {
 				// p.f: Go memory when p points to a Go type.
 				return !IsCType(p.Elem())
 			}
 			x = e.X
 		case *ast.IndexExpr:
-			t := types.Unalias(info.TypeOf(e.X)).Underlying()
+			t := Under(info.TypeOf(e.X))
 			switch tt := t.(type) {
 			case *types.Slice:
 				return !IsCType(tt.Elem()) && IsGoMemory(info, e.X)
