@@ -3,6 +3,7 @@ package pointers
 import (
 	"fmt"
 	"go/ast"
+	"go/constant"
 	"go/token"
 	"go/types"
 
@@ -174,10 +175,40 @@ func nonEmptyValue(info *types.Info, e ast.Expr) bool {
 		return len(x.Elts) > 0
 	case *ast.CallExpr:
 		if id, ok := ast.Unparen(x.Fun).(*ast.Ident); ok && id.Name == "make" && len(x.Args) >= 2 {
-			if tv, ok := info.Types[x.Args[1]]; ok && tv.Value != nil {
-				return tv.Value.String() != "0"
-			}
+			return positive(info, x.Args[1])
 		}
+	}
+	return false
+}
+
+// positive reports length expressions that are certainly above zero: a
+// positive constant, or n + c with c a positive constant and n a length
+// (len, cap) or another such expression.
+func positive(info *types.Info, e ast.Expr) bool {
+	if tv, ok := info.Types[e]; ok && tv.Value != nil {
+		return constant.Sign(tv.Value) > 0
+	}
+	b, ok := ast.Unparen(e).(*ast.BinaryExpr)
+	if !ok || b.Op != token.ADD {
+		return false
+	}
+	return (positive(info, b.X) && nonNegative(info, b.Y)) || (positive(info, b.Y) && nonNegative(info, b.X))
+}
+
+// nonNegative reports len(x), cap(x), non-negative constants and sums of
+// them.
+func nonNegative(info *types.Info, e ast.Expr) bool {
+	if tv, ok := info.Types[e]; ok && tv.Value != nil {
+		return constant.Sign(tv.Value) >= 0
+	}
+	switch x := ast.Unparen(e).(type) {
+	case *ast.CallExpr:
+		if id, ok := ast.Unparen(x.Fun).(*ast.Ident); ok && (id.Name == "len" || id.Name == "cap") {
+			_, builtin := info.Uses[id].(*types.Builtin)
+			return builtin
+		}
+	case *ast.BinaryExpr:
+		return x.Op == token.ADD && nonNegative(info, x.X) && nonNegative(info, x.Y)
 	}
 	return false
 }

@@ -32,8 +32,10 @@ func PassPointerful(n *node) {
 
 func FirstElem(b []byte, ps []*int) {
 	C.use(unsafe.Pointer(&b[0]), C.int(len(b))) // want `CG002: &b\[0\] passed to C.use panics when b is empty`
-	n := len(b)                                 // not a check
-	C.use(unsafe.Pointer(&b[0]), C.int(n))      // want `CG002: &b\[0\] passed to C.use panics when b is empty`
+	m := make([]byte, len(b)-1+0)
+	C.use(unsafe.Pointer(&m[0]), 0)        // want `CG002: &m\[0\] passed to C.use panics when m is empty`
+	n := len(b)                            // not a check
+	C.use(unsafe.Pointer(&b[0]), C.int(n)) // want `CG002: &b\[0\] passed to C.use panics when b is empty`
 	for range b {
 	}
 	C.use(unsafe.Pointer(&b[0]), C.int(n)) // want `CG002: &b\[0\] passed to C.use panics when b is empty`

@@ -38,6 +38,8 @@ func Pass(f *flat, b []byte, w *withC, arr *[8]byte) {
 	C.use(unsafe.Pointer(unsafe.SliceData(b)), C.int(len(b)))
 	buf := make([]byte, 64)
 	C.use(unsafe.Pointer(&buf[0]), 64)
+	name := make([]byte, len(b)+1)
+	C.use(unsafe.Pointer(&name[0]), C.int(len(name)))
 	for i := range b {
 		C.use(unsafe.Pointer(&b[i]), 1)
 	}
