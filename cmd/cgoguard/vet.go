@@ -308,8 +308,10 @@ func relPath(dir, name string) string {
 	return filepath.ToSlash(rel)
 }
 
-// relPos shortens an absolute "file:line:col: msg" error position.
+// relPos shortens an absolute "file:line:col: msg" error position and
+// drops the "-: " go/packages puts before errors without a position.
 func relPos(msg string) string {
+	msg = strings.TrimPrefix(msg, "-: ")
 	wd, err := os.Getwd()
 	if err != nil {
 		return msg

@@ -43,6 +43,7 @@ func TestVetGolden(t *testing.T) {
 		{"only-cg024", []string{"-format", "json", "-rules", "CG024", "./bad"}, 1, "json"},
 		{"disabled", []string{"-disable", "CG001,CG002,CG003,CG024,CG000", "./bad"}, 0, "txt"},
 		{"broken", []string{"-format", "json", "./broken"}, 2, "json"},
+		{"missing", []string{"./missing"}, 2, "txt"},
 		{"bad-format", []string{"-format", "xml", "./bad"}, 2, "txt"},
 		{"unknown-rule", []string{"-rules", "CG099", "./bad"}, 2, "txt"},
 	} {
