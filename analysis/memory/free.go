@@ -38,22 +38,52 @@ func defines(info *types.Info, n ast.Node, v *types.Var) bool {
 // views returns the variables of body that hold unsafe.Slice or
 // unsafe.String views of the memory v points to.
 func (s *state) views(body *ast.BlockStmt, v *types.Var) map[*types.Var]bool {
-	vs := map[*types.Var]bool{}
-	ast.Inspect(body, func(n ast.Node) bool {
-		a, ok := n.(*ast.AssignStmt)
-		if !ok || len(a.Lhs) != len(a.Rhs) {
-			return true
-		}
-		for i, rhs := range a.Rhs {
-			if s.isView(rhs, v) {
-				if w := cflow.Var(s.info, a.Lhs[i]); w != nil {
-					vs[w] = true
+	if s.viewCache == nil {
+		// One pass over the body records the views of every variable.
+		s.viewCache = map[*types.Var]map[*types.Var]bool{}
+		ast.Inspect(body, func(n ast.Node) bool {
+			a, ok := n.(*ast.AssignStmt)
+			if !ok || len(a.Lhs) != len(a.Rhs) {
+				return true
+			}
+			for i, rhs := range a.Rhs {
+				w := cflow.Var(s.info, a.Lhs[i])
+				if w == nil {
+					continue
 				}
+				for _, u := range s.viewBases(rhs) {
+					if s.viewCache[u] == nil {
+						s.viewCache[u] = map[*types.Var]bool{}
+					}
+					s.viewCache[u][w] = true
+				}
+			}
+			return true
+		})
+	}
+	return s.viewCache[v]
+}
+
+// viewBases returns the variables e is an unsafe.Slice or unsafe.String
+// view over.
+func (s *state) viewBases(e ast.Expr) []*types.Var {
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok || len(call.Args) != 2 {
+		return nil
+	}
+	if !cflow.IsFunc(s.info, call, "unsafe", "Slice") && !cflow.IsFunc(s.info, call, "unsafe", "String") {
+		return nil
+	}
+	var out []*types.Var
+	ast.Inspect(call.Args[0], func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok {
+			if v, ok := s.info.Uses[id].(*types.Var); ok {
+				out = append(out, v)
 			}
 		}
 		return true
 	})
-	return vs
+	return out
 }
 
 // isView reports whether e is unsafe.Slice or unsafe.String over v.
@@ -110,6 +140,9 @@ func (s *state) afterFree(g *cfg.CFG, body *ast.BlockStmt, v *types.Var, n ast.N
 		Step: func(m ast.Node) cflow.Step {
 			if m == n {
 				return cflow.Done
+			}
+			if !s.mentionsAny(m, v, views) {
+				return cflow.Next
 			}
 			if defines(s.info, m, v) {
 				return cflow.Done
@@ -191,6 +224,23 @@ func conditionalFree(info *types.Info, d *ast.DeferStmt, v *types.Var) bool {
 		return true
 	})
 	return found
+}
+
+// mentionsAny reports whether CFG node m references v or one of its views.
+func (s *state) mentionsAny(m ast.Node, v *types.Var, views map[*types.Var]bool) bool {
+	vars, ok := s.mentions[m]
+	if !ok {
+		return true // not indexed: classify it
+	}
+	if vars[v] {
+		return true
+	}
+	for w := range views {
+		if vars[w] {
+			return true
+		}
+	}
+	return false
 }
 
 // storesView reports whether a stores v or a view over it outside the
