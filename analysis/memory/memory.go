@@ -46,7 +46,7 @@ type state struct {
 	cfgs   *ctrlflow.CFGs
 	owners cflow.Owners
 
-	reported  map[ast.Node]bool
+	reported map[ast.Node]bool
 	// mentions holds, for each CFG node of the function being checked,
 	// the variables it references: path walks skip the nodes that do not
 	// mention theirs without classifying them.
