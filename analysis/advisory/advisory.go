@@ -258,7 +258,7 @@ func newLoop(info *types.Info, n ast.Node) (loop, bool) {
 				}
 			}
 		}
-		if _, isChan := types.Unalias(info.TypeOf(x.X)).Underlying().(*types.Chan); isChan {
+		if _, isChan := cgoast.Under(info.TypeOf(x.X)).(*types.Chan); isChan {
 			return l, false // a consumer loop, paced by its channel
 		}
 		l.what = cgoast.Format(token.NewFileSet(), x.X)

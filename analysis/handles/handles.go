@@ -235,7 +235,7 @@ func (c *checker) context(cr *creation, stack []ast.Node) {
 					if !ok {
 						return
 					}
-					if IsTempIdent(id) {
+					if cgoast.IsTemp(id.Name) {
 						break
 					}
 					v, _ := c.info.Defs[id].(*types.Var)
@@ -294,9 +294,6 @@ func (c *checker) inClosure(stack []ast.Node) bool {
 	}
 	return false
 }
-
-// IsTempIdent reports a cgo temporary (_cgo0).
-func IsTempIdent(id *ast.Ident) bool { return cgoast.IsTemp(id.Name) }
 
 func (c *checker) check(cr *creation) {
 	if cr.inline != nil {

@@ -3,6 +3,7 @@ package pointers
 import (
 	"fmt"
 	"go/ast"
+	"go/constant"
 	"go/token"
 	"go/types"
 
@@ -57,7 +58,8 @@ type checker struct {
 
 	pinned    map[*types.Var]bool     // roots of Pin arguments
 	laundered map[*types.Var]ast.Expr // uintptr vars holding Go pointers
-	lenChecks map[*types.Var][]token.Pos
+	lenChecks map[*types.Var][]lenCheck
+	lenVars   map[*types.Var]*types.Var // n := len(s): n → s
 	nonEmpty  map[*types.Var]bool
 	assigns   map[*types.Var][]ast.Expr
 }
@@ -65,7 +67,8 @@ type checker struct {
 func (c *checker) function() {
 	c.pinned = map[*types.Var]bool{}
 	c.laundered = map[*types.Var]ast.Expr{}
-	c.lenChecks = map[*types.Var][]token.Pos{}
+	c.lenChecks = map[*types.Var][]lenCheck{}
+	c.lenVars = map[*types.Var]*types.Var{}
 	c.nonEmpty = map[*types.Var]bool{}
 	c.assigns = map[*types.Var][]ast.Expr{}
 	c.facts()
@@ -103,16 +106,27 @@ func (c *checker) facts() {
 					c.pinned[v] = true
 				}
 			}
-			if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok && id.Name == "len" && len(n.Args) == 1 {
-				if _, isBuiltin := c.info.Uses[id].(*types.Builtin); isBuiltin {
-					if v := cgoast.RootVar(c.info, n.Args[0]); v != nil {
-						c.lenChecks[v] = append(c.lenChecks[v], n.Pos())
+		case *ast.BinaryExpr:
+			// A comparison involving len(s) is a length check.
+			switch n.Op {
+			case token.EQL, token.NEQ, token.LSS, token.LEQ, token.GTR, token.GEQ:
+				for _, side := range []ast.Expr{n.X, n.Y} {
+					v := c.lenOf(side)
+					if v == nil {
+						// n := len(s); if n > 0
+						if lv := identVar(c.info, side); lv != nil {
+							v = c.lenVars[lv]
+						}
+					}
+					if v != nil {
+						c.lenChecks[v] = append(c.lenChecks[v], lenCheck{from: n.Pos(), to: c.fd.Body.End()})
 					}
 				}
 			}
 		case *ast.RangeStmt:
+			// Inside the body of a range over s, s is not empty.
 			if v := cgoast.RootVar(c.info, n.X); v != nil {
-				c.lenChecks[v] = append(c.lenChecks[v], n.Pos())
+				c.lenChecks[v] = append(c.lenChecks[v], lenCheck{from: n.Body.Pos(), to: n.Body.End()})
 			}
 		case *ast.AssignStmt:
 			if len(n.Lhs) == len(n.Rhs) {
@@ -142,6 +156,9 @@ func (c *checker) assign(id *ast.Ident, rhs ast.Expr) {
 		return
 	}
 	c.assigns[v] = append(c.assigns[v], rhs)
+	if s := c.lenOf(rhs); s != nil {
+		c.lenVars[v] = s
+	}
 	if nonEmptyValue(c.info, rhs) {
 		c.nonEmpty[v] = true
 	}
@@ -158,10 +175,40 @@ func nonEmptyValue(info *types.Info, e ast.Expr) bool {
 		return len(x.Elts) > 0
 	case *ast.CallExpr:
 		if id, ok := ast.Unparen(x.Fun).(*ast.Ident); ok && id.Name == "make" && len(x.Args) >= 2 {
-			if tv, ok := info.Types[x.Args[1]]; ok && tv.Value != nil {
-				return tv.Value.String() != "0"
-			}
+			return positive(info, x.Args[1])
 		}
+	}
+	return false
+}
+
+// positive reports length expressions that are certainly above zero: a
+// positive constant, or n + c with c a positive constant and n a length
+// (len, cap) or another such expression.
+func positive(info *types.Info, e ast.Expr) bool {
+	if tv, ok := info.Types[e]; ok && tv.Value != nil {
+		return constant.Sign(tv.Value) > 0
+	}
+	b, ok := ast.Unparen(e).(*ast.BinaryExpr)
+	if !ok || b.Op != token.ADD {
+		return false
+	}
+	return (positive(info, b.X) && nonNegative(info, b.Y)) || (positive(info, b.Y) && nonNegative(info, b.X))
+}
+
+// nonNegative reports len(x), cap(x), non-negative constants and sums of
+// them.
+func nonNegative(info *types.Info, e ast.Expr) bool {
+	if tv, ok := info.Types[e]; ok && tv.Value != nil {
+		return constant.Sign(tv.Value) >= 0
+	}
+	switch x := ast.Unparen(e).(type) {
+	case *ast.CallExpr:
+		if id, ok := ast.Unparen(x.Fun).(*ast.Ident); ok && (id.Name == "len" || id.Name == "cap") {
+			_, builtin := info.Uses[id].(*types.Builtin)
+			return builtin
+		}
+	case *ast.BinaryExpr:
+		return x.Op == token.ADD && nonNegative(info, x.X) && nonNegative(info, x.Y)
 	}
 	return false
 }
@@ -175,7 +222,7 @@ func (c *checker) launderedPointer(e ast.Expr) (ast.Expr, bool) {
 	if len(ts) == 0 {
 		return nil, false
 	}
-	if b, ok := types.Unalias(ts[0]).Underlying().(*types.Basic); !ok || b.Info()&types.IsInteger == 0 {
+	if b, ok := cgoast.Under(ts[0]).(*types.Basic); !ok || b.Info()&types.IsInteger == 0 {
 		return nil, false
 	}
 	if _, ok := c.goPointer(inner); ok {
@@ -203,7 +250,7 @@ func (c *checker) arg(call *cgoast.Call, a ast.Expr) {
 
 	// CG002: &s[0].
 	if s, idx, ok := call.AddrOfElem(c.info, a); ok {
-		if st, isSlice := types.Unalias(c.info.TypeOf(s)).Underlying().(*types.Slice); isSlice {
+		if st, isSlice := cgoast.Under(c.info.TypeOf(s)).(*types.Slice); isSlice {
 			if cgoast.ContainsGoPointer(st.Elem()) {
 				c.r.Report(a, "CG002", "&%s[0] passed to C.%s exposes the whole backing array of %s, whose elements hold Go pointers", c.str(s), call.Name, c.str(s))
 				return
@@ -235,7 +282,7 @@ func (c *checker) arg(call *cgoast.Call, a ast.Expr) {
 // lengthKnown reports whether the length of s is checked before pos, or s
 // is known not to be empty.
 func (c *checker) lengthKnown(s ast.Expr, pos token.Pos) bool {
-	if _, isArr := types.Unalias(c.info.TypeOf(s)).Underlying().(*types.Array); isArr {
+	if _, isArr := cgoast.Under(c.info.TypeOf(s)).(*types.Array); isArr {
 		return true
 	}
 	v := cgoast.RootVar(c.info, s)
@@ -245,12 +292,32 @@ func (c *checker) lengthKnown(s ast.Expr, pos token.Pos) bool {
 	if c.nonEmpty[v] {
 		return true
 	}
-	for _, p := range c.lenChecks[v] {
-		if p < pos {
+	for _, lc := range c.lenChecks[v] {
+		if lc.from < pos && pos < lc.to {
 			return true
 		}
 	}
 	return false
+}
+
+// lenCheck is a region of the function, [from, to), where the length of a
+// slice has been checked.
+type lenCheck struct{ from, to token.Pos }
+
+// lenOf returns s for an expression len(s) (or cap(s)), else nil.
+func (c *checker) lenOf(e ast.Expr) *types.Var {
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok || len(call.Args) != 1 {
+		return nil
+	}
+	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
+	if !ok || (id.Name != "len" && id.Name != "cap") {
+		return nil
+	}
+	if _, isBuiltin := c.info.Uses[id].(*types.Builtin); !isBuiltin {
+		return nil
+	}
+	return cgoast.RootVar(c.info, call.Args[0])
 }
 
 // store checks lhs = rhs for a Go pointer stored in C memory (CG004, CG007).
@@ -279,15 +346,15 @@ func (c *checker) inCMemory(lhs ast.Expr) bool {
 		if sel := c.info.Selections[x]; sel == nil || sel.Kind() != types.FieldVal {
 			return false
 		}
-		if p, ok := types.Unalias(c.info.TypeOf(x.X)).Underlying().(*types.Pointer); ok {
+		if p, ok := cgoast.Under(c.info.TypeOf(x.X)).(*types.Pointer); ok {
 			return cgoast.IsCType(p.Elem()) && c.cPointerValue(x.X)
 		}
 		return c.inCMemory(x.X)
 	case *ast.IndexExpr:
-		if _, ok := types.Unalias(c.info.TypeOf(x.X)).Underlying().(*types.Pointer); ok {
+		if _, ok := cgoast.Under(c.info.TypeOf(x.X)).(*types.Pointer); ok {
 			return c.cPointerValue(x.X)
 		}
-		if _, ok := types.Unalias(c.info.TypeOf(x.X)).Underlying().(*types.Array); ok {
+		if _, ok := cgoast.Under(c.info.TypeOf(x.X)).(*types.Array); ok {
 			return c.inCMemory(x.X)
 		}
 	case *ast.StarExpr:
@@ -317,7 +384,7 @@ func (c *checker) cPointer(e ast.Expr, seen map[*types.Var]bool) bool {
 		}
 	}
 	t := c.info.TypeOf(inner)
-	if p, ok := types.Unalias(t).Underlying().(*types.Pointer); ok && cgoast.IsCType(p.Elem()) {
+	if p, ok := cgoast.Under(t).(*types.Pointer); ok && cgoast.IsCType(p.Elem()) {
 		// A pointer to a C type: C memory unless it is &x of a Go
 		// variable (GoPointer above) or a variable assigned one.
 		if v := identVar(c.info, inner); v != nil {
@@ -492,7 +559,7 @@ func (c *checker) pinArg(a ast.Expr) {
 	if t == nil {
 		return
 	}
-	switch u := types.Unalias(t).Underlying().(type) {
+	switch u := cgoast.Under(t).(type) {
 	case *types.Pointer:
 		return
 	case *types.Basic:
@@ -503,9 +570,9 @@ func (c *checker) pinArg(a ast.Expr) {
 		return // dynamic: cannot tell
 	}
 	hint := ""
-	if _, ok := types.Unalias(t).Underlying().(*types.Slice); ok {
+	if _, ok := cgoast.Under(t).(*types.Slice); ok {
 		hint = fmt.Sprintf("; pin unsafe.SliceData(%s) instead", c.str(a))
-	} else if b, ok := types.Unalias(t).Underlying().(*types.Basic); ok && b.Info()&types.IsString != 0 {
+	} else if b, ok := cgoast.Under(t).(*types.Basic); ok && b.Info()&types.IsString != 0 {
 		hint = fmt.Sprintf("; pin unsafe.StringData(%s) instead", c.str(a))
 	}
 	c.r.Report(a, "CG005", "runtime.Pinner.Pin of %s (a %s, not a pointer) panics%s", c.str(a), types.TypeString(t, types.RelativeTo(c.pass.Pkg)), hint)

@@ -104,14 +104,32 @@ func check(r *diag.Reporter, src *cgoast.CSource) {
 func onstackNear(code string, off int, anywhere bool) bool {
 	for _, f := range cgoast.CFuncs(code) {
 		if f.Start <= off && off < f.End {
-			if strings.Contains(f.Body, "sa_flags") {
-				return strings.Contains(f.Body, "SA_ONSTACK")
+			if !strings.Contains(f.Body, "sa_flags") {
+				break
 			}
-			break
+			if strings.Contains(f.Body, "SA_ONSTACK") {
+				return true
+			}
+			// Flags computed from something other than SA_ constants
+			// (a wrapper forwarding its caller's flags) cannot be judged.
+			for _, m := range flagsAssign.FindAllStringSubmatch(f.Body, -1) {
+				for _, id := range identRe.FindAllString(m[1], -1) {
+					if !strings.HasPrefix(id, "SA_") && !cTypeWords[id] {
+						return true
+					}
+				}
+			}
+			return false
 		}
 	}
 	return anywhere
 }
+
+var (
+	flagsAssign = regexp.MustCompile(`sa_flags\s*[|]?=\s*([^;]*);`)
+	identRe     = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
+	cTypeWords  = map[string]bool{"int": true, "unsigned": true, "long": true, "short": true, "char": true, "signed": true}
+)
 
 // isPrototype reports a declaration such as "int sigaction(int, ...);" at
 // file scope rather than a call: the name is preceded by a type word.

@@ -5,7 +5,10 @@
 // Suppressions is the analyzer that checks //cgoguard:ignore directives
 // (CG000): a directive without a reason, naming an unknown rule, or
 // suppressing no finding. It requires every theme analyzer, so running it
-// runs them all. All returns both.
+// runs them all. All returns both. Rules, Lookup, Implemented and
+// AnalyzerFor answer questions about rules; Analyze runs analyzers over
+// packages loaded with golang.org/x/tools/go/packages, the way cgoguard vet
+// does.
 //
 // Example, a complete vet tool:
 //

@@ -152,7 +152,7 @@ func analyzePackage(p *packages.Package, order []*analysis.Analyzer) *Outcome {
 		}
 		res, err := a.Run(pass)
 		if err != nil {
-			o.Err = fmt.Errorf("%s: analyzer %s: %w", p.PkgPath, a.Name, err)
+			o.Err = fmt.Errorf("cgoguard: %s: analyzer %s: %w", p.PkgPath, a.Name, err)
 			break
 		}
 		o.Results[a] = res

@@ -68,8 +68,8 @@ func All() []*analysis.Analyzer {
 
 // Rules returns the metadata of the implemented rules (those whose theme
 // analyzer is in Analyzers) plus CG000, ordered by ID.
-func Rules() []diag.Rule {
-	var out []diag.Rule
+func Rules() []Rule {
+	var out []Rule
 	for _, r := range diag.Rules() {
 		if Implemented(r.ID) {
 			out = append(out, r)

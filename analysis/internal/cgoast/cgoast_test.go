@@ -159,3 +159,18 @@ var (
 		t.Error("IsCType/CTypeName on _Ctype_struct_s")
 	}
 }
+
+func TestKeeps(t *testing.T) {
+	marked := map[string]bool{"hold_for_later": true}
+	for name, want := range map[string]bool{
+		"register_cb": true, "cbRegister": true, "set_userdata": true, "attach_ctx": true,
+		"subscribe": true, "queue_enqueue": true, "retain": true, "keep_ptr": true, "leaky_keep_handle": true,
+		"hold_for_later": true,
+		"unregister_cb":  false, "deregister": false, "un_subscribe": false, "detach": false,
+		"set_keepalive": false, "process": false, "write": false,
+	} {
+		if got := cgoast.Keeps(marked, name); got != want {
+			t.Errorf("Keeps(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

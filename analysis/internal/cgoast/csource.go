@@ -283,7 +283,6 @@ func ExportedFuncs(files []*ast.File) map[string]bool {
 				out[n] = true
 			}
 		}
-		// Declarations without body do not occur for //export.
 	}
 	return out
 }

@@ -73,7 +73,7 @@ func GoPointer(info *types.Info, e ast.Expr) (types.Type, bool) {
 			if obj, ok := info.Uses[id.Sel].(*types.Builtin); ok {
 				switch obj.Name() {
 				case "SliceData":
-					if s, ok := info.TypeOf(x.Args[0]).Underlying().(*types.Slice); ok && !IsCType(s.Elem()) {
+					if s, ok := Under(info.TypeOf(x.Args[0])).(*types.Slice); ok && !IsCType(s.Elem()) {
 						return s.Elem(), IsGoMemory(info, x.Args[0])
 					}
 				case "StringData":
@@ -87,7 +87,7 @@ func GoPointer(info *types.Info, e ast.Expr) (types.Type, bool) {
 	if t == nil {
 		return nil, false
 	}
-	if p, ok := types.Unalias(t).Underlying().(*types.Pointer); ok && !IsCType(p.Elem()) && !isOpaque(p.Elem()) {
+	if p, ok := Under(t).(*types.Pointer); ok && !IsCType(p.Elem()) && !isOpaque(p.Elem()) {
 		return p.Elem(), true
 	}
 	return nil, false
@@ -96,7 +96,7 @@ func GoPointer(info *types.Info, e ast.Expr) (types.Type, bool) {
 // isOpaque reports types whose pointers commonly point at C memory even
 // though they are Go types: arrays of C types reached through conversions.
 func isOpaque(t types.Type) bool {
-	if a, ok := types.Unalias(t).Underlying().(*types.Array); ok {
+	if a, ok := Under(t).(*types.Array); ok {
 		return IsCType(a.Elem()) || isOpaque(a.Elem())
 	}
 	return false
@@ -122,13 +122,13 @@ func IsGoMemory(info *types.Info, x ast.Expr) bool {
 			if sel == nil || sel.Kind() != types.FieldVal {
 				return false
 			}
-			if p, ok := types.Unalias(info.TypeOf(e.X)).Underlying().(*types.Pointer); ok {
+			if p, ok := Under(info.TypeOf(e.X)).(*types.Pointer); ok {
 				// p.f: Go memory when p points to a Go type.
 				return !IsCType(p.Elem())
 			}
 			x = e.X
 		case *ast.IndexExpr:
-			t := types.Unalias(info.TypeOf(e.X)).Underlying()
+			t := Under(info.TypeOf(e.X))
 			switch tt := t.(type) {
 			case *types.Slice:
 				return !IsCType(tt.Elem()) && IsGoMemory(info, e.X)
@@ -258,14 +258,25 @@ func Marked(files []*ast.File, kind string) map[string]bool {
 
 // keepsName matches C function names that by convention keep the pointer
 // passed to them beyond the call.
-var keepsName = regexp.MustCompile(`(?i)(register|set_?(callback|userdata|user_data|context|ctx|handler|opaque)|retain|keep|attach|subscribe|add_?(listener|handler|callback|watch)|enqueue|store_?ptr)`)
+var keepsName = regexp.MustCompile(`(?i)(register|set_?(callback|userdata|user_data|context|ctx|handler|opaque)|retain|keep_?(ptr|pointer|ref|handle|ctx|context|data)|attach|subscribe|add_?(listener|handler|callback|watch)|enqueue|store_?ptr)`)
 
 // Keeps reports whether the C function name keeps the pointers passed to
 // it past the call, by a //cgoguard:keeps directive (marked) or by its
-// name (register_*, set_callback, set_userdata, retain, keep, attach,
+// name (register_*, set_callback, set_userdata, retain, keep_ptr, attach,
 // subscribe, add_listener, enqueue ...).
 func Keeps(marked map[string]bool, name string) bool {
-	return marked[name] || keepsName.MatchString(name)
+	if marked[name] {
+		return true
+	}
+	lower := strings.ToLower(name)
+	for _, m := range keepsName.FindAllStringIndex(name, -1) {
+		before := strings.TrimSuffix(lower[:m[0]], "_")
+		if strings.HasSuffix(before, "un") || strings.HasSuffix(before, "de") {
+			continue // unregister, deregister, un_subscribe: releases
+		}
+		return true
+	}
+	return false
 }
 
 // Funcs returns the function declarations of f with a body.

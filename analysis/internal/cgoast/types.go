@@ -31,7 +31,7 @@ func CTypeName(t types.Type) string {
 // IsCPointer reports whether t is a pointer to a C type or unsafe.Pointer
 // (the types C functions take for pointer arguments).
 func IsCPointer(t types.Type) bool {
-	switch u := types.Unalias(t).Underlying().(type) {
+	switch u := Under(t).(type) {
 	case *types.Pointer:
 		return IsCType(u.Elem())
 	case *types.Basic:
@@ -42,7 +42,7 @@ func IsCPointer(t types.Type) bool {
 
 // IsUnsafePointer reports whether t is unsafe.Pointer.
 func IsUnsafePointer(t types.Type) bool {
-	b, ok := types.Unalias(t).Underlying().(*types.Basic)
+	b, ok := Under(t).(*types.Basic)
 	return ok && b.Kind() == types.UnsafePointer
 }
 
@@ -51,7 +51,7 @@ func IsUnsafePointer(t types.Type) bool {
 // slices, strings' data, maps, channels, functions, interfaces. Pointers to
 // C types and unsafe.Pointer are not counted (their target is unknown).
 func IsGoPointer(t types.Type) bool {
-	switch u := types.Unalias(t).Underlying().(type) {
+	switch u := Under(t).(type) {
 	case *types.Pointer:
 		return !IsCType(u.Elem())
 	case *types.Slice, *types.Map, *types.Chan, *types.Signature, *types.Interface:
@@ -79,7 +79,7 @@ func containsGoPointer(t types.Type, seen map[types.Type]bool) bool {
 		return false
 	}
 	seen[t] = true
-	switch u := types.Unalias(t).Underlying().(type) {
+	switch u := Under(t).(type) {
 	case *types.Pointer:
 		return !IsCType(u.Elem())
 	case *types.Slice, *types.Map, *types.Chan, *types.Signature, *types.Interface:
@@ -96,4 +96,13 @@ func containsGoPointer(t types.Type, seen map[types.Type]bool) bool {
 		}
 	}
 	return false
+}
+
+// Under returns the underlying type of t with aliases removed, or nil when t
+// is nil (an expression without type information).
+func Under(t types.Type) types.Type {
+	if t == nil {
+		return nil
+	}
+	return types.Unalias(t).Underlying()
 }

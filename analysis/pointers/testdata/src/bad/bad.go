@@ -32,6 +32,13 @@ func PassPointerful(n *node) {
 
 func FirstElem(b []byte, ps []*int) {
 	C.use(unsafe.Pointer(&b[0]), C.int(len(b))) // want `CG002: &b\[0\] passed to C.use panics when b is empty`
+	m := make([]byte, len(b)-1+0)
+	C.use(unsafe.Pointer(&m[0]), 0)        // want `CG002: &m\[0\] passed to C.use panics when m is empty`
+	n := len(b)                            // not a check
+	C.use(unsafe.Pointer(&b[0]), C.int(n)) // want `CG002: &b\[0\] passed to C.use panics when b is empty`
+	for range b {
+	}
+	C.use(unsafe.Pointer(&b[0]), C.int(n)) // want `CG002: &b\[0\] passed to C.use panics when b is empty`
 	if len(ps) > 0 {
 		C.use(unsafe.Pointer(&ps[0]), 0) // want `CG002: &ps\[0\] passed to C.use exposes the whole backing array of ps, whose elements hold Go pointers`
 	}
@@ -48,8 +55,11 @@ func Store(f *flat) {
 	b.data = unsafe.Pointer(f) // want `CG004: Go pointer f is stored into C memory`
 	slots := (*[4]unsafe.Pointer)(C.malloc(32))
 	slots[1] = unsafe.Pointer(&f.a) // want `CG004: Go pointer &f.a is stored into C memory`
+	raw := C.malloc(8)
+	*(*unsafe.Pointer)(raw) = unsafe.Pointer(f) // want `CG004: Go pointer f is stored into C memory`
 	C.free(unsafe.Pointer(b))
 	C.free(unsafe.Pointer(slots))
+	C.free(raw)
 }
 
 func Pins(f *flat, s []byte, str string) {

@@ -24,6 +24,8 @@ type withC struct {
 	n C.int
 }
 
+type buffered struct{ buf []byte }
+
 // Flat memory, C-typed memory and checked slices are fine to pass.
 func Pass(f *flat, b []byte, w *withC, arr *[8]byte) {
 	C.use(unsafe.Pointer(f), 0)
@@ -36,8 +38,17 @@ func Pass(f *flat, b []byte, w *withC, arr *[8]byte) {
 	C.use(unsafe.Pointer(unsafe.SliceData(b)), C.int(len(b)))
 	buf := make([]byte, 64)
 	C.use(unsafe.Pointer(&buf[0]), 64)
+	name := make([]byte, len(b)+1)
+	C.use(unsafe.Pointer(&name[0]), C.int(len(name)))
 	for i := range b {
 		C.use(unsafe.Pointer(&b[i]), 1)
+	}
+	bw := &buffered{buf: b}
+	for range bw.buf {
+		C.use(unsafe.Pointer(&bw.buf[0]), 1)
+	}
+	if n := len(bw.buf); n >= 4 {
+		C.use(unsafe.Pointer(&bw.buf[0]), C.int(n))
 	}
 	var local C.box
 	C.use(unsafe.Pointer(&local), 0)
@@ -66,6 +77,8 @@ func StoreC() {
 	b.data = C.malloc(16)
 	var goBox C.box
 	goBox.data = unsafe.Pointer(b)
+	var local unsafe.Pointer
+	*(*unsafe.Pointer)(unsafe.Pointer(&local)) = unsafe.Pointer(&goBox)
 	C.free(b.data)
 	C.free(unsafe.Pointer(b))
 }

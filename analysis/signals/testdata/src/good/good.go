@@ -26,6 +26,15 @@ static int install(void) {
 
 static void on_usr(int sig) { (void)sig; }
 
+// A wrapper that installs whatever flags its caller chose.
+static int install_as(int sig, void (*h)(int), unsigned long flags) {
+	struct sigaction act;
+	memset(&act, 0, sizeof act);
+	act.sa_handler = h;
+	act.sa_flags = (int)(flags & ~(unsigned long)SA_RESETHAND);
+	return sigaction(sig, &act, NULL);
+}
+
 // cgoguard:ignore CG032 test process only, never linked into Go threads that get SIGUSR1
 static void legacy(void) { signal(SIGUSR1, on_usr); }
 */
@@ -34,4 +43,5 @@ import "C"
 func Install() {
 	C.install()
 	C.legacy()
+	C.install_as(C.SIGUSR2, nil, C.SA_ONSTACK)
 }
