@@ -136,6 +136,7 @@ func (s *state) afterFree(g *cfg.CFG, body *ast.BlockStmt, v *types.Var, n ast.N
 		return
 	}
 	views := s.views(body, v)
+	kinds := map[ast.Node]holdKind{} // what a failing return or store hands on
 	w := &cflow.Walker{
 		Step: func(m ast.Node) cflow.Step {
 			if m == n {
@@ -156,11 +157,15 @@ func (s *state) afterFree(g *cfg.CFG, body *ast.BlockStmt, v *types.Var, n ast.N
 				// The memory is freed at return: returning it, or a view
 				// over it, hands the caller freed memory.
 				if r, ok := m.(*ast.ReturnStmt); ok {
-					if s.mentionsView(r, v, views) || cflow.Classify(s.info, r, v, s.owners) == cflow.Escape {
-						return cflow.Fail
+					for _, res := range r.Results {
+						if k := s.holds(res, v, views); k != holdsNothing {
+							kinds[m] = k
+							return cflow.Fail
+						}
 					}
 				}
 				if a, ok := m.(*ast.AssignStmt); ok && a.Tok == token.ASSIGN && s.storesView(a, v, views) {
+					kinds[m] = holdsView
 					return cflow.Fail
 				}
 				if cflow.Classify(s.info, m, v, s.owners) == cflow.Assign {
@@ -192,15 +197,99 @@ func (s *state) afterFree(g *cfg.CFG, body *ast.BlockStmt, v *types.Var, n ast.N
 			return
 		}
 	}
+	if deferred {
+		if kinds[m] == holdsView {
+			s.r.Report(m, "CG018", "unsafe view over %s outlives the free at line %d", v.Name(), line)
+			return
+		}
+		s.r.Report(m, "CG016", "%s is returned but the deferred free at line %d releases it", v.Name(), line)
+		return
+	}
 	if s.mentionsView(m, v, views) {
 		s.r.Report(m, "CG018", "unsafe view over %s outlives the free at line %d", v.Name(), line)
 		return
 	}
-	if deferred {
-		s.r.Report(m, "CG016", "%s is returned but the deferred free at line %d releases it", v.Name(), line)
-		return
-	}
 	s.r.Report(m, "CG016", "%s is used after it was freed at line %d", v.Name(), line)
+}
+
+// holdKind says whether an expression's value holds C memory.
+type holdKind int
+
+const (
+	holdsNothing holdKind = iota
+	holdsMemory           // the pointer itself, converted or offset
+	holdsView             // an unsafe.Slice/unsafe.String view over it
+)
+
+// holds reports whether the value of e holds v's memory or a view over
+// it: v itself through conversions, &v.f, a slice of a view, a composite
+// literal holding one. Calls other than conversions and unsafe's
+// functions are not entered: a function given v runs before a deferred
+// free, and what it returns is its own business.
+func (s *state) holds(e ast.Expr, v *types.Var, views map[*types.Var]bool) holdKind {
+	switch e := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		if w, ok := s.info.Uses[e].(*types.Var); ok {
+			if w == v {
+				return holdsMemory
+			}
+			if views[w] {
+				return holdsView
+			}
+		}
+	case *ast.CallExpr:
+		if tv, ok := s.info.Types[e.Fun]; ok && tv.IsType() && len(e.Args) == 1 {
+			return s.holds(e.Args[0], v, views)
+		}
+		if s.isView(e, v) {
+			return holdsView
+		}
+		for _, name := range []string{"Add", "SliceData", "StringData"} {
+			if cflow.IsFunc(s.info, e, "unsafe", name) && len(e.Args) > 0 {
+				return s.holds(e.Args[0], v, views)
+			}
+		}
+		if id, ok := ast.Unparen(e.Fun).(*ast.Ident); ok && id.Name == "append" {
+			if _, ok := s.info.Uses[id].(*types.Builtin); ok {
+				k := holdsNothing
+				for _, a := range e.Args {
+					k = max(k, s.holds(a, v, views))
+				}
+				return k
+			}
+		}
+	case *ast.UnaryExpr:
+		if e.Op == token.AND {
+			x := e.X
+			for {
+				switch y := ast.Unparen(x).(type) {
+				case *ast.SelectorExpr:
+					x = y.X
+					continue
+				case *ast.IndexExpr:
+					x = y.X
+					continue
+				case *ast.StarExpr:
+					x = y.X
+					continue
+				}
+				break
+			}
+			return s.holds(x, v, views)
+		}
+	case *ast.SliceExpr:
+		return s.holds(e.X, v, views)
+	case *ast.CompositeLit:
+		k := holdsNothing
+		for _, el := range e.Elts {
+			if kv, ok := el.(*ast.KeyValueExpr); ok {
+				el = kv.Value
+			}
+			k = max(k, s.holds(el, v, views))
+		}
+		return k
+	}
+	return holdsNothing
 }
 
 // conditionalFree reports whether d defers a closure that frees v only
@@ -250,7 +339,7 @@ func (s *state) storesView(a *ast.AssignStmt, v *types.Var, views map[*types.Var
 		if i >= len(a.Rhs) {
 			break
 		}
-		if !s.mentionsView(a.Rhs[i], v, views) {
+		if s.holds(a.Rhs[i], v, views) == holdsNothing {
 			continue
 		}
 		switch l := ast.Unparen(l).(type) {

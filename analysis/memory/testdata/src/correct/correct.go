@@ -278,3 +278,22 @@ func transfer(n int, fail bool) (unsafe.Pointer, error) {
 	ok = true
 	return p, nil
 }
+
+func consume(p unsafe.Pointer) (int, error) { return int(C.usep(p)), nil }
+
+// passedThrough hands the memory to a Go call whose result is returned:
+// the call runs before the deferred free.
+func passedThrough(n int) (int, error) {
+	p := C.calloc(1, C.size_t(n))
+	defer C.free(p)
+	return consume(unsafe.Pointer(p))
+}
+
+type stats struct{ n int }
+
+func viewLength(st *stats, n int) {
+	p := C.malloc(C.size_t(n))
+	defer C.free(p)
+	v := unsafe.Slice((*byte)(p), n)
+	st.n = len(v)
+}
