@@ -332,15 +332,15 @@ func (s *state) mentionsAny(m ast.Node, v *types.Var, views map[*types.Var]bool)
 	return false
 }
 
-// storesView reports whether a stores v or a view over it outside the
+// storesView reports whether a stores a view over v's memory outside the
 // function's locals (a field, an element, a package variable).
 func (s *state) storesView(a *ast.AssignStmt, v *types.Var, views map[*types.Var]bool) bool {
 	for i, l := range a.Lhs {
 		if i >= len(a.Rhs) {
 			break
 		}
-		if s.holds(a.Rhs[i], v, views) == holdsNothing {
-			continue
+		if s.holds(a.Rhs[i], v, views) != holdsView {
+			continue // storing the pointer itself (into a C request, say) is common and fine
 		}
 		switch l := ast.Unparen(l).(type) {
 		case *ast.SelectorExpr, *ast.IndexExpr, *ast.StarExpr:
