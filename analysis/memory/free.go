@@ -38,22 +38,52 @@ func defines(info *types.Info, n ast.Node, v *types.Var) bool {
 // views returns the variables of body that hold unsafe.Slice or
 // unsafe.String views of the memory v points to.
 func (s *state) views(body *ast.BlockStmt, v *types.Var) map[*types.Var]bool {
-	vs := map[*types.Var]bool{}
-	ast.Inspect(body, func(n ast.Node) bool {
-		a, ok := n.(*ast.AssignStmt)
-		if !ok || len(a.Lhs) != len(a.Rhs) {
-			return true
-		}
-		for i, rhs := range a.Rhs {
-			if s.isView(rhs, v) {
-				if w := cflow.Var(s.info, a.Lhs[i]); w != nil {
-					vs[w] = true
+	if s.viewCache == nil {
+		// One pass over the body records the views of every variable.
+		s.viewCache = map[*types.Var]map[*types.Var]bool{}
+		ast.Inspect(body, func(n ast.Node) bool {
+			a, ok := n.(*ast.AssignStmt)
+			if !ok || len(a.Lhs) != len(a.Rhs) {
+				return true
+			}
+			for i, rhs := range a.Rhs {
+				w := cflow.Var(s.info, a.Lhs[i])
+				if w == nil {
+					continue
 				}
+				for _, u := range s.viewBases(rhs) {
+					if s.viewCache[u] == nil {
+						s.viewCache[u] = map[*types.Var]bool{}
+					}
+					s.viewCache[u][w] = true
+				}
+			}
+			return true
+		})
+	}
+	return s.viewCache[v]
+}
+
+// viewBases returns the variables e is an unsafe.Slice or unsafe.String
+// view over.
+func (s *state) viewBases(e ast.Expr) []*types.Var {
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok || len(call.Args) != 2 {
+		return nil
+	}
+	if !cflow.IsFunc(s.info, call, "unsafe", "Slice") && !cflow.IsFunc(s.info, call, "unsafe", "String") {
+		return nil
+	}
+	var out []*types.Var
+	ast.Inspect(call.Args[0], func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok {
+			if v, ok := s.info.Uses[id].(*types.Var); ok {
+				out = append(out, v)
 			}
 		}
 		return true
 	})
-	return vs
+	return out
 }
 
 // isView reports whether e is unsafe.Slice or unsafe.String over v.
@@ -106,10 +136,14 @@ func (s *state) afterFree(g *cfg.CFG, body *ast.BlockStmt, v *types.Var, n ast.N
 		return
 	}
 	views := s.views(body, v)
+	kinds := map[ast.Node]holdKind{} // what a failing return or store hands on
 	w := &cflow.Walker{
 		Step: func(m ast.Node) cflow.Step {
 			if m == n {
 				return cflow.Done
+			}
+			if !s.mentionsAny(m, v, views) {
+				return cflow.Next
 			}
 			if defines(s.info, m, v) {
 				return cflow.Done
@@ -123,11 +157,15 @@ func (s *state) afterFree(g *cfg.CFG, body *ast.BlockStmt, v *types.Var, n ast.N
 				// The memory is freed at return: returning it, or a view
 				// over it, hands the caller freed memory.
 				if r, ok := m.(*ast.ReturnStmt); ok {
-					if s.mentionsView(r, v, views) || cflow.Classify(s.info, r, v, s.owners) == cflow.Escape {
-						return cflow.Fail
+					for _, res := range r.Results {
+						if k := s.holds(res, v, views); k != holdsNothing {
+							kinds[m] = k
+							return cflow.Fail
+						}
 					}
 				}
 				if a, ok := m.(*ast.AssignStmt); ok && a.Tok == token.ASSIGN && s.storesView(a, v, views) {
+					kinds[m] = holdsView
 					return cflow.Fail
 				}
 				if cflow.Classify(s.info, m, v, s.owners) == cflow.Assign {
@@ -159,15 +197,99 @@ func (s *state) afterFree(g *cfg.CFG, body *ast.BlockStmt, v *types.Var, n ast.N
 			return
 		}
 	}
+	if deferred {
+		if kinds[m] == holdsView {
+			s.r.Report(m, "CG018", "unsafe view over %s outlives the free at line %d", v.Name(), line)
+			return
+		}
+		s.r.Report(m, "CG016", "%s is returned but the deferred free at line %d releases it", v.Name(), line)
+		return
+	}
 	if s.mentionsView(m, v, views) {
 		s.r.Report(m, "CG018", "unsafe view over %s outlives the free at line %d", v.Name(), line)
 		return
 	}
-	if deferred {
-		s.r.Report(m, "CG016", "%s is returned but the deferred free at line %d releases it", v.Name(), line)
-		return
-	}
 	s.r.Report(m, "CG016", "%s is used after it was freed at line %d", v.Name(), line)
+}
+
+// holdKind says whether an expression's value holds C memory.
+type holdKind int
+
+const (
+	holdsNothing holdKind = iota
+	holdsMemory           // the pointer itself, converted or offset
+	holdsView             // an unsafe.Slice/unsafe.String view over it
+)
+
+// holds reports whether the value of e holds v's memory or a view over
+// it: v itself through conversions, &v.f, a slice of a view, a composite
+// literal holding one. Calls other than conversions and unsafe's
+// functions are not entered: a function given v runs before a deferred
+// free, and what it returns is its own business.
+func (s *state) holds(e ast.Expr, v *types.Var, views map[*types.Var]bool) holdKind {
+	switch e := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		if w, ok := s.info.Uses[e].(*types.Var); ok {
+			if w == v {
+				return holdsMemory
+			}
+			if views[w] {
+				return holdsView
+			}
+		}
+	case *ast.CallExpr:
+		if tv, ok := s.info.Types[e.Fun]; ok && tv.IsType() && len(e.Args) == 1 {
+			return s.holds(e.Args[0], v, views)
+		}
+		if s.isView(e, v) {
+			return holdsView
+		}
+		for _, name := range []string{"Add", "SliceData", "StringData"} {
+			if cflow.IsFunc(s.info, e, "unsafe", name) && len(e.Args) > 0 {
+				return s.holds(e.Args[0], v, views)
+			}
+		}
+		if id, ok := ast.Unparen(e.Fun).(*ast.Ident); ok && id.Name == "append" {
+			if _, ok := s.info.Uses[id].(*types.Builtin); ok {
+				k := holdsNothing
+				for _, a := range e.Args {
+					k = max(k, s.holds(a, v, views))
+				}
+				return k
+			}
+		}
+	case *ast.UnaryExpr:
+		if e.Op == token.AND {
+			x := e.X
+			for {
+				switch y := ast.Unparen(x).(type) {
+				case *ast.SelectorExpr:
+					x = y.X
+					continue
+				case *ast.IndexExpr:
+					x = y.X
+					continue
+				case *ast.StarExpr:
+					x = y.X
+					continue
+				}
+				break
+			}
+			return s.holds(x, v, views)
+		}
+	case *ast.SliceExpr:
+		return s.holds(e.X, v, views)
+	case *ast.CompositeLit:
+		k := holdsNothing
+		for _, el := range e.Elts {
+			if kv, ok := el.(*ast.KeyValueExpr); ok {
+				el = kv.Value
+			}
+			k = max(k, s.holds(el, v, views))
+		}
+		return k
+	}
+	return holdsNothing
 }
 
 // conditionalFree reports whether d defers a closure that frees v only
@@ -193,15 +315,32 @@ func conditionalFree(info *types.Info, d *ast.DeferStmt, v *types.Var) bool {
 	return found
 }
 
-// storesView reports whether a stores v or a view over it outside the
+// mentionsAny reports whether CFG node m references v or one of its views.
+func (s *state) mentionsAny(m ast.Node, v *types.Var, views map[*types.Var]bool) bool {
+	vars, ok := s.mentions[m]
+	if !ok {
+		return true // not indexed: classify it
+	}
+	if vars[v] {
+		return true
+	}
+	for w := range views {
+		if vars[w] {
+			return true
+		}
+	}
+	return false
+}
+
+// storesView reports whether a stores a view over v's memory outside the
 // function's locals (a field, an element, a package variable).
 func (s *state) storesView(a *ast.AssignStmt, v *types.Var, views map[*types.Var]bool) bool {
 	for i, l := range a.Lhs {
 		if i >= len(a.Rhs) {
 			break
 		}
-		if !s.mentionsView(a.Rhs[i], v, views) {
-			continue
+		if s.holds(a.Rhs[i], v, views) != holdsView {
+			continue // storing the pointer itself (into a C request, say) is common and fine
 		}
 		switch l := ast.Unparen(l).(type) {
 		case *ast.SelectorExpr, *ast.IndexExpr, *ast.StarExpr:

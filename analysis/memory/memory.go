@@ -46,7 +46,14 @@ type state struct {
 	cfgs   *ctrlflow.CFGs
 	owners cflow.Owners
 
-	reported  map[ast.Node]bool
+	reported map[ast.Node]bool
+	// mentions holds, for each CFG node of the function being checked,
+	// the variables it references: path walks skip the nodes that do not
+	// mention theirs without classifying them.
+	mentions map[ast.Node]map[*types.Var]bool
+	// viewCache holds the unsafe.Slice/String views of each variable.
+	viewCache map[*types.Var]map[*types.Var]bool
+	ptrIndex  *pointerIndex
 	goVars    map[*types.Var]bool // locals holding new(T), make(...) or &x
 	originals map[string]origFile
 }
@@ -121,8 +128,11 @@ type site struct {
 func (s *state) function(g *cfg.CFG, body *ast.BlockStmt) {
 	var sites []site
 	frees := map[*types.Var][]ast.Node{} // explicit and deferred frees
+	s.mentions = map[ast.Node]map[*types.Var]bool{}
+	s.viewCache = nil
 	for _, b := range g.Blocks {
 		for i, n := range b.Nodes {
+			s.index(n)
 			s.noteGoVar(n)
 			s.inline(n)
 			s.wrongAllocator(n)
@@ -159,6 +169,20 @@ func (s *state) function(g *cfg.CFG, body *ast.BlockStmt) {
 			s.afterFree(g, body, v, n)
 		}
 	}
+}
+
+// index records the variables node n references (closures included).
+func (s *state) index(n ast.Node) {
+	m := map[*types.Var]bool{}
+	ast.Inspect(n, func(x ast.Node) bool {
+		if id, ok := x.(*ast.Ident); ok {
+			if v, ok := s.info.ObjectOf(id).(*types.Var); ok {
+				m[v] = true
+			}
+		}
+		return true
+	})
+	s.mentions[n] = m
 }
 
 // isLocal reports whether v is declared inside body.
@@ -256,6 +280,9 @@ func (s *state) leak(g *cfg.CFG, st site) {
 		Step: func(n ast.Node) cflow.Step {
 			if n == st.node {
 				return cflow.Fail // allocated again before the last one was freed
+			}
+			if !s.mentions[n][st.v] {
+				return cflow.Next
 			}
 			switch cflow.Classify(s.info, n, st.v, s.owners) {
 			case cflow.Free, cflow.Escape:
@@ -372,43 +399,31 @@ func (s *state) uninitialised(body *ast.BlockStmt, st site) {
 	if st.call.Name != "malloc" {
 		return
 	}
+	ix := s.pointerIndex(body)
 	views := map[*types.Var]bool{st.v: true}
 	var conv ast.Expr
 	if pointerful(st.v.Type()) {
 		conv = st.call.Expr
 	}
-	ast.Inspect(body, func(n ast.Node) bool {
-		if a, ok := n.(*ast.AssignStmt); ok && len(a.Lhs) == len(a.Rhs) {
-			for i, rhs := range a.Rhs {
-				if s.viewOf(rhs, views) {
-					if v := cflow.Var(s.info, a.Lhs[i]); v != nil && pointerful(s.info.TypeOf(a.Lhs[i])) {
-						views[v] = true
-						if conv == nil {
-							conv = rhs
-						}
-					}
-				}
+	for _, a := range ix.assigns {
+		if s.viewOf(a.rhs, views) {
+			views[a.lhs] = true
+			if conv == nil {
+				conv = a.rhs
 			}
 		}
-		return true
-	})
+	}
+	if conv == nil {
+		return
+	}
 	stored := false
-	ast.Inspect(body, func(n ast.Node) bool {
-		a, ok := n.(*ast.AssignStmt)
-		if !ok || stored {
-			return !stored
+	for _, l := range ix.stores {
+		if s.rootIn(l, views) {
+			stored = true
+			break
 		}
-		for _, l := range a.Lhs {
-			switch l := ast.Unparen(l).(type) {
-			case *ast.SelectorExpr, *ast.IndexExpr, *ast.StarExpr:
-				if hasPointers(s.info.TypeOf(l)) && s.rootIn(l, views) {
-					stored = true
-				}
-			}
-		}
-		return true
-	})
-	if stored && conv != nil {
+	}
+	if stored {
 		t := st.v.Type()
 		if conv != st.call.Expr {
 			t = s.info.TypeOf(conv)
@@ -416,6 +431,53 @@ func (s *state) uninitialised(body *ast.BlockStmt, st site) {
 		s.r.ReportFix(st.call.Expr, "CG012", s.callocFix(st.call.Expr), "memory from C.malloc is not zeroed but Go code stores pointers into it as %s; use C.calloc",
 			types.TypeString(t, types.RelativeTo(s.pass.Pkg)))
 	}
+}
+
+// pointerIndex lists, once per function body, the assignments of values
+// whose type points at pointers (candidate views of C memory, in source
+// order) and the pointer-typed places written through a selector, index or
+// dereference.
+type pointerIndex struct {
+	body    *ast.BlockStmt
+	assigns []struct {
+		lhs *types.Var
+		rhs ast.Expr
+	}
+	stores []ast.Expr
+}
+
+func (s *state) pointerIndex(body *ast.BlockStmt) *pointerIndex {
+	if s.ptrIndex != nil && s.ptrIndex.body == body {
+		return s.ptrIndex
+	}
+	ix := &pointerIndex{body: body}
+	ast.Inspect(body, func(n ast.Node) bool {
+		a, ok := n.(*ast.AssignStmt)
+		if !ok {
+			return true
+		}
+		if len(a.Lhs) == len(a.Rhs) {
+			for i, rhs := range a.Rhs {
+				if v := cflow.Var(s.info, a.Lhs[i]); v != nil && pointerful(s.info.TypeOf(a.Lhs[i])) {
+					ix.assigns = append(ix.assigns, struct {
+						lhs *types.Var
+						rhs ast.Expr
+					}{v, rhs})
+				}
+			}
+		}
+		for _, l := range a.Lhs {
+			switch ul := ast.Unparen(l).(type) {
+			case *ast.SelectorExpr, *ast.IndexExpr, *ast.StarExpr:
+				if hasPointers(s.info.TypeOf(ul)) {
+					ix.stores = append(ix.stores, ul)
+				}
+			}
+		}
+		return true
+	})
+	s.ptrIndex = ix
+	return ix
 }
 
 // viewOf reports whether e converts or slices memory held in views.

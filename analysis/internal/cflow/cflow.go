@@ -381,9 +381,6 @@ func Inspect(n ast.Node, f func(ast.Node) bool) {
 	})
 }
 
-// Pos returns the position of n, for reports.
-func Pos(n ast.Node) token.Pos { return n.Pos() }
-
 // InGenerated returns a function reporting whether a position lies in a
 // file cmd/cgo generated from scratch (_cgo_gotypes.go and the like), whose
 // code is cgo's and not the user's.

@@ -34,7 +34,7 @@ const (
 // passed to them.
 type Owners map[string]bool
 
-// ParseOwners collects C function names from a comma or space separated list.
+// Add adds the C function names of a comma or space separated list.
 func (o Owners) Add(list string) {
 	for _, f := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
 		o[strings.TrimPrefix(f, "C.")] = true
@@ -115,6 +115,25 @@ func Classify(info *types.Info, n ast.Node, v *types.Var, owners Owners) Use {
 		return Read
 	}
 	return res
+}
+
+// String returns the name of the use, for messages and tests.
+func (u Use) String() string {
+	switch u {
+	case None:
+		return "None"
+	case Read:
+		return "Read"
+	case Compare:
+		return "Compare"
+	case Free:
+		return "Free"
+	case Escape:
+		return "Escape"
+	case Assign:
+		return "Assign"
+	}
+	return "Use(?)"
 }
 
 func rank(u Use) int {

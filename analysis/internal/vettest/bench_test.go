@@ -1,6 +1,10 @@
 package vettest_test
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/tools/go/analysis"
@@ -85,6 +89,71 @@ func BenchmarkAnalyze(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// writeLarge writes a GOPATH tree holding package big: one function with
+// n C.CString and n C.malloc allocations, each freed on every path, the
+// shape of generated bindings. Path walks that are quadratic in the
+// function's size show here.
+func writeLarge(tb testing.TB, n int) string {
+	dir := tb.TempDir()
+	var b strings.Builder
+	b.WriteString("package big\n\n/*\n#include <stdlib.h>\n#include <string.h>\n" +
+		"static int use(char *s, void *p) { (void)p; return (int)strlen(s); }\n*/\nimport \"C\"\n\n" +
+		"import \"unsafe\"\n\nfunc Big(s string) int {\n\tn := 0\n")
+	for i := range n {
+		fmt.Fprintf(&b, "\tp%d := C.CString(s)\n\tq%d := C.malloc(8)\n\tn += int(C.use(p%d, q%d))\n", i, i, i, i)
+		fmt.Fprintf(&b, "\tif n < 0 {\n\t\tC.free(q%d)\n\t\tC.free(unsafe.Pointer(p%d))\n\t\treturn 0\n\t}\n", i, i)
+		fmt.Fprintf(&b, "\tdefer C.free(unsafe.Pointer(p%d))\n\tC.free(q%d)\n", i, i)
+	}
+	b.WriteString("\treturn n\n}\n")
+	src := filepath.Join(dir, "src", "big")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "big.go"), []byte(b.String()), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}
+
+// BenchmarkLargeFunction runs both suites over one function with 800
+// allocations (400 C strings, 400 malloc blocks).
+func BenchmarkLargeFunction(b *testing.B) {
+	pkgs, err := vettest.Load(writeLarge(b, 400), "big")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name      string
+		analyzers []*analysis.Analyzer
+	}{
+		{"govet", vetSuite},
+		{"cgoguard-b", ours},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				findings, err := vettest.Analyze(pkgs, bc.analyzers...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(findings) != 0 {
+					b.Fatalf("findings on correct code: %v", findings[:1])
+				}
+			}
+		})
+	}
+}
+
+// TestLargeFunctionSilent: the generated function frees everything.
+func TestLargeFunctionSilent(t *testing.T) {
+	findings, err := vettest.Check(writeLarge(t, 20), []string{"big"}, ours...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(findings) != 0 {
+		t.Errorf("findings on correct code: %v", findings)
 	}
 }
 

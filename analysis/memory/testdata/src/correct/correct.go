@@ -14,6 +14,7 @@ static int usep(void *p) { return p != NULL; }
 static void queue_push(char *s) { free(s); }
 static void take(void *p) { free(p); }
 typedef struct br { int n; } br;
+struct req { char *line; };
 static int push(br *b, void *p, size_t n) { (void)b; (void)p; return (int)n; }
 */
 import "C"
@@ -277,4 +278,34 @@ func transfer(n int, fail bool) (unsafe.Pointer, error) {
 	}
 	ok = true
 	return p, nil
+}
+
+func consume(p unsafe.Pointer) (int, error) { return int(C.usep(p)), nil }
+
+// passedThrough hands the memory to a Go call whose result is returned:
+// the call runs before the deferred free.
+func passedThrough(n int) (int, error) {
+	p := C.calloc(1, C.size_t(n))
+	defer C.free(p)
+	return consume(unsafe.Pointer(p))
+}
+
+type stats struct{ n int }
+
+func viewLength(st *stats, n int) {
+	p := C.malloc(C.size_t(n))
+	defer C.free(p)
+	v := unsafe.Slice((*byte)(p), n)
+	st.n = len(v)
+}
+
+// request fills a C request whose fields point to C strings; both are
+// freed when the call returns.
+func request(line string) int {
+	req := (*C.struct_req)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_req{}))))
+	defer C.free(unsafe.Pointer(req))
+	cline := C.CString(line)
+	defer C.free(unsafe.Pointer(cline))
+	req.line = cline
+	return int(C.use(req.line))
 }

@@ -187,3 +187,17 @@ func suppressed(s string) int {
 	p := C.CString(s) //cgoguard:ignore CG013 the queue behind use frees it
 	return int(C.use(p))
 }
+
+type wrapper struct{ p unsafe.Pointer }
+
+func returnsWrapped(n int) wrapper {
+	p := C.malloc(C.size_t(n))
+	defer C.free(p)
+	return wrapper{p: p} // want `CG016: p is returned but the deferred free`
+}
+
+func returnsConverted(n int) *C.node {
+	p := C.malloc(C.size_t(n))
+	defer C.free(p)
+	return (*C.node)(p) // want `CG016: p is returned but the deferred free`
+}
