@@ -44,6 +44,7 @@ var waitInC atomic.Bool
 type ring struct {
 	head, tail                 *uint64
 	waiting, prodWaiting       *uint32
+	closed                     *uint32
 	dropped, fullWaits, wakeup *uint64
 	slots                      unsafe.Pointer
 	stride                     uintptr
@@ -128,6 +129,7 @@ func New(capacity int, opts ...Option) (*Bridge, error) {
 			tail:        (*uint64)(unsafe.Pointer(&c.tail)),
 			waiting:     (*uint32)(unsafe.Pointer(&c.waiting)),
 			prodWaiting: (*uint32)(unsafe.Pointer(&c.prod_waiting)),
+			closed:      (*uint32)(unsafe.Pointer(&c.closed)),
 			dropped:     (*uint64)(unsafe.Pointer(&c.dropped)),
 			fullWaits:   (*uint64)(unsafe.Pointer(&c.full_waits)),
 			wakeup:      (*uint64)(unsafe.Pointer(&c.wakeups)),
@@ -280,6 +282,9 @@ func (b *Bridge) deliver(fn func([]byte)) (n int) {
 // finished reports whether the bridge is closed and every accepted message
 // has been delivered.
 func (b *Bridge) finished() bool {
+	if atomic.LoadUint32(b.r.closed) == 0 {
+		return false // without reading tail, which producers keep writing
+	}
 	t := atomic.LoadUint64(b.r.tail)
 	return t&closedBit != 0 && atomic.LoadUint64(b.r.head) == t&^closedBit && b.cur == b.end
 }
@@ -385,4 +390,3 @@ func (b *Bridge) info() Info {
 		Stats:          b.Stats(),
 	}
 }
-

@@ -70,7 +70,7 @@ func defaults() config {
 	return config{
 		maxMessage:   DefaultMaxMessageSize,
 		policy:       Block,
-		blockTimeout: 0, // wait for ever
+		blockTimeout: 0,  // wait for ever
 		name:         "", // New assigns "bridge-<n>"
 	}
 }

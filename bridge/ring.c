@@ -119,6 +119,7 @@ static void wake_consumer(cg_bridge *b)
 void cg_bridge__close(cg_bridge *b)
 {
 	__atomic_fetch_or(&b->tail, CG_BRIDGE_CLOSED, SC);
+	STORE(&b->closed, 1, SC);
 	cg_bridge__wake_producers(b);
 	STORE(&b->waiting, 0, SC);
 	wake_consumer(b);
@@ -238,6 +239,9 @@ static struct cg_bridge_slot *claim(cg_bridge *b, size_t len, int *err)
 			return NULL;
 		}
 		s = slot_at(b, pos);
+		/* Fetch the line for writing: it is about to be written, and a
+		 * plain read would fetch it shared and need a second transfer. */
+		__builtin_prefetch(s, 1, 3);
 		diff = (int64_t)(LOAD(&s->seq, ACQ) - pos);
 		if (diff == 0) {
 			if (__atomic_compare_exchange_n(&b->tail, &pos, pos + 1, 1, RLX, RLX)) {

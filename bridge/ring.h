@@ -51,6 +51,9 @@ struct cg_bridge {
 	uint64_t head __attribute__((aligned(64)));
 	/* 1 while the consumer is, or is about to be, asleep on efd. */
 	uint32_t waiting __attribute__((aligned(64)));
+	/* Set once by close, after the CLOSED bit in tail: the consumer polls
+	 * this line instead of tail, which producers write on every push. */
+	uint32_t closed __attribute__((aligned(64)));
 	/* Producers waiting for space sleep on space_seq (a futex word). */
 	uint32_t space_seq __attribute__((aligned(64)));
 	uint32_t prod_waiting;

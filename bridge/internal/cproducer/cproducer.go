@@ -44,7 +44,7 @@ type Config struct {
 
 // Result is what one producer thread saw.
 type Result struct {
-	Accepted uint64                  // pushes that returned 0
+	Accepted uint64                   // pushes that returned 0
 	Codes    map[syscall.Errno]uint64 // failed pushes by errno
 }
 
