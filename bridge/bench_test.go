@@ -63,14 +63,14 @@ func BenchmarkThroughput(b *testing.B) {
 }
 
 func benchBridge(b *testing.B, threads int) {
-	br, err := bridge.New(4096, bridge.WithMaxMessageSize(240))
+	br, err := bridge.New(4096, bridge.WithMaxMessageSize(16))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer br.Close()
 	per := uint64(b.N/threads) + 1
 	total := per * uint64(threads)
-	var sum, n uint64
+	var sum, n, drains uint64
 	fn := func(m []byte) { sum += uint64(m[0]) }
 	b.ResetTimer()
 	run, err := cproducer.Start(br.CPtr(), cproducer.Config{Threads: threads, PerThread: per, Mode: cproducer.Flood, Size: benchMsgSize})
@@ -83,9 +83,11 @@ func benchBridge(b *testing.B, threads int) {
 			b.Fatal(err)
 		}
 		n += uint64(k)
+		drains++
 	}
 	run.Wait()
 	b.StopTimer()
+	b.ReportMetric(float64(total)/float64(drains), "msgs/drain")
 	st := br.Stats()
 	b.ReportMetric(float64(st.Wakeups)/float64(total), "wakeups/op")
 	b.ReportMetric(float64(st.FullWaits)/float64(total), "fullwaits/op")

@@ -1,13 +1,13 @@
 /* ring.c: the C side of the bridge: a bounded multi-producer ring in C
- * memory (a sequence number per slot, after Vyukov's bounded queue), with
- * the producer's half of the wakeup protocol. The consumer's half is Go code
- * in bridge.go that reads this memory directly. */
+ * memory with the producer's half of the wakeup protocol. The consumer's
+ * half is Go code in bridge.go that reads this memory directly; ring.h
+ * describes the protocol. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +26,18 @@
 #define SC __ATOMIC_SEQ_CST
 
 /* DropOldest producers that cannot evict (the oldest message is still being
- * written, or the slot they need is being delivered) re-check this often
- * even if nobody wakes them. */
+ * written, or is being delivered) re-check this often even if nobody wakes
+ * them. */
 #define EVICT_RECHECK_NS 200000
+
+static inline uint64_t slot_index(const cg_bridge *b, uint64_t pos)
+{
+	return b->mask ? (pos & b->mask) : (pos % b->cap);
+}
 
 static inline struct cg_bridge_slot *slot_at(const cg_bridge *b, uint64_t pos)
 {
-	uint64_t i = b->mask ? (pos & b->mask) : (pos % b->cap);
-	return (struct cg_bridge_slot *)(b->slots + i * b->stride);
+	return (struct cg_bridge_slot *)(b->slots + slot_index(b, pos) * b->stride);
 }
 
 static int64_t now_ns(void)
@@ -63,6 +67,7 @@ cg_bridge *cg_bridge__new(uint64_t cap, uint32_t max_msg, int32_t policy, int64_
 		errno = ENOMEM;
 		return NULL;
 	}
+	memset(mem, 0, cap * stride); /* seq 0: no slot looks ready */
 	b->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (b->efd < 0) {
 		int e = errno;
@@ -79,12 +84,6 @@ cg_bridge *cg_bridge__new(uint64_t cap, uint32_t max_msg, int32_t policy, int64_
 	b->policy = policy;
 	b->block_ns = block_ns;
 	b->refs = 1;
-	for (uint64_t i = 0; i < cap; i++) {
-		struct cg_bridge_slot *s = slot_at(b, i);
-		s->seq = i;
-		s->len = 0;
-		s->resv = 0;
-	}
 	__atomic_thread_fence(SC);
 	return b;
 }
@@ -94,16 +93,11 @@ int cg_bridge__dup_efd(cg_bridge *b)
 	return fcntl(b->efd, F_DUPFD_CLOEXEC, 0);
 }
 
-static void futex_wake_all(uint32_t *w)
-{
-	syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
-}
-
 void cg_bridge__wake_producers(cg_bridge *b)
 {
 	STORE(&b->prod_waiting, 0, SC);
 	__atomic_fetch_add(&b->space_seq, 1, SC);
-	futex_wake_all(&b->space_seq);
+	syscall(SYS_futex, &b->space_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
 static void wake_consumer(cg_bridge *b)
@@ -160,6 +154,17 @@ size_t cg_bridge_max_message(const cg_bridge *b)
 	return b ? b->max_msg : 0;
 }
 
+/* evictable reports whether a DropOldest producer finding tail t full can
+ * evict now: the ring is full of undelivered messages (none claimed by the
+ * consumer) and the oldest, at head, is committed. */
+static int evictable(cg_bridge *b, uint64_t t, uint64_t *h)
+{
+	uint64_t r = LOAD(&b->released, SC);
+
+	*h = LOAD(&b->head, SC);
+	return *h == r && t == r + b->cap && LOAD(&slot_at(b, r)->seq, SC) == r + 1;
+}
+
 /* wait_space sleeps until the consumer frees space, the bridge closes, or
  * the absolute CLOCK_MONOTONIC deadline (ns, 0 = none) passes. It returns
  * ETIMEDOUT when the deadline has passed, else 0; the caller re-checks. */
@@ -167,18 +172,17 @@ static int wait_space(cg_bridge *b, int64_t deadline)
 {
 	uint32_t g = LOAD(&b->space_seq, SC);
 	struct timespec ts, *tsp = NULL;
-	uint64_t t;
+	uint64_t t, h;
 
 	STORE(&b->prod_waiting, 1, SC);
-	/* Re-check after announcing ourselves: the consumer releases a slot and
-	 * then reads prod_waiting, so either it sees us or we see the space. */
+	/* Re-check after announcing ourselves: the consumer advances released
+	 * and then reads prod_waiting, so either it sees us or we see space. */
 	t = LOAD(&b->tail, SC);
 	if (t & CG_BRIDGE_CLOSED)
 		return 0;
-	if (LOAD(&slot_at(b, t)->seq, SC) == t)
+	if (t < LOAD(&b->released, SC) + b->cap)
 		return 0;
-	if (b->policy == CG_BRIDGE_DROP_OLDEST && LOAD(&b->head, SC) + b->cap == t &&
-	    LOAD(&slot_at(b, t)->seq, SC) == t - b->cap + 1)
+	if (b->policy == CG_BRIDGE_DROP_OLDEST && evictable(b, t, &h))
 		return 0;
 	if (deadline) {
 		if (now_ns() >= deadline)
@@ -193,31 +197,31 @@ static int wait_space(cg_bridge *b, int64_t deadline)
 	return 0;
 }
 
-/* evict_oldest drops the oldest message so that position pos (the tail,
- * found full) can be claimed. It returns 1 when the caller should retry at
- * once, 0 when it has to wait (the oldest message is still being written,
- * or the slot is being delivered). */
-static int evict_oldest(cg_bridge *b, uint64_t pos)
+/* evict_oldest drops the oldest message so that tail t (found full) can be
+ * claimed. It returns 1 when the caller should retry at once, 0 when it has
+ * to wait (the oldest message is still being written, or the consumer is
+ * delivering). */
+static int evict_oldest(cg_bridge *b, uint64_t t)
 {
-	uint64_t h = LOAD(&b->head, ACQ);
-	struct cg_bridge_slot *s;
+	uint64_t h;
 
-	if (h + b->cap != pos)
-		return h + b->cap < pos; /* stale tail: retry; else consumer holds it */
-	s = slot_at(b, h);
-	if (LOAD(&s->seq, ACQ) != h + 1)
-		return 0;
+	if (!evictable(b, t, &h))
+		return LOAD(&b->tail, SC) != t; /* the tail moved: retry */
 	if (!__atomic_compare_exchange_n(&b->head, &h, h + 1, 0, SC, RLX))
 		return 1; /* the consumer claimed it, or another producer evicted it */
-	STORE(&s->seq, h + b->cap, SC);
+	/* Position h is ours now and nobody reads its slot: count it released.
+	 * (If the consumer has meanwhile delivered and released later
+	 * positions, released briefly runs one behind, which only delays.) */
+	__atomic_fetch_add(&b->released, 1, SC);
 	ADD(&b->dropped, 1);
 	return 1;
 }
 
-/* claim reserves a slot for len bytes and returns it, or NULL with *err. */
-static struct cg_bridge_slot *claim(cg_bridge *b, size_t len, int *err)
+/* claim reserves a position for len bytes and returns its slot, or NULL with
+ * *err. */
+static struct cg_bridge_slot *claim(cg_bridge *b, size_t len, uint64_t *at, int *err)
 {
-	uint64_t pos;
+	uint64_t pos, limit;
 	int64_t deadline = 0;
 	int waited = 0;
 
@@ -230,40 +234,25 @@ static struct cg_bridge_slot *claim(cg_bridge *b, size_t len, int *err)
 		return NULL;
 	}
 	pos = LOAD(&b->tail, RLX);
+	limit = LOAD(&b->released, ACQ) + b->cap;
 	for (;;) {
-		struct cg_bridge_slot *s;
-		int64_t diff;
-
 		if (pos & CG_BRIDGE_CLOSED) {
 			*err = EPIPE;
 			return NULL;
 		}
-		s = slot_at(b, pos);
-		/* Fetch the line for writing: it is about to be written, and a
-		 * plain read would fetch it shared and need a second transfer. */
-		__builtin_prefetch(s, 1, 3);
-		diff = (int64_t)(LOAD(&s->seq, ACQ) - pos);
-		if (diff == 0) {
-			if (__atomic_compare_exchange_n(&b->tail, &pos, pos + 1, 1, RLX, RLX)) {
+		if (pos < limit) {
+			if (__atomic_compare_exchange_n(&b->tail, &pos, pos + 1, 1, ACQ, RLX)) {
+				struct cg_bridge_slot *s = slot_at(b, pos);
+				*at = pos;
 				s->len = (uint32_t)len;
 				s->resv = (uint32_t)len;
 				return s;
 			}
 			continue; /* pos now holds the current tail */
 		}
-		if (diff > 0) { /* another producer took pos */
-			pos = LOAD(&b->tail, RLX);
+		limit = LOAD(&b->released, ACQ) + b->cap;
+		if (pos < limit)
 			continue;
-		}
-		/* The slot for pos still holds an older message: full, unless the
-		 * tail has moved on meanwhile. */
-		{
-			uint64_t t = LOAD(&b->tail, ACQ);
-			if (t != pos) {
-				pos = t;
-				continue;
-			}
-		}
 		switch (b->policy) {
 		case CG_BRIDGE_ERROR:
 			ADD(&b->dropped, 1);
@@ -297,10 +286,11 @@ static struct cg_bridge_slot *claim(cg_bridge *b, size_t len, int *err)
 			break;
 		}
 		pos = LOAD(&b->tail, RLX);
+		limit = LOAD(&b->released, ACQ) + b->cap;
 	}
 }
 
-/* publish makes the slot at pos visible and wakes the consumer if it is
+/* publish makes the message at pos visible and wakes the consumer if it is
  * asleep. The seq_cst store orders before the load of waiting (the consumer
  * stores waiting and then re-checks the slot): no lost wakeup, and no system
  * call while the consumer is awake. */
@@ -311,15 +301,26 @@ static inline void publish(cg_bridge *b, struct cg_bridge_slot *s, uint64_t pos)
 		wake_consumer(b);
 }
 
+/* position returns the position a claimed slot holds: the one position in
+ * [tail - cap, tail) that maps to it (a claimed, undelivered position is at
+ * least released, and tail never passes released + cap). */
+static uint64_t position(cg_bridge *b, struct cg_bridge_slot *s)
+{
+	uint64_t idx = (uint64_t)((unsigned char *)s - b->slots) / b->stride;
+	uint64_t t = LOAD(&b->tail, ACQ) & ~CG_BRIDGE_CLOSED;
+	uint64_t lo = t >= b->cap ? t - b->cap : 0;
+
+	return lo + ((idx + b->cap - slot_index(b, lo)) % b->cap);
+}
+
 int cg_bridge_push(cg_bridge *b, const void *data, size_t len)
 {
 	int err = 0;
-	struct cg_bridge_slot *s = claim(b, len, &err);
 	uint64_t pos;
+	struct cg_bridge_slot *s = claim(b, len, &pos, &err);
 
 	if (!s)
 		return -err;
-	pos = LOAD(&s->seq, RLX);
 	if (len)
 		memcpy(s->data, data, len);
 	publish(b, s, pos);
@@ -329,7 +330,8 @@ int cg_bridge_push(cg_bridge *b, const void *data, size_t len)
 void *cg_bridge_reserve(cg_bridge *b, size_t len)
 {
 	int err = 0;
-	struct cg_bridge_slot *s = claim(b, len, &err);
+	uint64_t pos;
+	struct cg_bridge_slot *s = claim(b, len, &pos, &err);
 
 	if (!s) {
 		errno = err;
@@ -344,21 +346,20 @@ static struct cg_bridge_slot *reserved(cg_bridge *b, void *p, uint64_t *pos)
 {
 	unsigned char *q = p;
 	struct cg_bridge_slot *s;
-	uint64_t off, idx, seq, tail;
+	uint64_t off;
 
 	if (!b || !q || q < b->slots + CG_BRIDGE_SLOT_HDR)
 		return NULL;
 	off = (uint64_t)(q - CG_BRIDGE_SLOT_HDR - b->slots);
-	if (off % b->stride != 0 || (idx = off / b->stride) >= b->cap)
+	if (off % b->stride != 0 || off / b->stride >= b->cap)
 		return NULL;
 	s = (struct cg_bridge_slot *)(q - CG_BRIDGE_SLOT_HDR);
-	seq = LOAD(&s->seq, ACQ);
-	tail = LOAD(&b->tail, ACQ) & ~CG_BRIDGE_CLOSED;
-	/* Reserved: claimed (seq < tail) and not yet committed (seq is still
-	 * the position itself, which maps to this slot). */
-	if (seq >= tail || (b->mask ? (seq & b->mask) : (seq % b->cap)) != idx)
+	*pos = position(b, s);
+	/* Claimed (below tail), not delivered (at or above released), and not
+	 * committed yet. */
+	if (*pos >= (LOAD(&b->tail, ACQ) & ~CG_BRIDGE_CLOSED) || *pos < LOAD(&b->released, ACQ) ||
+	    LOAD(&s->seq, ACQ) == *pos + 1)
 		return NULL;
-	*pos = seq;
 	return s;
 }
 

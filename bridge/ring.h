@@ -21,11 +21,13 @@ enum {
 	CG_BRIDGE_ERROR = 3,
 };
 
-/* A slot's seq tells its state for position pos (slot index pos % cap):
- *   seq == pos        free, a producer may claim pos
- *   seq == pos        also while claimed (tail > pos) and being written
- *   seq == pos + 1    committed, ready for the consumer
- *   seq == pos + cap  released by the consumer: free for position pos + cap */
+/* Position pos lives in slot pos % cap. A producer may claim pos (move
+ * tail past it) once pos < released + cap: the message cap positions
+ * earlier has been delivered or evicted. The slot's seq is pos + 1 once the
+ * message at pos is committed: the consumer's "ready" test. Only producers
+ * write slots and only the consumer (and evicting producers) advance head
+ * and released, once per batch: a slot's cache line moves from the producer
+ * to the consumer and back once per lap, no more. */
 struct cg_bridge_slot {
 	uint64_t seq;
 	uint32_t len;
@@ -47,8 +49,12 @@ struct cg_bridge {
 
 	/* Next position to claim; producers. */
 	uint64_t tail __attribute__((aligned(64)));
-	/* Next position to deliver; the consumer (DropOldest producers evict). */
+	/* Next position to claim for delivery; the consumer (and DropOldest
+	 * producers, which evict the message at head). */
 	uint64_t head __attribute__((aligned(64)));
+	/* How many positions have been delivered or evicted; producers read
+	 * it to find space. */
+	uint64_t released __attribute__((aligned(64)));
 	/* 1 while the consumer is, or is about to be, asleep on efd. */
 	uint32_t waiting __attribute__((aligned(64)));
 	/* Set once by close, after the CLOSED bit in tail: the consumer polls
