@@ -87,7 +87,7 @@ type Bridge struct {
 	// [cur, end) not yet delivered, kept across a panicking callback, and
 	// rel, the first claimed position not yet released.
 	cur, end, rel uint64
-	evbuf    [8]byte
+	evbuf         [8]byte
 }
 
 type cleanupArg struct {

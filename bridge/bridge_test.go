@@ -600,3 +600,98 @@ func TestSnapshot(t *testing.T) {
 		t.Errorf("default name %q, want bridge-<n>", d.Name())
 	}
 }
+
+// TestDropPoliciesUnderLoad runs four producers against a small ring with a
+// live consumer: per producer, what arrives is in order with no duplicate,
+// and pushed = delivered + evicted (DropOldest) or every refusal is counted.
+func TestDropPoliciesUnderLoad(t *testing.T) {
+	for _, policy := range []bridge.Policy{bridge.DropOldest, bridge.DropNewest, bridge.Error} {
+		t.Run(policy.String(), func(t *testing.T) {
+			const threads, per = 4, 50_000
+			b, err := bridge.New(256, bridge.WithPolicy(policy))
+			if err != nil {
+				t.Fatal(err)
+			}
+			run, err := cproducer.Start(b.CPtr(), cproducer.Config{Threads: threads, PerThread: per, Mode: cproducer.Mixed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var last [threads]int64
+			for i := range last {
+				last[i] = -1
+			}
+			var got [threads]uint64
+			var bad error
+			fn := func(msg []byte) {
+				m, err := cproducer.Check(msg)
+				if err != nil {
+					bad = err
+					return
+				}
+				if int64(m.Seq) <= last[m.Producer] {
+					bad = fmt.Errorf("producer %d: seq %d after %d", m.Producer, m.Seq, last[m.Producer])
+				}
+				last[m.Producer] = int64(m.Seq)
+				got[m.Producer]++
+			}
+			done := make(chan []cproducer.Result)
+			go func() { done <- run.Wait() }()
+			var res []cproducer.Result
+		loop:
+			for {
+				select {
+				case res = <-done:
+					break loop
+				default:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+				_, err := b.Drain(ctx, fn)
+				cancel()
+				if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatal(err)
+				}
+			}
+			b.Close()
+			drainAll(t, b, fn)
+			if bad != nil {
+				t.Fatal(bad)
+			}
+			var accepted, refused, delivered uint64
+			for i, r := range res {
+				accepted += r.Accepted
+				delivered += got[i]
+				for _, n := range r.Codes {
+					refused += n
+				}
+				if r.Accepted+sum(r.Codes) != per {
+					t.Errorf("producer %d: %d accepted + %v refused != %d", i, r.Accepted, r.Codes, per)
+				}
+			}
+			st := b.Stats()
+			t.Logf("stats %+v, refused %d", st, refused)
+			if st.Pushed != accepted || st.Delivered != delivered {
+				t.Errorf("stats %+v: want pushed %d, delivered %d", st, accepted, delivered)
+			}
+			switch policy {
+			case bridge.DropOldest:
+				if refused != 0 || st.Dropped != accepted-delivered {
+					t.Errorf("DropOldest: refused %d, stats %+v: want 0 refused, dropped = pushed - delivered = %d",
+						refused, st, accepted-delivered)
+				}
+			default:
+				if accepted != delivered || st.Dropped != refused {
+					t.Errorf("%v: accepted %d, delivered %d, refused %d, stats %+v: want accepted = delivered, dropped = refused",
+						policy, accepted, delivered, refused, st)
+				}
+			}
+		})
+	}
+}
+
+func sum(m map[syscall.Errno]uint64) uint64 {
+	var n uint64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
