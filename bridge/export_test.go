@@ -1,3 +1,5 @@
+//go:build cgo
+
 package bridge
 
 // SetWaitInC switches Drain to the wait that blocks in a cgo call, for the
