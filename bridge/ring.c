@@ -25,6 +25,12 @@
 #define ACQ __ATOMIC_ACQUIRE
 #define SC __ATOMIC_SEQ_CST
 
+/* A producer that finds the ring full re-checks this many times, yielding
+ * the CPU between checks, before it sleeps on the futex: the consumer
+ * usually frees space within microseconds, and a futex sleep and wake cost
+ * a system call on both sides. */
+#define FULL_SPINS 16
+
 /* DropOldest producers that cannot evict (the oldest message is still being
  * written, or is being delivered) re-check this often even if nobody wakes
  * them. */
@@ -223,7 +229,7 @@ static struct cg_bridge_slot *claim(cg_bridge *b, size_t len, uint64_t *at, int 
 {
 	uint64_t pos, limit;
 	int64_t deadline = 0;
-	int waited = 0;
+	int waited = 0, spins = 0;
 
 	if (!b) {
 		*err = EINVAL;
@@ -277,6 +283,11 @@ static struct cg_bridge_slot *claim(cg_bridge *b, size_t len, uint64_t *at, int 
 				ADD(&b->full_waits, 1);
 				if (b->block_ns > 0)
 					deadline = now_ns() + b->block_ns;
+			}
+			if (spins < FULL_SPINS) {
+				spins++;
+				sched_yield();
+				break;
 			}
 			if (wait_space(b, deadline) == ETIMEDOUT) {
 				ADD(&b->dropped, 1);
