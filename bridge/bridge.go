@@ -33,7 +33,7 @@ const (
 	// system call on either side, short enough not to burn a shared core.
 	// runtime.Gosched in this loop cost more than it saved: it wakes other
 	// threads through futex calls.
-	spinChecks = 2000
+	spinChecks = 1000
 	// spinAhead is how many messages Drain lets collect while it spins.
 	spinAhead = 256
 )
