@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cgoguard_bridge.h"
+#include "cgoguard.h"
 
 enum {
 	CP_PUSH = 0,      /* cg_bridge_push, checked messages */
