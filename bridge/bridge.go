@@ -307,14 +307,20 @@ func (b *Bridge) deliver(fn func([]byte)) (n int) {
 	return n
 }
 
-// release gives k delivered positions back to the producers and wakes any
-// producer waiting for space.
+// release gives k delivered positions back to the producers, and wakes
+// producers sleeping for space once the ring is at most half full. (Waking
+// them as soon as any space freed up made the two sides trade a futex
+// system call every batch whenever the producers were the faster side.) A
+// sleeping producer needs no earlier wake: it sleeps only when the ring is
+// full, so the consumer has messages to deliver until the ring is half
+// empty, and releases them.
 func (b *Bridge) release(k uint64) {
 	b.rel += k
 	// A locked add: ordered before the load below, so a producer that
 	// announced itself in prod_waiting is seen here, or sees the space.
-	atomic.AddUint64(b.r.released, k)
-	if atomic.LoadUint32(b.r.prodWaiting) != 0 {
+	rel := atomic.AddUint64(b.r.released, k)
+	if atomic.LoadUint32(b.r.prodWaiting) != 0 &&
+		(atomic.LoadUint64(b.r.tail)&^closedBit)-rel <= b.r.capacity/2 {
 		C.cg_bridge__wake_producers(b.c)
 	}
 }
