@@ -695,3 +695,44 @@ func sum(m map[syscall.Errno]uint64) uint64 {
 	}
 	return n
 }
+
+// TestCapacities runs producers against rings of several sizes, powers of
+// two and not, tiny and large: nothing lost, duplicated or reordered.
+func TestCapacities(t *testing.T) {
+	tests := []struct {
+		capacity int
+		threads  int
+		per      uint64
+	}{
+		{2, 2, 5_000},
+		{3, 3, 5_000},
+		{1000, 3, 100_000},
+		{1 << 16, 2, 100_000},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.capacity), func(t *testing.T) {
+			b, err := bridge.New(tt.capacity)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			run, err := cproducer.Start(b.CPtr(), cproducer.Config{Threads: tt.threads, PerThread: tt.per, Mode: cproducer.Mixed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := newChecker(tt.threads)
+			for c.total < uint64(tt.threads)*tt.per && c.err == nil {
+				if _, err := b.Drain(context.Background(), c.add); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.err != nil {
+				t.Fatal(c.err)
+			}
+			run.Wait()
+			if st := b.Stats(); st.Pushed != st.Delivered || st.Dropped != 0 {
+				t.Errorf("stats %+v: want pushed = delivered, none dropped", st)
+			}
+		})
+	}
+}
