@@ -44,6 +44,9 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* How many positions ahead a producer prefetches the slot it will write. */
+#define PREFETCH_AHEAD 8
+
 /* DropOldest producers that cannot evict (the oldest message is still being
  * written, or is being delivered) re-check this often even if nobody wakes
  * them. */
@@ -262,6 +265,12 @@ static struct cg_bridge_slot *claim(cg_bridge *b, size_t len, uint64_t *at, int 
 		if (pos < limit) {
 			if (__atomic_compare_exchange_n(&b->tail, &pos, pos + 1, 1, ACQ, RLX)) {
 				struct cg_bridge_slot *s = slot_at(b, pos);
+				/* The lines a few positions on are written next: fetch
+				 * them for writing now, so the stream of writes does not
+				 * wait on each line in turn (unless the consumer may
+				 * still be reading them). */
+				if (pos + PREFETCH_AHEAD < limit)
+					__builtin_prefetch(slot_at(b, pos + PREFETCH_AHEAD), 1, 3);
 				*at = pos;
 				s->len = (uint32_t)len;
 				s->resv = (uint32_t)len;
