@@ -736,3 +736,53 @@ func TestCapacities(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenReservationLetsBlockedProducersIn: with the oldest message an
+// open reservation, Drain cannot deliver past it; a producer blocked for
+// space still gets the slot Drain freed before it.
+func TestOpenReservationLetsBlockedProducersIn(t *testing.T) {
+	b, err := bridge.New(4, bridge.WithMaxMessageSize(32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.Push([]byte("a"))
+	r, err := cproducer.ReserveOne(b.CPtr(), 1, 'r')
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Push([]byte("c"))
+	b.Push([]byte("d"))
+	run, err := cproducer.Start(b.CPtr(), cproducer.Config{Threads: 1, PerThread: 1, Mode: cproducer.Flood, Size: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for b.Stats().FullWaits == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	var got []string
+	fn := func(m []byte) { got = append(got, string(m)) }
+	if n, err := b.Drain(context.Background(), fn); n != 1 || err != nil {
+		t.Fatalf("Drain = %d, %v; want 1 (the message before the reservation)", n, err)
+	}
+	// Drain now waits behind the reservation; it must let the producer in.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := b.Drain(ctx, fn); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Drain = %v, want context.DeadlineExceeded", err)
+	}
+	if res := run.Wait(); res[0].Accepted != 1 {
+		t.Fatalf("blocked producer: %+v, want 1 accepted", res[0])
+	}
+	if rc := cproducer.Commit(b.CPtr(), r); rc != 0 {
+		t.Fatalf("commit = %d", rc)
+	}
+	for len(got) < 5 {
+		if _, err := b.Drain(context.Background(), fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 5 || strings.Join(got[:4], "") != "arcd" || len(got[4]) != 1 {
+		t.Errorf("delivered %q, want a r c d and the producer's message", got)
+	}
+}
