@@ -63,8 +63,8 @@
 // not in a blocking cgo call: an idle bridge holds no OS thread, and a done
 // ctx wakes Drain at once (it writes the eventfd too). Measured here
 // (BENCHMARKS.md, section Bridge), 32 bridges idle in Drain held no extra
-// thread this way and 30 with the wait blocked in C (poll in a cgo call);
-// the price is a wake about 2 µs slower at the median (16 µs against
+// thread this way and 29 with the wait blocked in C (poll in a cgo call);
+// the price is a wake about 1.5 µs slower at the median (15 µs against
 // 14 µs from push to callback on an idle consumer).
 //
 // # Cgo contract
