@@ -174,7 +174,9 @@ func (b *Bridge) Push(msg []byte) error {
 	if len(msg) > 0 {
 		p = unsafe.Pointer(&msg[0])
 	}
-	return pushError(int(C.cg_bridge_push(b.c, p, C.size_t(len(msg)))))
+	rc := int(C.cg_bridge_push(b.c, p, C.size_t(len(msg))))
+	runtime.KeepAlive(b) // its cleanup frees b.c
+	return pushError(rc)
 }
 
 func pushError(rc int) error {

@@ -74,7 +74,7 @@ var codeOrder = [...]syscall.Errno{syscall.EAGAIN, syscall.ENOBUFS, syscall.ETIM
 // Wait joins the threads and returns their results, in thread order.
 func (r *Run) Wait() []Result {
 	out := make([]C.struct_cp_result, r.n)
-	C.cp_join(r.r, &out[0])
+	C.cp_join(r.r, unsafe.SliceData(out))
 	res := make([]Result, r.n)
 	for i, o := range out {
 		res[i] = Result{Accepted: uint64(o.accepted), Codes: map[syscall.Errno]uint64{}}
