@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cgoguard/cgoguard/examples/internal/cmem"
+	"github.com/cgoguard/cgoguard/leakcheck"
 )
 
 // planted skips unless the test runs under `cgoguard check`: these tests
@@ -30,42 +30,22 @@ func TestGreet(t *testing.T) {
 	}
 }
 
-// TestLeakHeapGreet finds Greet's C.CString leak by the C heap's growth.
+// TestLeakHeapGreet finds Greet's C.CString leak by the C heap's growth
+// per call.
 func TestLeakHeapGreet(t *testing.T) {
 	planted(t)
 	name := strings.Repeat("g", 200)
-	Greet(name)
-	before, err := cmem.HeapInUse()
-	if err != nil {
-		t.Skip(err)
-	}
-	const calls = 2000
-	for range calls {
-		Greet(name)
-	}
-	after, _ := cmem.HeapInUse()
-	if grew := after - before; grew > 64*1024 {
-		t.Errorf("leakcheck: C heap grew by %d bytes over %d calls (%d per call) in Greet", grew, calls, grew/calls)
-	}
+	leakcheck.Check(t, func() { Greet(name) }, leakcheck.Only(leakcheck.KindCHeap))
 }
 
 // TestLeakFDOpenLog finds OpenLog's descriptor leak.
 func TestLeakFDOpenLog(t *testing.T) {
 	planted(t)
-	before, err := cmem.OpenFDs()
-	if err != nil {
-		t.Skip(err)
-	}
-	const calls = 50
-	for range calls {
+	leakcheck.Check(t, func() {
 		if err := OpenLog(os.DevNull); err != nil {
 			t.Fatal(err)
 		}
-	}
-	after, _ := cmem.OpenFDs()
-	if grew := after - before; grew > 2 {
-		t.Errorf("leakcheck: %d file descriptors leaked over %d calls in OpenLog", grew, calls)
-	}
+	}, leakcheck.Only(leakcheck.KindFD), leakcheck.Iterations(100))
 }
 
 // TestRegisterCallback stores a Go pointer into C memory: silent in a
