@@ -5,6 +5,7 @@
 package cbase
 
 /*
+#cgo CFLAGS: -Wall -Wextra -Werror
 #include <stdlib.h>
 */
 import "C"
