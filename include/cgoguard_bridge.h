@@ -1,4 +1,30 @@
-/* cgoguard_bridge.h: the bridge section of the cgoguard C API; included by cgoguard.h. */
+/* cgoguard_bridge.h: the bridge section of the cgoguard C API; included by cgoguard.h.
+ *
+ * A bridge carries events from C threads to one Go consumer through a ring
+ * in C memory (Go package github.com/cgoguard/cgoguard/bridge). Go creates
+ * it with bridge.New and hands C the pointer from Bridge.CPtr(); C threads
+ * then push messages without calling into Go:
+ *
+ *     int rc = cg_bridge_push(b, &ev, sizeof ev);
+ *     if (rc == -EPIPE) stop_producing();     // the bridge was closed
+ *
+ * Rules (MUST/SHOULD):
+ *  - Any number of threads MAY push to one bridge at once. Messages from one
+ *    thread are delivered in the order that thread pushed them; a message
+ *    for which push (or commit) returned 0 is delivered exactly once, unless
+ *    the DropOldest policy evicts it to make room, and then it is counted.
+ *  - A message is at most the bridge's maximum message size (Go option
+ *    WithMaxMessageSize). Larger payloads SHOULD travel as a reference, e.g.
+ *    an encoded arena offset, with the payload in shared memory.
+ *  - C code MUST NOT use a cg_bridge * after the Go Bridge that owns it has
+ *    become unreachable, unless it holds a reference taken with
+ *    cg_bridge_retain (and later dropped with cg_bridge_release). After
+ *    Close every push returns -EPIPE, so a retained pointer stays safe.
+ *  - A reservation MUST be committed promptly: the consumer delivers in ring
+ *    order, so an open reservation holds back every later message.
+ *  - These functions never call into Go and never allocate. They are not
+ *    async-signal-safe: do not push from a signal handler.
+ */
 #ifndef CGOGUARD_BRIDGE_H
 #define CGOGUARD_BRIDGE_H
 
@@ -8,6 +34,53 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* cg_bridge is an opaque handle to a bridge ring. */
+typedef struct cg_bridge cg_bridge;
+
+/* cg_bridge_push copies len bytes from data into the ring. It returns 0 when
+ * the message was accepted, or a negative errno value:
+ *   -EMSGSIZE   len is larger than the bridge's maximum message size
+ *   -EPIPE      the bridge is closed
+ *   -EAGAIN     the ring is full and the policy is Error
+ *   -ENOBUFS    the ring is full and the policy is DropNewest (counted as dropped)
+ *   -ETIMEDOUT  the ring stayed full for the Block policy's bound (counted as dropped)
+ *   -EINVAL     b is NULL
+ * Under the Block policy (the default) a full ring makes the caller wait
+ * for space; under DropOldest the oldest waiting message is evicted
+ * (counted as dropped) and push returns 0.
+ *
+ * The consumer is woken (one eventfd write) only when it is asleep; while it
+ * is busy a push makes no system call. */
+int cg_bridge_push(cg_bridge *b, const void *data, size_t len);
+
+/* cg_bridge_reserve claims room for a message of len bytes and returns a
+ * pointer to it, for the producer to write in place (zero copy). The message
+ * becomes visible to the consumer when cg_bridge_commit is called with that
+ * pointer. On failure it returns NULL and sets errno to one of the values
+ * listed for cg_bridge_push (EMSGSIZE, EPIPE, EAGAIN, ENOBUFS, ETIMEDOUT,
+ * EINVAL). The pointer is aligned to 8 bytes. */
+void *cg_bridge_reserve(cg_bridge *b, size_t len);
+
+/* cg_bridge_commit publishes the message reserved at p. It returns 0, or
+ * -EINVAL when p is not a pointer returned by cg_bridge_reserve on b that
+ * is still uncommitted. A reservation made before Close is still delivered
+ * when it is committed after Close. */
+int cg_bridge_commit(cg_bridge *b, void *p);
+
+/* cg_bridge_commit_len is cg_bridge_commit for a message shorter than the
+ * len reserved: only the first len bytes are delivered. It returns -EINVAL
+ * when len exceeds the reserved length. */
+int cg_bridge_commit_len(cg_bridge *b, void *p, size_t len);
+
+/* cg_bridge_max_message returns the largest message b accepts, in bytes. */
+size_t cg_bridge_max_message(const cg_bridge *b);
+
+/* cg_bridge_retain takes a reference that keeps b's memory valid after the
+ * Go Bridge is gone; cg_bridge_release drops it. Each retain MUST be
+ * matched by exactly one release. */
+void cg_bridge_retain(cg_bridge *b);
+void cg_bridge_release(cg_bridge *b);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,31 @@
+package arena
+
+// Layout of the arena header, the first page of every arena mapping. It is
+// shared with C (struct cg_arena in arena.c) and with other processes that
+// map the same file, so it is fixed: changing it means a new layoutVersion.
+const (
+	offMagic     = 0   // uint64, layoutMagic once the header is complete
+	offVersion   = 8   // uint32, layoutVersion
+	offID        = 12  // uint32, arena id, nonzero
+	offMapSize   = 16  // uint64, bytes mapped (header page + data)
+	offDataOff   = 24  // uint64, offset of the first data byte (headerSize)
+	offCapacity  = 32  // uint64, bytes that can be handed out, a multiple of unit
+	offFlags     = 40  // uint32, flagShared
+	offState     = 64  // uint64, generation<<32 | cursor in units; own cache line
+	offHighWater = 128 // uint64, most bytes used in any generation before a reset
+	offExhausted = 136 // uint64, allocations refused for lack of room
+	offName      = 192 // [nameMax+1]byte, NUL-terminated
+	headerStruct = 256 // sizeof(struct cg_arena)
+
+	headerSize    = 4096 // the header page; data starts here, page aligned
+	layoutMagic   = 0x31414e4552414743
+	layoutVersion = 1
+	unit          = 8    // cursor granularity and minimum alignment
+	maxAlign      = 4096 // CG_ARENA_MAX_ALIGN
+	nameMax       = 63
+	flagShared    = 1
+
+	// MaxSize is the largest capacity an arena can have: the cursor counts
+	// 8-byte units in 32 bits.
+	MaxSize = 1<<32*unit - unit
+)

@@ -1,0 +1,5 @@
+package bridge_test
+
+import "runtime"
+
+func runtimeGC() { runtime.GC() }

@@ -1,0 +1,190 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cproducer.h"
+#include "_cgo_export.h"
+
+struct cp_thread {
+	pthread_t th;
+	struct cp_run *run;
+	uint32_t id;
+	struct cp_result res;
+};
+
+struct cp_run {
+	cg_bridge *b;
+	int threads;
+	uint64_t per_thread;
+	int mode;
+	uint32_t size;
+	int64_t pause_ns;
+	struct cp_thread t[];
+};
+
+int64_t cp_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* splitmix64 of the producer and sequence number. */
+uint64_t cp_checksum(uint32_t producer, uint64_t seq)
+{
+	uint64_t z = seq ^ ((uint64_t)producer << 56) ^ UINT64_C(0x9e3779b97f4a7c15);
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* A checked message: producer u32, length u32, seq u64, checksum u64, then
+ * seq % 23 extra bytes with value (seq + i + producer) & 0xff. */
+static size_t fill(unsigned char *p, uint32_t producer, uint64_t seq)
+{
+	uint32_t extra = (uint32_t)(seq % 23);
+	uint32_t len = 24 + extra;
+	uint64_t sum = cp_checksum(producer, seq);
+
+	memcpy(p, &producer, 4);
+	memcpy(p + 4, &len, 4);
+	memcpy(p + 8, &seq, 8);
+	memcpy(p + 16, &sum, 8);
+	for (uint32_t i = 0; i < extra; i++)
+		p[24 + i] = (unsigned char)(seq + i + producer);
+	return len;
+}
+
+static void count(struct cp_result *r, int rc)
+{
+	int i;
+	switch (rc) {
+	case 0:
+		r->accepted++;
+		return;
+	case -EAGAIN: i = 0; break;
+	case -ENOBUFS: i = 1; break;
+	case -ETIMEDOUT: i = 2; break;
+	case -EPIPE: i = 3; break;
+	case -EMSGSIZE: i = 4; break;
+	case -EINVAL: i = 5; break;
+	default: i = 6; break;
+	}
+	r->codes[i]++;
+}
+
+static int reserve_commit(cg_bridge *b, uint32_t producer, uint64_t seq)
+{
+	unsigned char *p = cg_bridge_reserve(b, 24 + 22);
+	if (!p)
+		return -errno;
+	return cg_bridge_commit_len(b, p, fill(p, producer, seq));
+}
+
+static void *run_thread(void *arg)
+{
+	struct cp_thread *t = arg;
+	struct cp_run *r = t->run;
+	unsigned char buf[64];
+	int rc = 0;
+
+	memset(buf, 0xab, sizeof buf);
+	for (uint64_t seq = 0; seq < r->per_thread; seq++) {
+		switch (r->mode) {
+		case CP_PUSH:
+			rc = cg_bridge_push(r->b, buf, fill(buf, t->id, seq));
+			break;
+		case CP_RESERVE:
+			rc = reserve_commit(r->b, t->id, seq);
+			break;
+		case CP_MIXED:
+			if (seq & 1)
+				rc = reserve_commit(r->b, t->id, seq);
+			else
+				rc = cg_bridge_push(r->b, buf, fill(buf, t->id, seq));
+			break;
+		case CP_FLOOD:
+			memcpy(buf, &seq, 8);
+			rc = cg_bridge_push(r->b, buf, r->size);
+			break;
+		case CP_CALLBACK:
+			memcpy(buf, &seq, 8);
+			cproducerEvent(buf, r->size);
+			rc = 0;
+			break;
+		case CP_LATENCY: {
+			struct timespec ts = {0, r->pause_ns};
+			int64_t now;
+			nanosleep(&ts, NULL);
+			now = cp_now();
+			memcpy(buf, &now, 8);
+			rc = cg_bridge_push(r->b, buf, 8);
+			break;
+		}
+		}
+		count(&t->res, rc);
+		if (rc == -EPIPE)
+			break;
+	}
+	return NULL;
+}
+
+struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode, uint32_t size, int64_t pause_ns)
+{
+	struct cp_run *r = calloc(1, sizeof *r + (size_t)threads * sizeof(struct cp_thread));
+
+	if (!r)
+		return NULL;
+	if (size > 64)
+		size = 64;
+	r->b = b;
+	r->threads = threads;
+	r->per_thread = per_thread;
+	r->mode = mode;
+	r->size = size;
+	r->pause_ns = pause_ns;
+	for (int i = 0; i < threads; i++) {
+		r->t[i].run = r;
+		r->t[i].id = (uint32_t)i;
+	}
+	for (int i = 0; i < threads; i++) {
+		if (pthread_create(&r->t[i].th, NULL, run_thread, &r->t[i]) != 0) {
+			for (int j = 0; j < i; j++)
+				pthread_join(r->t[j].th, NULL);
+			free(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
+void cp_join(struct cp_run *r, struct cp_result *out)
+{
+	for (int i = 0; i < r->threads; i++) {
+		pthread_join(r->t[i].th, NULL);
+		out[i] = r->t[i].res;
+	}
+	free(r);
+}
+
+void cp_commit_checks(cg_bridge *b, int *out)
+{
+	unsigned char junk[32];
+	unsigned char *p = cg_bridge_reserve(b, 8);
+
+	if (!p) {
+		for (int i = 0; i < 6; i++)
+			out[i] = 1000 + errno;
+		return;
+	}
+	memset(p, 7, 8);
+	out[0] = cg_bridge_commit_len(b, p, 9);
+	out[1] = cg_bridge_commit(b, junk + 16);
+	out[2] = cg_bridge_commit(b, NULL);
+	out[3] = cg_bridge_commit(b, p);
+	out[4] = cg_bridge_commit(b, p);
+	out[5] = cg_bridge_push(NULL, junk, 1);
+}

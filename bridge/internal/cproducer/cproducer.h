@@ -1,0 +1,36 @@
+/* cproducer.h: C producer threads that drive a bridge in tests and
+ * benchmarks. */
+#ifndef CGOGUARD_CPRODUCER_H
+#define CGOGUARD_CPRODUCER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cgoguard.h"
+
+enum {
+	CP_PUSH = 0,      /* cg_bridge_push, checked messages */
+	CP_RESERVE = 1,   /* cg_bridge_reserve + cg_bridge_commit_len, checked messages */
+	CP_MIXED = 2,     /* alternate the two */
+	CP_FLOOD = 3,     /* cg_bridge_push of a fixed-size message, no checks */
+	CP_CALLBACK = 4,  /* one call of the exported Go function per event */
+	CP_LATENCY = 5,   /* push a timestamp, pause, repeat */
+};
+
+/* Errno values counted per thread, in this order; the last is "other". */
+#define CP_NCODES 7
+
+struct cp_result {
+	uint64_t accepted;
+	uint64_t codes[CP_NCODES]; /* EAGAIN ENOBUFS ETIMEDOUT EPIPE EMSGSIZE EINVAL other */
+};
+
+struct cp_run;
+
+struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode, uint32_t size, int64_t pause_ns);
+void cp_join(struct cp_run *r, struct cp_result *out);
+uint64_t cp_checksum(uint32_t producer, uint64_t seq);
+int64_t cp_now(void);
+void cp_commit_checks(cg_bridge *b, int *out);
+
+#endif
