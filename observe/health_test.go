@@ -114,6 +114,7 @@ func TestDebugSnapshot(t *testing.T) {
 	if rc := obsfixture.RegisterFlood(orphan); rc != 0 {
 		t.Fatalf("cg_snapshot_register(flood) = %d", rc)
 	}
+	defer obsfixture.UnregisterFlood(orphan)
 	obsfixture.SetDepth(42)
 	callN(t, m, 3, cfixture.Empty, nil)
 	callN(t, m, 1, cfixture.Segv, cfixture.BadAddress())

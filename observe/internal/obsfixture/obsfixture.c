@@ -28,6 +28,7 @@ static void flood(void *ud, cg_snapshot *s) {
 }
 
 int ofx_register_flood(const char *module) { return cg_snapshot_register(module, flood, NULL); }
+int ofx_unregister_flood(const char *module) { return cg_snapshot_unregister(module, flood, NULL); }
 
 /* ofx_register_bad returns the codes of invalid registrations, one per
  * decimal digit place so a test can check each: NULL fn, NULL module,

@@ -41,6 +41,11 @@ func RegisterFlood(module string) int {
 	return call(func(m *C.char) C.int { return C.ofx_register_flood(m) }, module)
 }
 
+// UnregisterFlood removes the callback of RegisterFlood.
+func UnregisterFlood(module string) int {
+	return call(func(m *C.char) C.int { return C.ofx_unregister_flood(m) }, module)
+}
+
 // BadRegistrations returns how many invalid calls (of 4) were refused with
 // -EINVAL.
 func BadRegistrations(module string) int {
