@@ -395,8 +395,8 @@ func decodeStatus(raw []byte) (*Status, error) {
 	s := &Status{
 		PID:       int(le.Uint32(raw[24:])),
 		procStart: le.Uint64(raw[32:]),
-		Started:   time.Unix(0, int64(le.Uint64(raw[40:]))),
-		Updated:   time.Unix(0, int64(le.Uint64(raw[48:]))),
+		Started:   time.Unix(0, int64(le.Uint64(raw[40:]))).UTC(),
+		Updated:   time.Unix(0, int64(le.Uint64(raw[48:]))).UTC(),
 		Interval:  time.Duration(le.Uint64(raw[56:])),
 		Dropped:   int(le.Uint32(raw[64:])),
 		Modules:   make([]ModuleStatus, n),
