@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -88,14 +89,35 @@ func Tracing(tp trace.TracerProvider, opts ...TraceOption) cgoguard.Option {
 
 // tracer is the cgoguard.Observer behind Tracing.
 type tracer struct {
-	t   trace.Tracer
-	cfg traceConfig
+	t     trace.Tracer
+	cfg   traceConfig
+	start sync.Map // module name -> *spanStart
+}
+
+// spanStart is what starting a module's span takes, built once per module
+// so that CallStart does not allocate it on every call.
+type spanStart struct {
+	name string
+	opts []trace.SpanStartOption
+}
+
+func (t *tracer) spanStart(module string) *spanStart {
+	if v, ok := t.start.Load(module); ok {
+		return v.(*spanStart)
+	}
+	v, _ := t.start.LoadOrStore(module, &spanStart{
+		name: "cgoguard.call " + module,
+		opts: []trace.SpanStartOption{
+			trace.WithSpanKind(trace.SpanKindInternal),
+			trace.WithAttributes(AttrModule.String(module)),
+		},
+	})
+	return v.(*spanStart)
 }
 
 func (t *tracer) CallStart(ctx context.Context, module string) ([16]byte, bool, any) {
-	_, span := t.t.Start(ctx, "cgoguard.call "+module,
-		trace.WithSpanKind(trace.SpanKindInternal),
-		trace.WithAttributes(AttrModule.String(module)))
+	st := t.spanStart(module)
+	_, span := t.t.Start(ctx, st.name, st.opts...)
 	sc := span.SpanContext()
 	return sc.TraceID(), sc.IsValid(), span
 }
