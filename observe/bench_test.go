@@ -4,6 +4,7 @@ package observe_test
 
 import (
 	"context"
+	"sort"
 	"testing"
 	"time"
 
@@ -108,5 +109,66 @@ func BenchmarkObserveScrape(b *testing.B) {
 		if _, err := reg.Gather(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkObserveInterleaved runs the metrics levels, the time.Now way and
+// the tracing variants (on modules with the default counters) side by side: each iteration times one batch of calls of every variant in
+// turn, so that the load of a shared machine falls on all of them alike.
+// It reports each variant's median ns per call over the batches
+// (<variant>-ns/call) and, as ns/op, the time of one round of all
+// variants.
+func BenchmarkObserveInterleaved(b *testing.B) {
+	const batch = 200
+	ctx := context.Background()
+	never := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+	always := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
+	defer never.Shutdown(ctx)
+	defer always.Shutdown(ctx)
+	mk := func(name string, lvl cgoguard.Metrics, opts ...cgoguard.Option) *cgoguard.Module {
+		m, err := cgoguard.New(b.Name()+"/"+name, append(opts, cgoguard.WithMetrics(lvl))...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { m.Close() })
+		return m
+	}
+	off, cnt, hist := mk("off", cgoguard.MetricsOff), mk("counters", cgoguard.MetricsCounters), mk("histogram", cgoguard.MetricsHistogram)
+	trNoop := mk("tracingNoop", cgoguard.MetricsCounters, observe.Tracing(noop.NewTracerProvider()))
+	trNever := mk("tracingSampledOut", cgoguard.MetricsCounters, observe.Tracing(never))
+	trAlways := mk("tracingRecording", cgoguard.MetricsCounters, observe.Tracing(always))
+	var sink time.Duration
+	variants := []struct {
+		name string
+		run  func()
+	}{
+		{"raw", func() { cfixture.RawEmpty() }},
+		{"off", func() { off.Call(ctx, cfixture.Empty, nil) }},
+		{"counters", func() { cnt.Call(ctx, cfixture.Empty, nil) }},
+		{"histogram", func() { hist.Call(ctx, cfixture.Empty, nil) }},
+		{"timeNow", func() {
+			start := time.Now()
+			off.Call(ctx, cfixture.Empty, nil)
+			sink += time.Since(start)
+		}},
+		{"tracingNoop", func() { trNoop.Call(ctx, cfixture.Empty, nil) }},
+		{"tracingSampledOut", func() { trNever.Call(ctx, cfixture.Empty, nil) }},
+		{"tracingRecording", func() { trAlways.Call(ctx, cfixture.Empty, nil) }},
+	}
+	samples := make([][]float64, len(variants))
+	for b.Loop() {
+		for i, v := range variants {
+			start := time.Now()
+			for j := 0; j < batch; j++ {
+				v.run()
+			}
+			samples[i] = append(samples[i], float64(time.Since(start).Nanoseconds())/batch)
+		}
+	}
+	_ = sink
+	for i, v := range variants {
+		s := samples[i]
+		sort.Float64s(s)
+		b.ReportMetric(s[len(s)/2], v.name+"-ns/call")
 	}
 }
