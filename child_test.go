@@ -1,3 +1,5 @@
+//go:build cgo
+
 package cgoguard_test
 
 import (
@@ -23,3 +25,5 @@ func runChild(t *testing.T, test, mode string) (string, int) {
 	}
 	return string(out), 0
 }
+
+func testingChild() string { return os.Getenv("CGOGUARD_CHILD") }

@@ -63,7 +63,8 @@ typedef struct cg_frame {
 	int err_set, err_code, err_errno;
 	int signo, si_code, nframes;
 	uintptr_t addr, pc, sp;
-	const uint8_t *trace;
+	uint64_t trace_hi, trace_lo; /* valid when has_trace */
+	int has_trace;
 	uint64_t t0; /* start ticks when timing */
 	sigset_t mask; /* the thread's mask when the fault hit */
 	uintptr_t frames[CG_MAX_FRAMES];
@@ -478,6 +479,30 @@ int cg_install(void) {
 	return 0;
 }
 
+/* cg_reinstall puts cgoguard's handler back on every signal where another
+ * party replaced it, keeping the handler saved from the Go runtime. Returns
+ * the number of handlers put back. */
+int cg_reinstall(void) {
+	int n = 0;
+	pthread_mutex_lock(&cg_mu);
+	for (int i = 0; cg_installed && i < CG_NSIGS; i++) {
+		struct sigaction cur, sa;
+		int sig = cg_sigs[i];
+		if (sigaction(sig, NULL, &cur) != 0)
+			continue;
+		if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == cg_handler)
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = cg_handler;
+		sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+		sa.sa_mask = cg_prev[sig].sa_mask;
+		if (sigaction(sig, &sa, NULL) == 0)
+			n++;
+	}
+	pthread_mutex_unlock(&cg_mu);
+	return n;
+}
+
 /* cg_check_handlers returns the first signal whose handler is no longer
  * ours (0 if all are), with how: 1 ignored, 2 default, 3 another handler. */
 int cg_check_handlers(int *taken_signo, int *taken_how) {
@@ -488,9 +513,11 @@ int cg_check_handlers(int *taken_signo, int *taken_how) {
 		if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == cg_handler)
 			continue;
 		*taken_signo = cg_sigs[i];
-		if (!(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_IGN)
+		/* The Go runtime sets SIG_IGN with SA_SIGINFO in the flags, so look
+		 * at the handler word itself. */
+		if (cur.sa_handler == SIG_IGN)
 			*taken_how = 1;
-		else if (!(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL)
+		else if (cur.sa_handler == SIG_DFL)
 			*taken_how = 2;
 		else
 			*taken_how = 3;
@@ -521,11 +548,11 @@ static cg_detail *cg_crash_detail(cg_frame *f) {
 	return d;
 }
 
-int cg_call(void *fnp, void *arg, cg_out *out, int slot, int mode) {
+cg_ret cg_call(uintptr_t fnp, void *arg, int slot, int mode, uint64_t trace_hi, uint64_t trace_lo) {
 	cg_tls_t *t = &cg_tls;
 	cg_frame f;
 	cg_mstats *s = NULL;
-	int rc;
+	cg_ret ret = {0, CG_STATUS_RAN, NULL};
 	cg_fn fn = (cg_fn)fnp;
 
 	if (__builtin_expect(t->stack_lo == 0, 0))
@@ -544,8 +571,8 @@ int cg_call(void *fnp, void *arg, cg_out *out, int slot, int mode) {
 			__atomic_signal_fence(__ATOMIC_SEQ_CST);
 			if (__builtin_expect(__atomic_load_n(&cg_slot_closed[slot], __ATOMIC_RELAXED), 0)) {
 				cg_inc(&s->finished, 1);
-				out->status = CG_STATUS_CLOSED;
-				return 0;
+				ret.status = CG_STATUS_CLOSED;
+				return ret;
 			}
 		}
 	}
@@ -555,14 +582,16 @@ int cg_call(void *fnp, void *arg, cg_out *out, int slot, int mode) {
 	f.nbar = t->nbar;
 	f.recording = 0;
 	f.err_set = 0;
-	f.trace = out->has_trace ? out->trace_id : NULL;
+	f.has_trace = (mode & CG_MODE_TRACE) != 0;
+	f.trace_hi = trace_hi;
+	f.trace_lo = trace_lo;
 	if (mode & CG_MODE_TIME)
 		f.t0 = cg_ticks();
 	if (sigsetjmp(f.env, 0) != 0) {
 		/* Back from the handler: the call crashed. */
 		t->cur = f.n.prev;
 		t->nbar = f.nbar;
-		out->detail = cg_crash_detail(&f);
+		ret.detail = cg_crash_detail(&f);
 		if (s != NULL) {
 			if (mode & CG_MODE_COUNT)
 				cg_inc(&s->crash, 1);
@@ -575,11 +604,12 @@ int cg_call(void *fnp, void *arg, cg_out *out, int slot, int mode) {
 			__atomic_signal_fence(__ATOMIC_SEQ_CST);
 			cg_inc(&s->finished, 1);
 		}
-		return 0;
+		return ret;
 	}
 	t->cur = &f.n;
-	rc = fn(arg);
+	int rc = fn(arg);
 	t->cur = f.n.prev;
+	ret.rc = rc;
 	if (__builtin_expect(f.err_set, 0) && rc < 0) {
 		cg_detail *d = cg_detail_get();
 		if (d != NULL) {
@@ -590,7 +620,7 @@ int cg_call(void *fnp, void *arg, cg_out *out, int slot, int mode) {
 			memcpy(d->msg, f.msg, sizeof(d->msg));
 			d->msg[sizeof(d->msg) - 1] = 0;
 		}
-		out->detail = d;
+		ret.detail = d;
 	}
 	if (s != NULL) {
 		if (mode & CG_MODE_COUNT) {
@@ -608,7 +638,7 @@ int cg_call(void *fnp, void *arg, cg_out *out, int slot, int mode) {
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		cg_inc(&s->finished, 1);
 	}
-	return rc;
+	return ret;
 }
 
 /* cg_unwind runs (from a deferred Go function) when a Go panic unwound
@@ -710,16 +740,18 @@ int cg_trace_id(char buf[33]) {
 	/* Look through callback barriers to the innermost guard frame. */
 	while (top != NULL && top->kind != CG_NODE_GUARD)
 		top = top->prev;
-	if (top == NULL || ((cg_frame *)top)->trace == NULL) {
+	if (top == NULL || !((cg_frame *)top)->has_trace) {
 		if (buf)
 			buf[0] = 0;
 		return 0;
 	}
-	const uint8_t *id = ((cg_frame *)top)->trace;
 	if (buf) {
+		const cg_frame *f = (const cg_frame *)top;
 		for (int i = 0; i < 16; i++) {
-			buf[2 * i] = hex[id[i] >> 4];
-			buf[2 * i + 1] = hex[id[i] & 15];
+			uint64_t w = i < 8 ? f->trace_hi : f->trace_lo;
+			unsigned b = (unsigned)(w >> (56 - 8 * (i % 8))) & 0xff;
+			buf[2 * i] = hex[b >> 4];
+			buf[2 * i + 1] = hex[b & 15];
 		}
 		buf[32] = 0;
 	}

@@ -61,19 +61,33 @@ func checkHandlers() error {
 	return e
 }
 
+// ReinstallHandlers puts cgoguard's signal handlers back where other code
+// replaced them (see HandlerError), chaining to the handlers the Go runtime
+// installed at start. It returns how many it put back. Use it only when
+// the replacement was a mistake: the other party loses its handler.
+func ReinstallHandlers() (int, error) {
+	if installError != nil {
+		return 0, installError
+	}
+	return int(C.cg_reinstall()), nil
+}
+
 // callDetail is what the slow paths of the trampoline report.
 type callDetail struct {
 	crash *CrashError
 	cerr  *CError
 }
 
-// guardedCall runs fn(arg) in the trampoline. st is CG_STATUS_*.
+// guardedCall runs fn(arg) in the trampoline. st is CG_STATUS_*. fn is a
+// C function, never a Go pointer, so it crosses as an integer; arg keeps
+// cgo's pointer rules (and escapes, as for any C call that may call back).
 func guardedCall(fn, arg unsafe.Pointer, slot, mode int32, trace *[16]byte) (rc int, st int, d *callDetail) {
-	var out C.cg_out
+	var hi, lo uint64
 	if trace != nil {
-		out.has_trace = 1
-		for i, b := range trace {
-			out.trace_id[i] = C.uint8_t(b)
+		mode |= C.CG_MODE_TRACE
+		for i := 0; i < 8; i++ {
+			hi = hi<<8 | uint64(trace[i])
+			lo = lo<<8 | uint64(trace[8+i])
 		}
 	}
 	returned := false
@@ -83,12 +97,12 @@ func guardedCall(fn, arg unsafe.Pointer, slot, mode int32, trace *[16]byte) (rc 
 			C.cg_unwind(C.int(slot))
 		}
 	}()
-	rc = int(C.cg_call(fn, arg, &out, C.int(slot), C.int(mode)))
+	r := C.cg_call(C.uintptr_t(uintptr(fn)), arg, C.int(slot), C.int(mode), C.uint64_t(hi), C.uint64_t(lo))
 	returned = true
-	if out.detail != nil {
-		d = convertDetail(out.detail)
+	if r.detail != nil {
+		d = convertDetail(r.detail)
 	}
-	return rc, int(out.status), d
+	return int(r.rc), int(r.status), d
 }
 
 func convertDetail(cd *C.cg_detail) *callDetail {
@@ -111,10 +125,20 @@ func convertDetail(cd *C.cg_detail) *callDetail {
 		return &callDetail{cerr: &CError{
 			Code:    int(cd.err_code),
 			Errno:   syscall.Errno(cd.err_errno),
-			Message: C.GoString(&cd.msg[0]),
+			Message: boundedString(cd.msg[:]),
 		}}
 	}
 	return nil
+}
+
+// boundedString copies a fixed C buffer up to its first NUL, never past
+// its end.
+func boundedString(b []C.char) string {
+	n := 0
+	for n < len(b) && b[n] != 0 {
+		n++
+	}
+	return C.GoStringN(&b[0], C.int(n))
 }
 
 // dlSymbol asks the dynamic loader about pc.
@@ -124,7 +148,7 @@ func dlSymbol(pc uintptr) (name, object string, base, symAddr uintptr, ok bool) 
 	if C.cg_symbolize(C.uintptr_t(pc), &nbuf[0], C.size_t(len(nbuf)), &obuf[0], C.size_t(len(obuf)), &b, &s) == 0 {
 		return "", "", 0, 0, false
 	}
-	return C.GoString(&nbuf[0]), C.GoString(&obuf[0]), uintptr(b), uintptr(s), true
+	return boundedString(nbuf[:]), boundedString(obuf[:]), uintptr(b), uintptr(s), true
 }
 
 // slotStats is one module's C counters summed over threads.

@@ -16,6 +16,7 @@
 /* Modes of a guarded call (bit set). */
 #define CG_MODE_COUNT 1 /* count the outcome in the per-thread stats */
 #define CG_MODE_TIME 2  /* time the call into the per-thread histogram */
+#define CG_MODE_TRACE 4 /* the call carries a trace id for cg_trace_id */
 
 /* cg_detail is filled on the slow paths (crash, cg_set_error) and handed to
  * Go, which copies it and releases it with cg_detail_release. Records come
@@ -49,18 +50,19 @@ typedef int (*cg_fn)(void *);
 
 int cg_install(void);
 int cg_check_handlers(int *taken_signo, int *taken_how);
-/* cg_out carries a call's out-of-band results and its trace id in. */
-typedef struct cg_out {
-	cg_detail *detail; /* set on crash or cg_set_error */
+int cg_reinstall(void);
+/* cg_ret is a guarded call's result, returned by value so that the Go side
+ * passes no Go pointer (no escape, no cgo pointer check) on the fast path. */
+typedef struct cg_ret {
+	int rc;
 	int status;        /* CG_STATUS_* */
-	int has_trace;
-	uint8_t trace_id[16];
-} cg_out;
+	cg_detail *detail; /* set on crash or cg_set_error */
+} cg_ret;
 
 #define CG_STATUS_RAN 0
 #define CG_STATUS_CLOSED 1 /* the slot was closed; fn did not run */
 
-int cg_call(void *fn, void *arg, cg_out *out, int slot, int mode);
+cg_ret cg_call(uintptr_t fn, void *arg, int slot, int mode, uint64_t trace_hi, uint64_t trace_lo);
 void cg_unwind(int slot);
 void cg_slot_open(int slot);
 void cg_slot_close(int slot);

@@ -13,6 +13,9 @@ const (
 func installErr() error    { return ErrNotSupported }
 func checkHandlers() error { return ErrNotSupported }
 
+// ReinstallHandlers returns ErrNotSupported without cgo.
+func ReinstallHandlers() (int, error) { return 0, ErrNotSupported }
+
 type callDetail struct {
 	crash *CrashError
 	cerr  *CError

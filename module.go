@@ -182,7 +182,7 @@ func (m *Module) setState(s State, reason string) {
 // With no deadline, no bulkhead and no observer the call runs on the
 // caller's goroutine and thread with no allocation and no syscall.
 func (m *Module) Call(ctx context.Context, fn, arg unsafe.Pointer) (int, error) {
-	if m.word.Load() == 0 && m.fast && fn != nil && ctx.Done() == nil {
+	if m.word.Load() == 0 && m.fast && fn != nil && (ctx == background || ctx.Done() == nil) {
 		rc, st, d := guardedCall(fn, arg, m.slot, m.mode, nil)
 		if st == 0 && d == nil && rc >= 0 {
 			if m.opts.breaker != nil && m.consecutive.Load() != 0 {
@@ -411,6 +411,10 @@ func (m *Module) finish(ctx context.Context, rc, st int, d *callDetail, probe bo
 }
 
 const minInt32 = -1 << 31
+
+// background lets the fast path skip a dynamic call for the most common
+// context.
+var background = context.Background()
 
 func goStack() []byte {
 	buf := make([]byte, 4096)

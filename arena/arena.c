@@ -26,7 +26,8 @@ struct cg_arena {
 	uint64_t pad[7];
 	uint64_t high_water; /* 128 */
 	uint64_t exhausted;  /* 136 */
-	uint64_t reserved2[6];
+	uint64_t gen;        /* 144: generation mirror, written by Reset (Go) */
+	uint64_t reserved2[5];
 	char name[64];       /* 192 */
 };
 
@@ -159,7 +160,8 @@ size_t cgarena_layout(size_t *out, size_t n) {
 		offsetof(struct cg_arena, data_off),  offsetof(struct cg_arena, capacity),
 		offsetof(struct cg_arena, flags),     offsetof(struct cg_arena, state),
 		offsetof(struct cg_arena, high_water), offsetof(struct cg_arena, exhausted),
-		offsetof(struct cg_arena, name),      sizeof(struct cg_arena),
+		offsetof(struct cg_arena, gen),       offsetof(struct cg_arena, name),
+		sizeof(struct cg_arena),
 	};
 	size_t count = sizeof v / sizeof v[0];
 	for (size_t i = 0; i < n && i < count; i++) {

@@ -144,6 +144,7 @@ func New(size int, opts ...Option) (*Arena, error) {
 	}
 	copy(mem[offName:offName+nameMax], name)
 	atomic.StoreUint64(a.state, 1<<32) // generation 1, cursor 0
+	atomic.StoreUint64((*uint64)(unsafe.Add(a.base, offGen)), 1)
 	atomic.StoreUint64((*uint64)(unsafe.Add(a.base, offMagic)), layoutMagic)
 	register(a)
 	return a, nil
@@ -368,6 +369,7 @@ func (a *Arena) Reset() {
 			gen = 1 // the zero generation is never valid
 		}
 		if atomic.CompareAndSwapUint64(a.state, s, uint64(gen)<<32) {
+			atomic.StoreUint64((*uint64)(unsafe.Add(a.base, offGen)), uint64(gen))
 			return
 		}
 	}

@@ -57,6 +57,21 @@ func BenchmarkMemory(b *testing.B) {
 			sink = buf
 		}
 	})
+	b.Run("arena.Local.Alloc-64B-parallel", func(b *testing.B) {
+		a := newArena(b, 64<<20)
+		b.RunParallel(func(pb *testing.PB) {
+			l, err := a.Local(64 << 10)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			for pb.Next() {
+				if _, _, err := l.Alloc(64, 8); err != nil {
+					a.Reset()
+				}
+			}
+		})
+	})
 	b.Run("cgo-C.malloc+C.free-64B", func(b *testing.B) {
 		if !cfix.Available {
 			b.Skip("needs cgo")

@@ -38,6 +38,7 @@ type RefError struct {
 	Detail string
 }
 
+// Error describes the rejected reference and why.
 func (e *RefError) Error() string {
 	msg := "cgoguard: invalid arena reference"
 	if e.Reason != nil {

@@ -14,6 +14,8 @@ const (
 	offState     = 64  // uint64, generation<<32 | cursor in units; own cache line
 	offHighWater = 128 // uint64, most bytes used in any generation before a reset
 	offExhausted = 136 // uint64, allocations refused for lack of room
+	offGen       = 144 // uint64, the generation again, stored by Reset after it
+	//                    moved state; read by Locals, on a line rarely written
 	offName      = 192 // [nameMax+1]byte, NUL-terminated
 	headerStruct = 256 // sizeof(struct cg_arena)
 

@@ -12,12 +12,12 @@ func TestLayoutMatchesC(t *testing.T) {
 		t.Skip("C side needs cgo")
 	}
 	want := []uintptr{offMagic, offVersion, offID, offMapSize, offDataOff, offCapacity, offFlags,
-		offState, offHighWater, offExhausted, offName, headerStruct}
+		offState, offHighWater, offExhausted, offGen, offName, headerStruct}
 	if len(got) != len(want) {
 		t.Fatalf("C reports %d layout values, Go has %d", len(got), len(want))
 	}
 	names := []string{"magic", "version", "id", "map_size", "data_off", "capacity", "flags",
-		"state", "high_water", "exhausted", "name", "sizeof"}
+		"state", "high_water", "exhausted", "gen", "name", "sizeof"}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("%s: C offset %d, Go offset %d", names[i], got[i], want[i])

@@ -17,6 +17,14 @@ import (
 // A Local MUST NOT be used by two goroutines at once. After a Reset it
 // drops its chunk and reserves a new one in the new generation.
 type Local struct {
+	// Copied from the Arena so the fast path follows no extra pointer.
+	closed  *atomic.Bool
+	genp    *uint64 // the header's generation mirror (offGen)
+	base    unsafe.Pointer
+	dataOff uint64
+	limit   uint64 // the arena's capacity in bytes
+	id      uint32
+
 	a     *Arena
 	chunk uint64 // units reserved at a time
 	gen   uint64 // generation of the chunk
@@ -38,18 +46,21 @@ func (a *Arena) Local(chunk int) (*Local, error) {
 	if chunk < unit || uint64(chunk) > a.capacity {
 		return nil, fmt.Errorf("cgoguard: arena local chunk %d out of range (8 to %d bytes, or 0)", chunk, a.capacity)
 	}
-	return &Local{a: a, chunk: (uint64(chunk) + unit - 1) / unit}, nil
+	return &Local{
+		closed: &a.closed, genp: (*uint64)(unsafe.Add(a.base, offGen)), base: a.base,
+		dataOff: a.dataOff, limit: a.capacity, id: a.id,
+		a: a, chunk: (uint64(chunk) + unit - 1) / unit,
+	}, nil
 }
 
 // Alloc is Arena.Alloc served from the Local's chunk: the same arguments,
 // results and errors.
 func (l *Local) Alloc(n, align int) (Ref, []byte, error) {
-	a := l.a
-	if a.closed.Load() {
+	if l.closed.Load() {
 		return Ref{}, nil, ErrClosed
 	}
-	if n <= 0 || uint64(n) > a.capacity {
-		return Ref{}, nil, a.sizeErr(n)
+	if n <= 0 || uint64(n) > l.limit {
+		return Ref{}, nil, l.a.sizeErr(n)
 	}
 	au := uint64(1)
 	if align > unit {
@@ -61,7 +72,7 @@ func (l *Local) Alloc(n, align int) (Ref, []byte, error) {
 		return Ref{}, nil, alignErr(align)
 	}
 	nu := (uint64(n) + unit - 1) / unit
-	if gen := atomic.LoadUint64(a.state) >> 32; gen != l.gen {
+	if gen := atomic.LoadUint64(l.genp); gen != l.gen {
 		l.gen, l.cur, l.end = gen, 0, 0 // a Reset took the chunk away
 	}
 	start := (l.cur + au - 1) &^ (au - 1)
@@ -72,9 +83,9 @@ func (l *Local) Alloc(n, align int) (Ref, []byte, error) {
 		}
 	}
 	l.cur = start + nu
-	off := a.dataOff + start*unit
-	return Ref{arena: a.id, gen: uint32(l.gen), off: off, len: uint64(n)},
-		unsafe.Slice((*byte)(unsafe.Add(a.base, off)), n), nil
+	off := l.dataOff + start*unit
+	return Ref{arena: l.id, gen: uint32(l.gen), off: off, len: uint64(n)},
+		unsafe.Slice((*byte)(unsafe.Add(l.base, off)), n), nil
 }
 
 // refill reserves a new chunk that holds nu units at alignment au and

@@ -63,7 +63,7 @@ func BenchmarkThroughput(b *testing.B) {
 }
 
 func benchBridge(b *testing.B, threads int) {
-	br, err := bridge.New(4096, bridge.WithMaxMessageSize(48))
+	br, err := bridge.New(65536, bridge.WithMaxMessageSize(48))
 	if err != nil {
 		b.Fatal(err)
 	}

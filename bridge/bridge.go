@@ -174,7 +174,9 @@ func (b *Bridge) Push(msg []byte) error {
 	if len(msg) > 0 {
 		p = unsafe.Pointer(&msg[0])
 	}
-	return pushError(int(C.cg_bridge_push(b.c, p, C.size_t(len(msg)))))
+	rc := int(C.cg_bridge_push(b.c, p, C.size_t(len(msg))))
+	runtime.KeepAlive(b) // its cleanup frees b.c
+	return pushError(rc)
 }
 
 func pushError(rc int) error {
@@ -307,14 +309,21 @@ func (b *Bridge) deliver(fn func([]byte)) (n int) {
 	return n
 }
 
-// release gives k delivered positions back to the producers and wakes any
-// producer waiting for space.
+// release gives k delivered positions back to the producers, and wakes
+// producers sleeping for space once the ring is at most half full. (Waking
+// them as soon as any space freed up made the two sides trade a futex
+// system call every batch whenever the producers were the faster side.) A
+// sleeping producer needs no earlier wake: it sleeps only when the ring is
+// full, so the consumer has messages to deliver until the ring is half
+// empty, and releases them; if delivery stops short of that (an open
+// reservation), wait wakes the producers before Drain sleeps.
 func (b *Bridge) release(k uint64) {
 	b.rel += k
 	// A locked add: ordered before the load below, so a producer that
 	// announced itself in prod_waiting is seen here, or sees the space.
-	atomic.AddUint64(b.r.released, k)
-	if atomic.LoadUint32(b.r.prodWaiting) != 0 {
+	rel := atomic.AddUint64(b.r.released, k)
+	if atomic.LoadUint32(b.r.prodWaiting) != 0 &&
+		(atomic.LoadUint64(b.r.tail)&^closedBit)-rel <= b.r.capacity/2 {
 		C.cg_bridge__wake_producers(b.c)
 	}
 }
@@ -344,9 +353,18 @@ func (b *Bridge) wait(ctx context.Context) error {
 	// message here). Messages short of a batch wait at most the spin.
 	ahead := b.ahead()
 	for i := 0; i < spinChecks; i++ {
-		if r.ready(atomic.LoadUint64(r.head)+ahead-1) || b.finished() {
+		// Both ends: a later message can be ready while the next one is
+		// an open reservation, and then there is nothing to deliver.
+		h := atomic.LoadUint64(r.head)
+		if (r.ready(h+ahead-1) && r.ready(h)) || b.finished() {
 			return nil
 		}
+	}
+	// Producers asleep for space wait for the ring to be half empty; if
+	// Drain is stuck before that (an uncommitted reservation holds back
+	// delivery), let them have the space there is.
+	if atomic.LoadUint32(r.prodWaiting) != 0 {
+		C.cg_bridge__wake_producers(b.c)
 	}
 	// Announce the sleep, then re-check: a producer publishes and then
 	// reads waiting (both seq_cst), so either it sees 1 and wakes us, or we

@@ -44,17 +44,17 @@ type entry struct {
 const shards = 64
 
 type shard struct {
-	mu sync.Mutex
-	m  map[uintptr]entry
-	_  [48]byte // keep shards on separate cache lines
+	mu     sync.Mutex
+	m      map[uintptr]entry
+	allocs int64    // live allocations in m, under mu
+	bytes  int64    // their bytes, under mu
+	_      [32]byte // keep shards on separate cache lines
 }
 
 var (
-	table      [shards]shard
-	liveAllocs atomic.Int64
-	liveBytes  atomic.Int64
-	tracking   atomic.Bool
-	sites      sync.Map // pc -> *site
+	table    [shards]shard
+	tracking atomic.Bool
+	sites    sync.Map // pc -> *site
 )
 
 func init() {
@@ -95,9 +95,9 @@ func record(p unsafe.Pointer, size int64, pc uintptr) {
 	sh := shardOf(uintptr(p))
 	sh.mu.Lock()
 	sh.m[uintptr(p)] = entry{size: size, site: st}
+	sh.allocs++
+	sh.bytes += size
 	sh.mu.Unlock()
-	liveAllocs.Add(1)
-	liveBytes.Add(size)
 }
 
 // Malloc allocates n bytes of C memory (uninitialised) with malloc and
@@ -208,14 +208,14 @@ func Free(p unsafe.Pointer) error {
 	e, ok := sh.m[uintptr(p)]
 	if ok {
 		delete(sh.m, uintptr(p))
+		sh.allocs--
+		sh.bytes -= e.size
 	}
 	sh.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("%w: %#x", ErrUnknownPointer, uintptr(p))
 	}
 	cFree(p)
-	liveAllocs.Add(-1)
-	liveBytes.Add(-e.size)
 	if e.site != nil {
 		e.site.allocs.Add(-1)
 		e.site.bytes.Add(-e.size)
@@ -235,7 +235,16 @@ func Size(p unsafe.Pointer) (int, bool) {
 
 // Live returns the number of live allocations and the bytes they hold,
 // whether or not tracking is on.
-func Live() (allocs, bytes int64) { return liveAllocs.Load(), liveBytes.Load() }
+func Live() (allocs, bytes int64) {
+	for i := range table {
+		sh := &table[i]
+		sh.mu.Lock()
+		allocs += sh.allocs
+		bytes += sh.bytes
+		sh.mu.Unlock()
+	}
+	return allocs, bytes
+}
 
 // Site is a call site with live allocations.
 type Site struct {

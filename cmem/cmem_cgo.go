@@ -38,5 +38,5 @@ func GoBytes(p unsafe.Pointer, n int) []byte {
 	if p == nil || n <= 0 {
 		return []byte{}
 	}
-	return C.GoBytes(p, C.int(n))
+	return append([]byte(nil), unsafe.Slice((*byte)(p), n)...)
 }

@@ -22,7 +22,6 @@ package handles
 import (
 	"errors"
 	"runtime"
-	"runtime/cgo"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -44,7 +43,7 @@ var (
 
 // New registers v and returns its handle.
 func New(v any) Handle {
-	h := Handle(cgo.NewHandle(v))
+	h := Handle(newHandle(v))
 	var pcs [1]uintptr
 	runtime.Callers(2, pcs[:])
 	mu.Lock()
@@ -58,7 +57,7 @@ func New(v any) Handle {
 // Value returns the value registered for h. It panics, as cgo.Handle.Value
 // does, if h is not live; use Lookup to get an error instead.
 func (h Handle) Value() any {
-	return cgo.Handle(h).Value()
+	return handleValue(h)
 }
 
 // Lookup returns the value registered for h, or ErrInvalid.
@@ -69,7 +68,7 @@ func (h Handle) Lookup() (any, error) {
 	if !ok {
 		return nil, ErrInvalid
 	}
-	return cgo.Handle(h).Value(), nil
+	return handleValue(h), nil
 }
 
 // Delete releases h. Deleting a handle twice returns ErrInvalid instead of
@@ -82,7 +81,7 @@ func (h Handle) Delete() error {
 	if !ok {
 		return ErrInvalid
 	}
-	cgo.Handle(h).Delete()
+	deleteHandle(h)
 	live.Add(-1)
 	return nil
 }

@@ -362,7 +362,7 @@ func Check(t testing.TB, fn func(), opts ...Option) {
 		return
 	}
 	if r.Leaked() {
-		t.Error("\n" + r.String())
+		t.Error("\n" + strings.TrimSuffix(r.String(), "\n"))
 	}
 }
 

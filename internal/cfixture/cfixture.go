@@ -105,3 +105,8 @@ var CallbackUnmarked = unsafe.Pointer(C.fx_callback_unmarked)
 
 // BadAddress returns an unmapped address (0xdead0000) for Segv to write to.
 func BadAddress() unsafe.Pointer { return C.fx_bad_address() }
+
+// RawEmptyArg calls the empty C function directly with arg: the baseline of
+// a cgo call that passes a pointer, as a C function int fn(void *arg) is
+// called without cgoguard.
+func RawEmptyArg(arg unsafe.Pointer) int { return int(C.fx_empty(arg)) }

@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "cgoguard_arena.h"
+#include "cgoguard.h" /* the public umbrella header, which includes the arena section */
 #include "cfix.h"
 
 struct worker {

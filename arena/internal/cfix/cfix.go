@@ -40,7 +40,7 @@ func goref(r C.cg_ref) arena.Ref {
 func AllocThreads(a unsafe.Pointer, threads, count, size, align, tag0 int) [][]arena.Ref {
 	refs := make([]C.cg_ref, threads*count)
 	got := make([]C.int, threads)
-	started := int(C.cfix_alloc_threads(a, C.int(threads), C.int(count), C.size_t(size), C.size_t(align), C.int(tag0), &refs[0], &got[0]))
+	started := int(C.cfix_alloc_threads(a, C.int(threads), C.int(count), C.size_t(size), C.size_t(align), C.int(tag0), unsafe.SliceData(refs), unsafe.SliceData(got)))
 	out := make([][]arena.Ref, started)
 	for t := range out {
 		for i := 0; i < int(got[t]); i++ {

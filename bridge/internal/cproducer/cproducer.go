@@ -6,6 +6,7 @@ package cproducer
 #cgo CFLAGS: -I${SRCDIR}/../../../include -Wall -Wextra -Werror
 #cgo LDFLAGS: -lpthread
 #include <stdlib.h>
+#include <string.h>
 #include "cproducer.h"
 */
 import "C"
@@ -73,7 +74,7 @@ var codeOrder = [...]syscall.Errno{syscall.EAGAIN, syscall.ENOBUFS, syscall.ETIM
 // Wait joins the threads and returns their results, in thread order.
 func (r *Run) Wait() []Result {
 	out := make([]C.struct_cp_result, r.n)
-	C.cp_join(r.r, &out[0])
+	C.cp_join(r.r, unsafe.SliceData(out))
 	res := make([]Result, r.n)
 	for i, o := range out {
 		res[i] = Result{Accepted: uint64(o.accepted), Codes: map[syscall.Errno]uint64{}}
@@ -149,3 +150,19 @@ func PushOne(b unsafe.Pointer, msg []byte) int {
 // Retain and Release call cg_bridge_retain and cg_bridge_release.
 func Retain(b unsafe.Pointer)  { C.cg_bridge_retain((*C.cg_bridge)(b)) }
 func Release(b unsafe.Pointer) { C.cg_bridge_release((*C.cg_bridge)(b)) }
+
+// ReserveOne calls cg_bridge_reserve for n bytes and fills them with c; it
+// returns the reservation, or nil and the errno.
+func ReserveOne(b unsafe.Pointer, n int, c byte) (unsafe.Pointer, error) {
+	p, err := C.cg_bridge_reserve((*C.cg_bridge)(b), C.size_t(n))
+	if p == nil {
+		return nil, err
+	}
+	C.memset(p, C.int(c), C.size_t(n))
+	return p, nil
+}
+
+// Commit calls cg_bridge_commit and returns its result.
+func Commit(b, p unsafe.Pointer) int {
+	return int(C.cg_bridge_commit((*C.cg_bridge)(b), p))
+}

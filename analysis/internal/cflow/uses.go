@@ -1,0 +1,316 @@
+package cflow
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+	"strings"
+
+	"golang.org/x/tools/go/ast/astutil"
+)
+
+// Use says what a node does with a pointer variable.
+type Use int
+
+const (
+	// None: the node does not mention the variable.
+	None Use = iota
+	// Read: the node reads through the variable or passes it to a C
+	// function that does not keep it (a plain use).
+	Read
+	// Compare: the node only compares the variable (p == nil).
+	Compare
+	// Free: the node frees the variable with C.free (now or deferred).
+	Free
+	// Escape: ownership leaves the function's hands: returned, stored,
+	// captured, passed to Go code or to a C function that takes
+	// ownership.
+	Escape
+	// Assign: the node overwrites the variable with another value.
+	Assign
+)
+
+// Owners is the set of C functions that take ownership of the pointers
+// passed to them.
+type Owners map[string]bool
+
+// Add adds the C function names of a comma or space separated list.
+func (o Owners) Add(list string) {
+	for _, f := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		o[strings.TrimPrefix(f, "C.")] = true
+	}
+}
+
+// OwnersFromComments returns the C functions named by
+// "cgoguard:owns NAME..." directives in any comment of files (the cgo
+// preamble included), added to the list given in flag.
+func OwnersFromComments(files []*ast.File, flag string) Owners {
+	o := Owners{}
+	o.Add(flag)
+	for _, f := range files {
+		for _, cg := range f.Comments {
+			for _, c := range cg.List {
+				for line := range strings.SplitSeq(c.Text, "\n") {
+					if _, rest, ok := strings.Cut(line, "cgoguard:owns"); ok {
+						rest, _, _ = strings.Cut(rest, "*/")
+						o.Add(rest)
+					}
+				}
+			}
+		}
+	}
+	return o
+}
+
+// Classify says what node n does with v. When n does several things the
+// strongest wins in the order Free, Escape, Assign, Read, Compare, except
+// that a read of v on the right of an assignment to v counts as a Read.
+// Function literals the user wrote count as Escape when they capture v,
+// unless deferred and freeing it (Free).
+func Classify(info *types.Info, n ast.Node, v *types.Var, owners Owners) Use {
+	res := None
+	raise := func(u Use) {
+		if rank(u) > rank(res) {
+			res = u
+		}
+	}
+	// Deferred closure that frees v.
+	if d, ok := n.(*ast.DeferStmt); ok {
+		if lit, ok := unparen(d.Call.Fun).(*ast.FuncLit); ok && !IsCgoClosure(lit) && Mentions(info, lit, v) {
+			if FreesIn(info, lit.Body, v) {
+				return Free
+			}
+			return Escape
+		}
+	}
+	var stack []ast.Node
+	readOnRHS := false
+	astutil.Apply(n, func(c *astutil.Cursor) bool {
+		node := c.Node()
+		if node == nil {
+			return true
+		}
+		if lit, ok := node.(*ast.FuncLit); ok && !IsCgoClosure(lit) {
+			if Mentions(info, lit, v) {
+				raise(Escape)
+			}
+			return false
+		}
+		if id, ok := node.(*ast.Ident); ok && info.Uses[id] == v {
+			u := classifyIdent(info, id, stack, v, owners)
+			if u == Read || u == Compare {
+				readOnRHS = true
+			}
+			raise(u)
+		}
+		stack = append(stack, node)
+		return true
+	}, func(c *astutil.Cursor) bool {
+		if c.Node() != nil {
+			stack = stack[:len(stack)-1]
+		}
+		return true
+	})
+	if res == Assign && readOnRHS {
+		return Read
+	}
+	return res
+}
+
+// String returns the name of the use, for messages and tests.
+func (u Use) String() string {
+	switch u {
+	case None:
+		return "None"
+	case Read:
+		return "Read"
+	case Compare:
+		return "Compare"
+	case Free:
+		return "Free"
+	case Escape:
+		return "Escape"
+	case Assign:
+		return "Assign"
+	}
+	return "Use(?)"
+}
+
+func rank(u Use) int {
+	switch u {
+	case Free:
+		return 5
+	case Escape:
+		return 4
+	case Assign:
+		return 3
+	case Read:
+		return 2
+	case Compare:
+		return 1
+	}
+	return 0
+}
+
+// FreesIn reports whether body frees v with C.free.
+func FreesIn(info *types.Info, body ast.Node, v *types.Var) bool {
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if found {
+			return false
+		}
+		if e, ok := n.(ast.Expr); ok {
+			if c, ok := CCall(e); ok && c.Name == "free" && len(c.Args) == 1 && Var(info, c.Args[0]) == v {
+				found = true
+				return false
+			}
+		}
+		return true
+	})
+	return found
+}
+
+// classifyIdent climbs from a use of v through conversions and cgo's
+// temporaries to the construct that consumes it.
+func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.Var, owners Owners) Use {
+	var child ast.Node = id
+	for i := len(stack) - 1; i >= 0; i-- {
+		p := stack[i]
+		switch p := p.(type) {
+		case *ast.ParenExpr:
+			child = p
+			continue
+		case *ast.CallExpr:
+			if tv, ok := info.Types[p.Fun]; ok && tv.IsType() {
+				child = p // conversion
+				continue
+			}
+			if p.Fun == child {
+				return Read
+			}
+			if c, ok := CCall(p); ok {
+				switch {
+				case c.Name == "free":
+					return Free
+				case owners[c.Name]:
+					return Escape
+				}
+				return Read
+			}
+			if sel, ok := unparen(p.Fun).(*ast.SelectorExpr); ok {
+				if _, ok := info.Uses[sel.Sel].(*types.Builtin); ok {
+					// unsafe.Slice, unsafe.String, unsafe.Add: the result
+					// aliases v, so what happens to it happens to v.
+					child = p
+					continue
+				}
+			}
+			fn := Callee(info, p)
+			if fn != nil && fn.Pkg() != nil {
+				switch fn.Pkg().Path() + "." + fn.Name() {
+				case "runtime.KeepAlive", "unsafe.Slice", "unsafe.String", "unsafe.SliceData", "unsafe.StringData", "unsafe.Add":
+					return Read
+				}
+			}
+			if b, ok := info.Uses[identOf(p.Fun)].(*types.Builtin); ok {
+				switch b.Name() {
+				case "len", "cap", "copy", "print", "println":
+					return Read
+				}
+			}
+			return Escape
+		case *ast.AssignStmt:
+			for _, l := range p.Lhs {
+				if l == child {
+					if isV(info, l, v) {
+						return Assign
+					}
+					return Read // write through v: p.x = 1 reaches here via the selector
+				}
+			}
+			// v is on the right: a cgo temporary keeps climbing to its closure.
+			if len(p.Lhs) == 1 {
+				if l, ok := p.Lhs[0].(*ast.Ident); ok && strings.HasPrefix(l.Name, "_cgo") {
+					return tempUse(stack[:i], owners)
+				}
+			}
+			return Escape
+		case *ast.ValueSpec:
+			if len(p.Names) == 1 && strings.HasPrefix(p.Names[0].Name, "_cgo") {
+				return tempUse(stack[:i], owners)
+			}
+			return Escape
+		case *ast.BinaryExpr:
+			switch p.Op {
+			case token.EQL, token.NEQ:
+				return Compare
+			}
+			return Read
+		case *ast.SelectorExpr, *ast.IndexExpr, *ast.StarExpr, *ast.SliceExpr:
+			if x := xOf(p); x == child {
+				// read or write through v
+				for j := i - 1; j >= 0; j-- {
+					if a, ok := stack[j].(*ast.AssignStmt); ok {
+						_ = a
+					}
+				}
+				return Read
+			}
+			return Escape
+		case *ast.UnaryExpr:
+			if p.Op == token.AND {
+				return Escape
+			}
+			child = p
+			continue
+		case *ast.ExprStmt, *ast.IfStmt, *ast.SwitchStmt:
+			return Read
+		default:
+			return Escape
+		}
+	}
+	return Read
+}
+
+// tempUse classifies a value held in one of cgo's temporaries by the C
+// call of the closure that holds it (stack ends just above the temporary).
+func tempUse(stack []ast.Node, owners Owners) Use {
+	for j := len(stack) - 1; j >= 0; j-- {
+		if call, ok := stack[j].(*ast.CallExpr); ok {
+			if c, ok := CCall(call); ok {
+				switch {
+				case c.Name == "free":
+					return Free
+				case owners[c.Name]:
+					return Escape
+				}
+				return Read
+			}
+		}
+	}
+	return Read
+}
+
+func xOf(n ast.Node) ast.Node {
+	switch n := n.(type) {
+	case *ast.SelectorExpr:
+		return n.X
+	case *ast.IndexExpr:
+		return n.X
+	case *ast.StarExpr:
+		return n.X
+	case *ast.SliceExpr:
+		return n.X
+	}
+	return nil
+}
+
+func identOf(e ast.Expr) *ast.Ident {
+	id, _ := unparen(e).(*ast.Ident)
+	return id
+}
+
+func isV(info *types.Info, e ast.Expr, v *types.Var) bool {
+	id, ok := unparen(e).(*ast.Ident)
+	return ok && info.ObjectOf(id) == v
+}

@@ -1,0 +1,295 @@
+package lifetimes
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+
+	"golang.org/x/tools/go/analysis"
+
+	"github.com/cgoguard/cgoguard/analysis/internal/cflow"
+	"github.com/cgoguard/cgoguard/analysis/internal/cgoast"
+	"github.com/cgoguard/cgoguard/analysis/internal/diag"
+)
+
+// URL is the documentation of the rules this analyzer checks; each rule
+// has its own page, CG021.md to CG023.md, beside it.
+const URL = diag.BaseURL + "CG021.md"
+
+// Analyzer checks the lifetime rules CG021, CG022 and CG023.
+var Analyzer = &analysis.Analyzer{
+	Name:       "lifetimes",
+	Doc:        Doc,
+	URL:        URL,
+	Run:        run,
+	ResultType: diag.ResultType,
+}
+
+func run(pass *analysis.Pass) (any, error) {
+	r := diag.New(pass)
+	info := pass.TypesInfo
+	files := cgoast.UserFiles(pass.Files)
+	decls := cflow.Decls(info, files)
+	fins := cflow.Finalizers(info, files, decls)
+
+	// finalized: types whose finalizer or cleanup releases C memory.
+	finalized := map[*types.Named]bool{}
+	finBodies := map[*ast.BlockStmt]bool{}
+	for _, fz := range fins {
+		if fz.Body != nil {
+			finBodies[fz.Body] = true
+		}
+		if releasesC(info, fz, decls) {
+			finalized[fz.Type] = true
+		}
+		notIdempotent(r, info, fz, decls)
+	}
+	if len(finalized) == 0 {
+		return r.Result(), nil
+	}
+	for _, f := range files {
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Body == nil || finBodies[fd.Body] {
+				continue
+			}
+			keepAlive(r, info, fd, finalized, finBodies)
+			children(r, info, fd.Body, finalized)
+		}
+	}
+	return r.Result(), nil
+}
+
+// releasesC reports whether the finalizer releases C memory, directly or
+// through a method of its type it calls.
+func releasesC(info *types.Info, fz *cflow.Finalizer, decls map[*types.Func]*ast.FuncDecl) bool {
+	if fz.Body == nil || fz.Param == nil {
+		return false
+	}
+	if len(cflow.Releases(info, fz.Body, fz.Param)) > 0 {
+		return true
+	}
+	found := false
+	ast.Inspect(fz.Body, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok && !found {
+			if m := cflow.Callee(info, call); m != nil {
+				if d := decls[m]; d != nil && d.Recv != nil && len(d.Recv.List) == 1 && len(d.Recv.List[0].Names) == 1 {
+					if rv, ok := info.Defs[d.Recv.List[0].Names[0]].(*types.Var); ok && len(cflow.Releases(info, d.Body, rv)) > 0 {
+						found = true
+					}
+				}
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// notIdempotent reports CG021 for one registration.
+func notIdempotent(r *diag.Reporter, info *types.Info, fz *cflow.Finalizer, decls map[*types.Func]*ast.FuncDecl) {
+	if fz.Body == nil || fz.Param == nil || fz.Method != nil {
+		return // a finalizer that is the Close method itself is CG017's case
+	}
+	// Fields the finalizer releases without a guard.
+	fields := map[*types.Var]bool{}
+	if fz.Cleanup {
+		// The cleanup is given fz.Arg; it names the field it frees.
+		if sel, ok := ast.Unparen(cflow.Strip(info, fz.Arg)).(*ast.SelectorExpr); ok {
+			if fv, ok := info.Uses[sel.Sel].(*types.Var); ok && fv.IsField() {
+				for _, rel := range cflow.Releases(info, fz.Body, fz.Param) {
+					if rel.Field == nil && !rel.Guarded {
+						fields[fv] = true
+					}
+				}
+			}
+		}
+	} else {
+		for _, rel := range cflow.Releases(info, fz.Body, fz.Param) {
+			if rel.Field != nil && !rel.Guarded {
+				fields[rel.Field] = true
+			}
+		}
+	}
+	if len(fields) == 0 {
+		return
+	}
+	for d, rv := range cflow.Methods(info, fz.Type, decls) {
+		if cflow.Clears(info, d.Body, rv) {
+			continue
+		}
+		for _, rel := range cflow.Releases(info, d.Body, rv) {
+			if rel.Field != nil && fields[rel.Field] {
+				kind := "finalizer"
+				if fz.Cleanup {
+					kind = "cleanup"
+				}
+				r.Report(fz.Call, "CG021", "%s frees %s.%s, which %s also frees, with no guard: stop the %s in %s or guard the free",
+					kind, fz.Type.Obj().Name(), rel.Field.Name(), d.Name.Name, kind, d.Name.Name)
+				return
+			}
+		}
+	}
+}
+
+// fieldRoot returns the variable x when e is x.f (through conversions).
+func fieldRoot(info *types.Info, e ast.Expr) *types.Var {
+	sel, ok := ast.Unparen(cflow.Strip(info, e)).(*ast.SelectorExpr)
+	if !ok {
+		return nil
+	}
+	if fv, ok := info.Uses[sel.Sel].(*types.Var); !ok || !fv.IsField() {
+		return nil
+	}
+	return cflow.Var(info, sel.X)
+}
+
+// keepAlive reports CG022 in one function body.
+//
+// The receiver and parameters of an unexported function are not checked:
+// its callers in the package hold the object and are expected to use it
+// after the call; exported functions, and objects the function makes or
+// loads itself, are.
+func keepAlive(r *diag.Reporter, info *types.Info, fd *ast.FuncDecl, finalized map[*types.Named]bool, finBodies map[*ast.BlockStmt]bool) {
+	body := fd.Body
+	params := map[*types.Var]bool{}
+	if !fd.Name.IsExported() {
+		for _, fl := range []*ast.FieldList{fd.Recv, fd.Type.Params} {
+			if fl == nil {
+				continue
+			}
+			for _, f := range fl.List {
+				for _, id := range f.Names {
+					if v, ok := info.Defs[id].(*types.Var); ok {
+						params[v] = true
+					}
+				}
+			}
+		}
+	}
+	ast.Inspect(body, func(n ast.Node) bool {
+		if lit, ok := n.(*ast.FuncLit); ok && finBodies[lit.Body] {
+			return false
+		}
+		e, ok := n.(ast.Expr)
+		if !ok {
+			return true
+		}
+		c, ok := cflow.CCall(e)
+		if !ok || cflow.IsHelper(c.Name) || cflow.IsRelease(c.Name) {
+			return true // releases race with the finalizer: that is CG021
+		}
+		for _, a := range c.Args {
+			x := fieldRoot(info, a)
+			if x == nil || params[x] || !finalized[cflow.Named(x.Type())] {
+				continue
+			}
+			if usedAfter(info, body, x, c.Expr.End()) {
+				continue
+			}
+			r.Report(c.Expr, "CG022", "%s.%s is passed to C.%s but %s may be finalized during the call: add runtime.KeepAlive(%s) after it",
+				x.Name(), ast.Unparen(cflow.Strip(info, a)).(*ast.SelectorExpr).Sel.Name, c.Name, x.Name(), x.Name())
+			return false
+		}
+		return true
+	})
+}
+
+// usedAfter reports whether x is referenced in body after pos, or in a
+// deferred call anywhere in body (it runs at return).
+func usedAfter(info *types.Info, body *ast.BlockStmt, x *types.Var, pos token.Pos) bool {
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if found {
+			return false
+		}
+		if d, ok := n.(*ast.DeferStmt); ok && cflow.Mentions(info, d, x) {
+			found = true
+			return false
+		}
+		if id, ok := n.(*ast.Ident); ok && id.Pos() >= pos && info.Uses[id] == x {
+			found = true
+		}
+		return true
+	})
+	return found
+}
+
+// children reports CG023 in one function body: a struct literal that
+// keeps C memory reached through a finalized object x but not x itself.
+func children(r *diag.Reporter, info *types.Info, body *ast.BlockStmt, finalized map[*types.Named]bool) {
+	ast.Inspect(body, func(n ast.Node) bool {
+		cl, ok := n.(*ast.CompositeLit)
+		if !ok {
+			return true
+		}
+		child := cflow.Named(info.TypeOf(cl))
+		if child == nil {
+			return true
+		}
+		if _, ok := child.Underlying().(*types.Struct); !ok {
+			return true
+		}
+		var parent *types.Var
+		keeps := map[*types.Var]bool{}
+		for _, el := range cl.Elts {
+			val := el
+			if kv, ok := el.(*ast.KeyValueExpr); ok {
+				val = kv.Value
+			}
+			if v := cflow.Var(info, val); v != nil && finalized[cflow.Named(v.Type())] {
+				keeps[v] = true
+				continue
+			}
+			if !isPointer(info.TypeOf(val)) {
+				continue
+			}
+			ast.Inspect(val, func(m ast.Node) bool {
+				if sel, ok := m.(*ast.SelectorExpr); ok {
+					if x := fieldRoot(info, sel); x != nil && finalized[cflow.Named(x.Type())] && cflow.Named(x.Type()) != child {
+						parent = x
+					}
+				}
+				return parent == nil
+			})
+		}
+		if parent == nil || keeps[parent] || storedLater(info, body, parent, cl.End()) {
+			return true
+		}
+		r.Report(cl, "CG023", "%s holds C memory of %s but no reference to it: %s's finalizer may free that memory while %s uses it; keep %s in a field",
+			child.Obj().Name(), parent.Name(), cflow.Named(parent.Type()).Obj().Name(), child.Obj().Name(), parent.Name())
+		return true
+	})
+}
+
+// isPointer reports whether t is a pointer, unsafe.Pointer or uintptr.
+func isPointer(t types.Type) bool {
+	if t == nil {
+		return false
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Pointer:
+		return true
+	case *types.Basic:
+		return u.Kind() == types.UnsafePointer || u.Kind() == types.Uintptr
+	}
+	return false
+}
+
+// storedLater reports whether x is assigned into a field after pos
+// (c.parent = x), which also keeps it alive.
+func storedLater(info *types.Info, body *ast.BlockStmt, x *types.Var, pos token.Pos) bool {
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		a, ok := n.(*ast.AssignStmt)
+		if !ok || found || a.Pos() < pos {
+			return !found
+		}
+		for i, l := range a.Lhs {
+			if _, ok := ast.Unparen(l).(*ast.SelectorExpr); ok && i < len(a.Rhs) && cflow.Var(info, a.Rhs[i]) == x {
+				found = true
+			}
+		}
+		return true
+	})
+	return found
+}

@@ -1,0 +1,6 @@
+package cfile
+
+// void install(void);
+import "C"
+
+func Install() { C.install() }

@@ -1,0 +1,6 @@
+package cignores
+
+// void install(void);
+import "C"
+
+func Install() { C.install() }

@@ -1,0 +1,17 @@
+package threads_test
+
+import (
+	"testing"
+
+	"golang.org/x/tools/go/analysis/analysistest"
+
+	"github.com/cgoguard/cgoguard/analysis/threads"
+)
+
+func TestThreads(t *testing.T) {
+	for _, pkg := range []string{"bad", "good"} {
+		t.Run(pkg, func(t *testing.T) {
+			analysistest.Run(t, analysistest.TestData(), threads.Analyzer, pkg)
+		})
+	}
+}

@@ -1,0 +1,106 @@
+package zlib
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cgoguard/cgoguard/examples/internal/cmem"
+)
+
+func TestRoundTrip(t *testing.T) {
+	tests := []struct {
+		name  string
+		data  []byte
+		level int
+	}{
+		{"empty", nil, DefaultLevel},
+		{"short", []byte("hello"), 9},
+		{"repetitive", bytes.Repeat([]byte("cgoguard "), 10000), 6},
+		{"stored", []byte(strings.Repeat("x", 100)), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			z, err := Compress(tt.data, tt.level)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := Decompress(z, len(tt.data)+1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(back, tt.data) {
+				t.Fatalf("round trip changed %d bytes into %d", len(tt.data), len(back))
+			}
+		})
+	}
+}
+
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func() error
+		zlib bool
+	}{
+		{"bad level", func() error { _, err := Compress([]byte("x"), 12); return err }, false},
+		{"not zlib", func() error { _, err := Decompress([]byte("plain text"), 100); return err }, true},
+		{"too small", func() error {
+			z, _ := Compress(bytes.Repeat([]byte("a"), 1000), 9)
+			_, err := Decompress(z, 10)
+			return err
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.run()
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if errors.Is(err, ErrZlib) != tt.zlib {
+				t.Fatalf("errors.Is(%v, ErrZlib) = %v, want %v", err, !tt.zlib, tt.zlib)
+			}
+			if !strings.HasPrefix(err.Error(), "cgoguard: ") {
+				t.Fatalf("message %q lacks the cgoguard: prefix", err)
+			}
+		})
+	}
+}
+
+// TestLeakHeapCompress checks that the C heap does not grow per call.
+func TestLeakHeapCompress(t *testing.T) {
+	data := bytes.Repeat([]byte("leak check "), 1000)
+	for range 100 { // warm zlib and malloc up
+		_, _ = Compress(data, 6)
+	}
+	before, err := cmem.HeapInUse()
+	if err != nil {
+		t.Skip(err)
+	}
+	const calls = 2000
+	for range calls {
+		z, err := Compress(data, 6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Decompress(z, len(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after, _ := cmem.HeapInUse()
+	if grew := after - before; grew > 64*1024 {
+		t.Errorf("leakcheck: C heap grew by %d bytes over %d calls (%d per call)", grew, calls, grew/calls)
+	}
+}
+
+func ExampleCompress() {
+	z, err := Compress([]byte("hello, hello, hello, hello"), DefaultLevel)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	back, _ := Decompress(z, 100)
+	fmt.Println(string(back))
+	// Output: hello, hello, hello, hello
+}
