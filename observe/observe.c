@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,17 @@
 #include <unistd.h>
 
 #include "observe.h"
+
+_Static_assert(sizeof(cg_status_module) == 128, "cg_status_module is 128 bytes");
+_Static_assert(offsetof(cg_status, modules) == 128, "the cg_status header is 128 bytes");
+_Static_assert(offsetof(cg_status, seq) == 16 && offsetof(cg_status, pid) == 24 &&
+                   offsetof(cg_status, proc_start) == 32 && offsetof(cg_status, started_unix_ns) == 40 &&
+                   offsetof(cg_status, updated_unix_ns) == 48 && offsetof(cg_status, interval_ns) == 56 &&
+                   offsetof(cg_status, dropped) == 64,
+               "cg_status header offsets as observe/status.go writes them");
+_Static_assert(offsetof(cg_status_module, state) == 64 && offsetof(cg_status_module, ok) == 72 &&
+                   offsetof(cg_status_module, inflight) == 112 && offsetof(cg_status_module, abandoned) == 120,
+               "cg_status_module offsets as observe/status.go writes them");
 
 /* ---- snapshot callbacks ---------------------------------------------------- */
 

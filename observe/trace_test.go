@@ -150,8 +150,9 @@ func TestTracingOffNoTraceID(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmem.Free(buf)
-	tp, sr := newTracer(t)
+	sr := tracetest.NewSpanRecorder()
 	never := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithSpanProcessor(sr))
+	defer never.Shutdown(context.Background())
 	tests := []struct {
 		name string
 		opts []cgoguard.Option
@@ -160,7 +161,6 @@ func TestTracingOffNoTraceID(t *testing.T) {
 		{"noop provider", []cgoguard.Option{observe.Tracing(noop.NewTracerProvider())}},
 		{"sampled out", []cgoguard.Option{observe.Tracing(never)}},
 	}
-	_ = tp
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newModule(t, "", tt.opts...)
@@ -252,8 +252,5 @@ func TestObserveOffCallPath(t *testing.T) {
 	<-done
 	if got != base {
 		t.Errorf("with observe active a call allocates %v times, the bare call %v", got, base)
-	}
-	if _, err := m.Call(ctx, cfixture.TraceID, nil); err != nil {
-		t.Fatal(err)
 	}
 }
