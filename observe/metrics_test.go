@@ -94,7 +94,7 @@ func TestRegisterErrors(t *testing.T) {
 func TestMetricsAfterCalls(t *testing.T) {
 	reg := newRegistry(t)
 	m := newModule(t, "")
-	tm := newModule(t, "_timeout", cgoguard.WithTimeout(20*time.Millisecond))
+	tm := newModule(t, "_timeout", cgoguard.WithTimeout(100*time.Millisecond))
 	one := cInt(t, 1)
 	enoent := cInt(t, 2)
 
@@ -213,8 +213,12 @@ func TestMetricsHistogram(t *testing.T) {
 		}
 		prev = c
 		switch {
-		case b >= 1e-3 && b < 16e-3 && c != fast:
-			t.Errorf("bucket le=%g = %v, want %d (the fast calls only)", b, c, fast)
+		case b < 19e-3 && c > fast:
+			t.Errorf("bucket le=%g = %v: holds a 20ms call", b, c)
+		case b >= 1e-3 && b < 19e-3 && c < fast-3:
+			// An empty call takes well under 1ms, unless its thread was
+			// descheduled mid-call on a loaded machine: allow a few.
+			t.Errorf("bucket le=%g = %v, want about %d (the fast calls)", b, c, fast)
 		case b >= 1 && c != fast+2:
 			t.Errorf("bucket le=%g = %v, want %d (all calls)", b, c, fast+2)
 		}

@@ -77,12 +77,12 @@ func TestTracingTraceIDSeenByC(t *testing.T) {
 func TestTracingOutcomes(t *testing.T) {
 	tp, sr := newTracer(t)
 	m := newModule(t, "", observe.Tracing(tp, observe.WithTraceFrames(3)))
-	tm := newModule(t, "_timeout", observe.Tracing(tp), cgoguard.WithTimeout(20*time.Millisecond))
+	tm := newModule(t, "_timeout", observe.Tracing(tp), cgoguard.WithTimeout(100*time.Millisecond))
 	enoent := cInt(t, 2)
 
 	callN(t, m, 1, cfixture.Errno, enoent)
 	callN(t, m, 1, cfixture.Segv, cfixture.BadAddress())
-	wait := timeoutCall(t, tm, 300)
+	wait := timeoutCall(t, tm, 500)
 	defer wait()
 	// A rejected call never enters C and makes no span (the calls metric
 	// counts it).
