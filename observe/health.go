@@ -97,20 +97,25 @@ type NotReady struct {
 
 // Readiness is the /readyz body.
 type Readiness struct {
-	Ready    bool       `json:"ready"`
-	NotReady []NotReady `json:"not_ready,omitempty"`
+	Ready bool `json:"ready"`
+	// Modules maps every open module to its state ("closed", "open",
+	// "half_open", "quarantined"), ready or not.
+	Modules  map[string]string `json:"modules"`
+	NotReady []NotReady        `json:"not_ready,omitempty"`
 }
 
 // CheckReady reports whether every open module serves (none quarantined or
 // with its breaker open) and cgoguard's signal handlers are in place, and
 // why not.
 func CheckReady() Readiness {
-	r := Readiness{Ready: true}
+	r := Readiness{Ready: true, Modules: map[string]string{}}
 	if err := cgoguard.SignalsHealthy(); err != nil && !errors.Is(err, cgoguard.ErrNotSupported) {
 		r.NotReady = append(r.NotReady, NotReady{Reason: err.Error()})
 	}
 	for _, m := range cgoguard.Modules() {
-		switch st := m.State(); st {
+		st := m.State()
+		r.Modules[m.Name()] = st.String()
+		switch st {
 		case cgoguard.Quarantined, cgoguard.Open:
 			r.NotReady = append(r.NotReady, NotReady{Module: m.Name(), State: st.String(), Reason: m.Stats().Reason})
 		}

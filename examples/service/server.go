@@ -7,46 +7,32 @@ import (
 	"io"
 	"net/http"
 	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cgoguard/cgoguard/examples/service/zlib"
+	"github.com/cgoguard/cgoguard/observe"
 )
 
 // maxBody bounds request and inflated sizes.
 const maxBody = 8 << 20
 
-// server holds the service's registry and C call metrics. The metric names
-// are those of cgoguard's observe package, so the same checklist reads
-// either.
+// server holds the service's registry. The C calls go through the guarded
+// module of package zlib; package observe reads its counters at scrape time
+// and serves the health endpoints.
 type server struct {
-	reg      *prometheus.Registry
-	calls    *prometheus.CounterVec
-	duration *prometheus.HistogramVec
-	ready    atomic.Bool
+	reg   *prometheus.Registry
+	ready atomic.Bool
 }
 
 func newServer() (*server, error) {
-	s := &server{
-		reg: prometheus.NewRegistry(),
-		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cgoguard_calls_total", Help: "C calls by module and outcome.",
-		}, []string{"module", "outcome"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "cgoguard_call_duration_seconds", Help: "Duration of C calls.",
-			Buckets: prometheus.ExponentialBuckets(1e-6, 4, 10),
-		}, []string{"module"}),
-	}
-	for _, o := range []string{"ok", "error"} {
-		s.calls.WithLabelValues("zlib", o)
-	}
-	if err := s.reg.Register(s.calls); err != nil {
+	if _, err := zlib.Module(); err != nil {
 		return nil, err
 	}
-	if err := s.reg.Register(s.duration); err != nil {
+	s := &server{reg: prometheus.NewRegistry()}
+	if err := observe.Register(s.reg); err != nil {
 		return nil, err
 	}
 	if err := s.reg.Register(collectors.NewGoCollector()); err != nil {
@@ -55,18 +41,8 @@ func newServer() (*server, error) {
 	return s, nil
 }
 
-// call runs one C call, counting its outcome and timing it.
-func (s *server) call(fn func() error) error {
-	start := time.Now()
-	err := fn()
-	s.duration.WithLabelValues("zlib").Observe(time.Since(start).Seconds())
-	outcome := "ok"
-	if err != nil {
-		outcome = "error"
-	}
-	s.calls.WithLabelValues("zlib", outcome).Inc()
-	return err
-}
+// call runs one zlib call; the guarded module counts and times it.
+func (s *server) call(fn func() error) error { return fn() }
 
 func (s *server) selfTest() error {
 	in := bytes.Repeat([]byte("self-test "), 64)
@@ -86,15 +62,15 @@ func (s *server) selfTest() error {
 
 func (s *server) handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+	health := observe.HealthHandler()
+	mux.Handle("GET /healthz", health)
+	mux.Handle("GET /debug/cgoguard", health)
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if !s.ready.Load() {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "modules": map[string]string{"zlib": "self-test pending"}})
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "modules": map[string]string{"zlib": "self-test pending"}})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "modules": map[string]string{"zlib": "closed"}, "zlib": zlib.Version()})
+		health.ServeHTTP(w, r)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("POST /compress", func(w http.ResponseWriter, r *http.Request) {

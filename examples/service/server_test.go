@@ -30,8 +30,9 @@ func TestEndpoints(t *testing.T) {
 		status int
 		body   string
 	}{
-		{"/healthz", 200, `"status":"ok"`},
-		{"/readyz", 200, `"zlib":"closed"`},
+		{"/healthz", 200, `"status": "alive"`},
+		{"/readyz", 200, `"zlib": "closed"`},
+		{"/debug/cgoguard", 200, `"name": "zlib"`},
 		{"/metrics", 200, `cgoguard_calls_total{module="zlib",outcome="ok"} 2`},
 		{"/nope", 404, ""},
 	}

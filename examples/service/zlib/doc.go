@@ -1,9 +1,13 @@
 // Package zlib compresses with the system's zlib (Debian's zlib1g) through
-// cgo: the C library the example service embeds.
+// cgoguard: every call is a guarded call of the module "zlib" (Module), so a
+// crash inside zlib is an error, not the end of the service, and the calls
+// are counted and timed for observe's metrics.
 //
-// Memory rules it follows: Go buffers are passed to C only for the length
-// of the call (C keeps no pointer), C never allocates on behalf of Go, and
-// every zlib status is checked and turned into an *Error.
+// Memory rules it follows: Go buffers are pinned and passed to C only for
+// the length of the call (C keeps no pointer), C never allocates on behalf
+// of Go, and every zlib status is checked: the C side reports it with
+// cg_set_error_errno and it reaches Go as an *Error wrapping the
+// *cgoguard.CError.
 //
 // Example:
 //
@@ -34,8 +38,12 @@ var ErrZlib = errors.New("cgoguard: zlib error")
 // Error is a failed zlib call with its status code.
 type Error struct {
 	Op   string
-	Code int
+	Code int   // zlib status (Z_DATA_ERROR is -3, ...)
+	Err  error // the *cgoguard.CError, with the errno and zlib's message
 }
+
+// Unwrap returns the guarded call's error.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Error names the operation and the zlib status.
 func (e *Error) Error() string {

@@ -2,11 +2,20 @@
 #define EXAMPLE_ZLIB_H
 #include <stddef.h>
 
-/* Compress n bytes of src into dst (capacity *dstlen) at level; on return
-   *dstlen is the compressed size. Returns a zlib status (Z_OK = 0). */
-int exz_compress(const unsigned char *src, size_t n, unsigned char *dst, size_t *dstlen, int level);
-/* Inflate n bytes of src into dst (capacity *dstlen). */
-int exz_uncompress(const unsigned char *src, size_t n, unsigned char *dst, size_t *dstlen);
+/* One zlib call: src/n in, dst/dstlen out (capacity in, size out). The Go
+ * side pins the buffers for the length of the call; C keeps no pointer. */
+struct exz_req {
+	const unsigned char *src;
+	size_t n;
+	unsigned char *dst;
+	size_t dstlen;
+	int level;
+};
+
+/* Guarded functions (int fn(void *arg), arg a struct exz_req): 0 on success,
+ * else the negative zlib status with a message (cg_set_error). */
+int exz_compress(void *arg);
+int exz_uncompress(void *arg);
 /* Upper bound of the compressed size of n bytes. */
 size_t exz_bound(size_t n);
 const char *exz_version(void);

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package zlib
 
 import (
@@ -5,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/cgoguard/cgoguard"
 	"github.com/cgoguard/cgoguard/leakcheck"
 )
 
@@ -92,4 +96,20 @@ func ExampleCompress() {
 	back, _ := Decompress(z, 100)
 	fmt.Println(string(back))
 	// Output: hello, hello, hello, hello
+}
+
+func TestErrorsCarryTheGuardedCall(t *testing.T) {
+	_, err := Decompress([]byte("plain text"), 100)
+	var ze *Error
+	var ce *cgoguard.CError
+	if !errors.As(err, &ze) || !errors.As(err, &ce) {
+		t.Fatalf("err = %v, want *Error wrapping *cgoguard.CError", err)
+	}
+	if ze.Code != -3 || ce.Errno != syscall.EINVAL || !strings.Contains(ce.Message, "uncompress2") {
+		t.Errorf("Error %+v, CError %+v", ze, ce)
+	}
+	m, _ := Module()
+	if st := m.Stats(); st.Errors == 0 || st.OK == 0 {
+		t.Errorf("module stats %+v: calls not counted", st)
+	}
 }
