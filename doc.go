@@ -30,8 +30,9 @@
 //
 // At init, after the Go runtime has installed its signal handlers,
 // cgoguard installs its own for the six signals above and keeps Go's. A
-// guarded call pushes a guard frame (sigsetjmp without saving the signal
-// mask, so no syscall) on a per-thread chain. The handler takes a signal
+// guarded call pushes a guard frame (a setjmp that saves neither the
+// signal mask nor more than the stack and frame pointers, so no syscall)
+// on a per-thread chain. The handler takes a signal
 // only when it was raised on this thread inside a guarded call, by C code
 // running on the thread's stack below the guard frame; then it records the
 // signal, address, PC and C frames, restores the thread's signal mask and

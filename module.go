@@ -182,7 +182,7 @@ func (m *Module) setState(s State, reason string) {
 // With no deadline, no bulkhead and no observer the call runs on the
 // caller's goroutine and thread with no allocation and no syscall.
 func (m *Module) Call(ctx context.Context, fn, arg unsafe.Pointer) (int, error) {
-	if m.word.Load() == 0 && m.fast && fn != nil && (ctx == background || ctx.Done() == nil) {
+	if m.word.Load() == 0 && m.fast && fn != nil && ctx.Done() == nil {
 		rc, st, d := guardedCall(fn, arg, m.slot, m.mode, nil)
 		if st == 0 && d == nil && rc >= 0 {
 			if m.opts.breaker != nil && m.consecutive.Load() != 0 {
