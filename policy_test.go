@@ -309,3 +309,14 @@ func TestShutdownClosesInReverseOrder(t *testing.T) {
 		t.Errorf("modules left open: %d", len(cgoguard.Modules()))
 	}
 }
+
+// TestFastPathDoesNotAllocate: a call without deadline, bulkhead or
+// observer allocates nothing, whatever the metrics level.
+func TestFastPathDoesNotAllocate(t *testing.T) {
+	for _, lvl := range []cgoguard.Metrics{cgoguard.MetricsOff, cgoguard.MetricsCounters, cgoguard.MetricsHistogram} {
+		m := newModule(t, cgoguard.WithMetrics(lvl))
+		if n := testing.AllocsPerRun(1000, func() { m.Call(bg, cfixture.Empty, nil) }); n != 0 {
+			t.Errorf("metrics level %d: %v allocations per call, want 0", lvl, n)
+		}
+	}
+}
