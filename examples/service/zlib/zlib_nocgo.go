@@ -2,7 +2,11 @@
 
 package zlib
 
-import "context"
+import (
+	"context"
+
+	"github.com/cgoguard/cgoguard"
+)
 
 // Compress returns ErrNotSupported without cgo.
 func Compress(data []byte, level int) ([]byte, error) { return nil, ErrNotSupported }
@@ -22,3 +26,6 @@ func DecompressContext(ctx context.Context, data []byte, max int) ([]byte, error
 
 // Version returns "" without cgo.
 func Version() string { return "" }
+
+// Module returns ErrNotSupported without cgo.
+func Module() (*cgoguard.Module, error) { return nil, ErrNotSupported }
