@@ -18,7 +18,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 	"unsafe"
 )
 
@@ -37,9 +36,6 @@ const (
 	spinChecks = 1000
 	// spinAhead is how many messages Drain lets collect while it spins.
 	spinAhead = 256
-	// pollInterval is how long Drain sleeps between checks if the sleep
-	// fence ever fails (see wait).
-	pollInterval = 100 * time.Microsecond
 )
 
 // waitInC selects the alternative wait that blocks in a cgo call. It exists
@@ -371,20 +367,9 @@ func (b *Bridge) wait(ctx context.Context) error {
 		C.cg_bridge__wake_producers(b.c)
 	}
 	// Announce the sleep, then re-check: a producer publishes and then
-	// reads waiting, so either it sees 1 and wakes us, or we see its
-	// message here. The store-load barrier the producer would need between
-	// its two steps is issued here instead, for every thread of the
-	// process at once (membarrier, see ring.c), once per sleep rather than
-	// once per push.
+	// reads waiting (both seq_cst), so either it sees 1 and wakes us, or we
+	// see its message here.
 	atomic.StoreUint32(r.waiting, 1)
-	if C.cg_bridge__sleep_fence(b.c) != 0 {
-		// Without the barrier a producer's publish could go unseen: poll
-		// instead of sleeping (only if the kernel fails a membarrier it
-		// accepted at registration).
-		atomic.StoreUint32(r.waiting, 0)
-		time.Sleep(pollInterval)
-		return nil
-	}
 	if b.wakeable() {
 		atomic.StoreUint32(r.waiting, 0)
 		return nil

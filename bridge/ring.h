@@ -46,9 +46,6 @@ struct cg_bridge {
 	int64_t block_ns; /* Block policy bound; 0 waits for ever */
 	int32_t efd;      /* eventfd the consumer sleeps on */
 	uint32_t refs;
-	/* 1 when the consumer's sleep fence is a membarrier(2), so producers
-	 * publish without a store-load fence (see ring.c). */
-	int32_t asym;
 
 	/* Next position to claim; producers. */
 	uint64_t tail __attribute__((aligned(64)));
@@ -78,6 +75,5 @@ void cg_bridge__close(cg_bridge *b);
 void cg_bridge__wake_producers(cg_bridge *b);
 int cg_bridge__dup_efd(cg_bridge *b);
 void cg_bridge__wait_in_c(cg_bridge *b);
-int cg_bridge__sleep_fence(cg_bridge *b);
 
 #endif /* CGOGUARD_BRIDGE_RING_H */
