@@ -48,43 +48,6 @@ static inline void cpu_relax(void)
 /* How many positions ahead a producer prefetches the slot it will write. */
 #define PREFETCH_AHEAD 8
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-/* 1 when the CPU has PREFETCHW. gcc's __builtin_prefetch(p, 1, ...) for the
- * baseline x86-64 target is a plain read prefetch: the slot's line, last
- * read by the consumer, then arrives shared and the producer's first store
- * needs a second round trip to take it exclusive. PREFETCHW takes it
- * exclusive at once. */
-static int have_prefetchw = -1;
-
-static void detect_prefetchw(void)
-{
-	unsigned a, b, c, d;
-
-	if (__atomic_load_n(&have_prefetchw, __ATOMIC_RELAXED) >= 0)
-		return;
-	__atomic_store_n(&have_prefetchw,
-			 __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & bit_PRFCHW) ? 1 : 0,
-			 __ATOMIC_RELAXED);
-}
-
-static inline void prefetch_write(const void *p)
-{
-	if (__atomic_load_n(&have_prefetchw, __ATOMIC_RELAXED) > 0)
-		__asm__ __volatile__("prefetchw %0" : : "m"(*(const char *)p));
-	else
-		__builtin_prefetch(p, 1, 3);
-}
-#else
-static void detect_prefetchw(void)
-{
-}
-
-static inline void prefetch_write(const void *p)
-{
-	__builtin_prefetch(p, 1, 3);
-}
-#endif
 
 /* DropOldest producers that cannot evict (the oldest message is still being
  * written, or is being delivered) re-check this often even if nobody wakes
@@ -145,7 +108,6 @@ cg_bridge *cg_bridge__new(uint64_t cap, uint32_t max_msg, int32_t policy, int64_
 	b->policy = policy;
 	b->block_ns = block_ns;
 	b->refs = 1;
-	detect_prefetchw();
 	__atomic_thread_fence(SC);
 	return b;
 }
@@ -372,7 +334,7 @@ static struct cg_bridge_slot *claim(cg_bridge *b, size_t len, uint64_t *at, int 
 	 * writing now, so the stream of writes does not wait on each line in
 	 * turn (unless the consumer may still be reading them). */
 	if (pos + PREFETCH_AHEAD < limit)
-		prefetch_write(slot_at(b, pos + PREFETCH_AHEAD));
+		__builtin_prefetch(slot_at(b, pos + PREFETCH_AHEAD), 1, 3);
 	*at = pos;
 	s->len = (uint32_t)len;
 	s->resv = (uint32_t)len;
@@ -520,7 +482,7 @@ int cg_bridge_push_batch(cg_bridge *b, const void *const *data, const size_t *le
 	for (int64_t i = 0; i < k; i++) {
 		struct cg_bridge_slot *s = slot_at(b, pos + (uint64_t)i);
 		if (pos + (uint64_t)i + PREFETCH_AHEAD < limit)
-			prefetch_write(slot_at(b, pos + (uint64_t)i + PREFETCH_AHEAD));
+			__builtin_prefetch(slot_at(b, pos + (uint64_t)i + PREFETCH_AHEAD), 1, 3);
 		s->len = (uint32_t)len[i];
 		s->resv = (uint32_t)len[i];
 		if (len[i])
