@@ -892,3 +892,35 @@ func TestBatchBlocksForSpace(t *testing.T) {
 		t.Errorf("stats %+v: want dropped 0, delivered %d", st, threads*per)
 	}
 }
+
+// TestPushLengths pushes one message of every length from 0 to 40 bytes
+// (the short ones take the inlined copy) and checks each arrives intact.
+func TestPushLengths(t *testing.T) {
+	const most = 40
+	b, err := bridge.New(64, bridge.WithMaxMessageSize(most))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([][]byte, 0, most+1)
+	for n := 0; n <= most; n++ {
+		m := make([]byte, n)
+		for i := range m {
+			m[i] = byte(n*7 + i + 1)
+		}
+		want = append(want, m)
+		if rc := cproducer.PushOne(b.CPtr(), m); rc != 0 {
+			t.Fatalf("push of %d bytes: %d", n, rc)
+		}
+	}
+	b.Close()
+	var got [][]byte
+	drainAll(t, b, func(m []byte) { got = append(got, append([]byte(nil), m...)) })
+	if len(got) != len(want) {
+		t.Fatalf("delivered %d messages, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if string(got[i]) != string(want[i]) {
+			t.Errorf("message %d: got % x, want % x", i, got[i], want[i])
+		}
+	}
+}
