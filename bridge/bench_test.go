@@ -22,8 +22,10 @@ const benchMsgSize = 16
 // into an exported Go function, and such a callback that sends the event on
 // a buffered Go channel to a consumer goroutine.
 func BenchmarkThroughput(b *testing.B) {
-	b.Run("bridge", func(b *testing.B) { benchBridge(b, 1) })
-	b.Run("bridge-4producers", func(b *testing.B) { benchBridge(b, 4) })
+	b.Run("bridge", func(b *testing.B) { benchBridge(b, 1, 1) })
+	b.Run("bridge-4producers", func(b *testing.B) { benchBridge(b, 4, 1) })
+	b.Run("bridge-batch8", func(b *testing.B) { benchBridge(b, 1, 8) })
+	b.Run("bridge-batch32", func(b *testing.B) { benchBridge(b, 1, 32) })
 	b.Run("callback", func(b *testing.B) {
 		var sum uint64
 		cproducer.SetSink(func(m []byte) { sum += uint64(m[0]) })
@@ -62,7 +64,9 @@ func BenchmarkThroughput(b *testing.B) {
 	})
 }
 
-func benchBridge(b *testing.B, threads int) {
+// benchBridge runs threads C producers; batch 1 pushes with cg_bridge_push,
+// more pushes that many messages per cg_bridge_push_batch call.
+func benchBridge(b *testing.B, threads, batch int) {
 	br, err := bridge.New(65536, bridge.WithMaxMessageSize(48))
 	if err != nil {
 		b.Fatal(err)
@@ -73,7 +77,11 @@ func benchBridge(b *testing.B, threads int) {
 	var sum, n, drains uint64
 	fn := func(m []byte) { sum += uint64(m[0]) }
 	b.ResetTimer()
-	run, err := cproducer.Start(br.CPtr(), cproducer.Config{Threads: threads, PerThread: per, Mode: cproducer.Flood, Size: benchMsgSize})
+	cfg := cproducer.Config{Threads: threads, PerThread: per, Mode: cproducer.Flood, Size: benchMsgSize}
+	if batch > 1 {
+		cfg.Mode, cfg.Batch = cproducer.FloodBatch, batch
+	}
+	run, err := cproducer.Start(br.CPtr(), cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

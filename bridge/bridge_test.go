@@ -61,12 +61,25 @@ func drainAll(t *testing.T, b *bridge.Bridge, fn func([]byte)) {
 }
 
 func TestFourProducersMillionEach(t *testing.T) {
+	tests := []struct {
+		name string
+		mode cproducer.Mode
+	}{
+		{"push-and-reserve", cproducer.Mixed},
+		{"batch", cproducer.Batch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { fourProducersMillionEach(t, tt.mode) })
+	}
+}
+
+func fourProducersMillionEach(t *testing.T, mode cproducer.Mode) {
 	const threads, per = 4, 1_000_000
 	b, err := bridge.New(4096, bridge.WithName("t-4x1m"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := cproducer.Start(b.CPtr(), cproducer.Config{Threads: threads, PerThread: per, Mode: cproducer.Mixed})
+	run, err := cproducer.Start(b.CPtr(), cproducer.Config{Threads: threads, PerThread: per, Mode: mode, Batch: 16})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,19 +118,22 @@ func TestFourProducersMillionEach(t *testing.T) {
 	}
 }
 
+// fullCase is a TestFullPolicies case.
+type fullCase struct {
+	name         string
+	capacity     int
+	opts         []bridge.Option
+	wantAccepted uint64
+	wantCode     syscall.Errno // code of the refused pushes
+	wantFirst    uint64        // first seq delivered
+	wantFull     uint64        // FullWaits
+}
+
 // TestFullPolicies fills a ring with no consumer running, so what each
 // policy does with every push past the capacity is exact.
 func TestFullPolicies(t *testing.T) {
 	const pushes = 20
-	tests := []struct {
-		name         string
-		capacity     int
-		opts         []bridge.Option
-		wantAccepted uint64
-		wantCode     syscall.Errno // code of the refused pushes
-		wantFirst    uint64        // first seq delivered
-		wantFull     uint64        // FullWaits
-	}{
+	tests := []fullCase{
 		{"DropNewest", 8, []bridge.Option{bridge.WithPolicy(bridge.DropNewest)}, 8, syscall.ENOBUFS, 0, 0},
 		{"Error", 8, []bridge.Option{bridge.WithPolicy(bridge.Error)}, 8, syscall.EAGAIN, 0, 0},
 		{"DropOldest", 8, []bridge.Option{bridge.WithPolicy(bridge.DropOldest)}, pushes, 0, 12, 0},
@@ -126,53 +142,65 @@ func TestFullPolicies(t *testing.T) {
 		{"Error/capacity3", 3, []bridge.Option{bridge.WithPolicy(bridge.Error)}, 3, syscall.EAGAIN, 0, 0},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b, err := bridge.New(tt.capacity, tt.opts...)
-			if err != nil {
-				t.Fatal(err)
+		for _, mode := range []cproducer.Mode{cproducer.Push, cproducer.Batch} {
+			name := tt.name
+			if mode == cproducer.Batch {
+				// Batches of 1 to 8: each message past the capacity is
+				// refused (or evicts) on its own, exactly as with push.
+				name += "-batch"
 			}
-			defer b.Close()
-			run, err := cproducer.Start(b.CPtr(), cproducer.Config{Threads: 1, PerThread: pushes, Mode: cproducer.Push})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := run.Wait()[0]
-			refused := pushes - tt.wantAccepted
-			if r.Accepted != tt.wantAccepted {
-				t.Errorf("accepted %d, want %d (errors %v)", r.Accepted, tt.wantAccepted, r.Codes)
-			}
-			if refused > 0 && (r.Codes[tt.wantCode] != refused || len(r.Codes) != 1) {
-				t.Errorf("errors %v, want %d × %v", r.Codes, refused, tt.wantCode)
-			}
-			st := b.Stats()
-			wantDropped := uint64(pushes - tt.capacity)
-			if st.Pushed != tt.wantAccepted || st.Dropped != wantDropped || st.FullWaits != tt.wantFull || st.Wakeups != 0 {
-				t.Errorf("stats %+v: want pushed %d, dropped %d, full waits %d, wakeups 0",
-					st, tt.wantAccepted, wantDropped, tt.wantFull)
-			}
-			var got []uint64
-			if err := b.Close(); err != nil {
-				t.Fatal(err)
-			}
-			drainAll(t, b, func(msg []byte) {
-				m, err := cproducer.Check(msg)
-				if err != nil {
-					t.Error(err)
-				}
-				got = append(got, m.Seq)
-			})
-			if len(got) != tt.capacity {
-				t.Fatalf("delivered %v, want %d messages", got, tt.capacity)
-			}
-			for i, s := range got {
-				if s != tt.wantFirst+uint64(i) {
-					t.Fatalf("delivered %v, want %d consecutive from %d", got, tt.capacity, tt.wantFirst)
-				}
-			}
-			if st := b.Stats(); st.Delivered != uint64(tt.capacity) || st.Dropped != wantDropped {
-				t.Errorf("after drain stats %+v: want delivered %d, dropped %d", st, tt.capacity, wantDropped)
-			}
-		})
+			t.Run(name, func(t *testing.T) { fullPolicy(t, tt, mode, pushes) })
+		}
+	}
+}
+
+// fullPolicy pushes pushes checked messages from one C thread in mode into
+// a bridge nobody drains, then checks results, counters and what is left.
+func fullPolicy(t *testing.T, tt fullCase, mode cproducer.Mode, pushes uint64) {
+	b, err := bridge.New(tt.capacity, tt.opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	run, err := cproducer.Start(b.CPtr(), cproducer.Config{Threads: 1, PerThread: pushes, Mode: mode, Batch: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run.Wait()[0]
+	refused := pushes - tt.wantAccepted
+	if r.Accepted != tt.wantAccepted {
+		t.Errorf("accepted %d, want %d (errors %v)", r.Accepted, tt.wantAccepted, r.Codes)
+	}
+	if refused > 0 && (r.Codes[tt.wantCode] != refused || len(r.Codes) != 1) {
+		t.Errorf("errors %v, want %d × %v", r.Codes, refused, tt.wantCode)
+	}
+	st := b.Stats()
+	wantDropped := pushes - uint64(tt.capacity)
+	if st.Pushed != tt.wantAccepted || st.Dropped != wantDropped || st.FullWaits != tt.wantFull || st.Wakeups != 0 {
+		t.Errorf("stats %+v: want pushed %d, dropped %d, full waits %d, wakeups 0",
+			st, tt.wantAccepted, wantDropped, tt.wantFull)
+	}
+	var got []uint64
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	drainAll(t, b, func(msg []byte) {
+		m, err := cproducer.Check(msg)
+		if err != nil {
+			t.Error(err)
+		}
+		got = append(got, m.Seq)
+	})
+	if len(got) != tt.capacity {
+		t.Fatalf("delivered %v, want %d messages", got, tt.capacity)
+	}
+	for i, s := range got {
+		if s != tt.wantFirst+uint64(i) {
+			t.Fatalf("delivered %v, want %d consecutive from %d", got, tt.capacity, tt.wantFirst)
+		}
+	}
+	if st := b.Stats(); st.Delivered != uint64(tt.capacity) || st.Dropped != wantDropped {
+		t.Errorf("after drain stats %+v: want delivered %d, dropped %d", st, tt.capacity, wantDropped)
 	}
 }
 
@@ -214,79 +242,85 @@ func TestBlockWaitsForSpace(t *testing.T) {
 // producer got 0 for is delivered exactly once, in order, and nothing else.
 func TestCloseWhileProducersPush(t *testing.T) {
 	for _, policy := range []bridge.Policy{bridge.Block, bridge.Error} {
-		t.Run(policy.String(), func(t *testing.T) {
-			const threads = 4
-			b, err := bridge.New(256, bridge.WithPolicy(policy))
-			if err != nil {
-				t.Fatal(err)
+		for _, mode := range []cproducer.Mode{cproducer.Mixed, cproducer.Batch} {
+			name := policy.String()
+			if mode == cproducer.Batch {
+				name += "-batch"
 			}
-			run, err := cproducer.Start(b.CPtr(), cproducer.Config{Threads: threads, PerThread: 1 << 40, Mode: cproducer.Mixed})
-			if err != nil {
-				t.Fatal(err)
-			}
-			seen := map[[2]uint64]bool{}
-			var last [threads]int64
-			for i := range last {
-				last[i] = -1
-			}
-			var bad error
-			fn := func(msg []byte) {
-				m, err := cproducer.Check(msg)
+			t.Run(name, func(t *testing.T) {
+				const threads = 4
+				b, err := bridge.New(256, bridge.WithPolicy(policy))
 				if err != nil {
-					bad = err
-					return
-				}
-				k := [2]uint64{uint64(m.Producer), m.Seq}
-				if seen[k] || int64(m.Seq) <= last[m.Producer] {
-					bad = fmt.Errorf("producer %d seq %d: duplicate or out of order (last %d)", m.Producer, m.Seq, last[m.Producer])
-				}
-				seen[k] = true
-				last[m.Producer] = int64(m.Seq)
-			}
-			for len(seen) < 20000 {
-				if _, err := b.Drain(context.Background(), fn); err != nil {
 					t.Fatal(err)
 				}
-			}
-			if err := b.Close(); err != nil {
-				t.Fatal(err)
-			}
-			drainAll(t, b, fn)
-			if bad != nil {
-				t.Fatal(bad)
-			}
-			var accepted uint64
-			for i, r := range run.Wait() {
-				accepted += r.Accepted
-				if r.Codes[syscall.EPIPE] != 1 {
-					t.Errorf("producer %d: errors %v, want exactly one EPIPE", i, r.Codes)
+				run, err := cproducer.Start(b.CPtr(), cproducer.Config{Threads: threads, PerThread: 1 << 40, Mode: mode, Batch: 16})
+				if err != nil {
+					t.Fatal(err)
 				}
-				// Block: seqs 0..accepted-1 all delivered. Error: refusals
-				// leave gaps, so count per producer instead.
-				n := uint64(0)
-				for k := range seen {
-					if k[0] == uint64(i) {
-						n++
+				seen := map[[2]uint64]bool{}
+				var last [threads]int64
+				for i := range last {
+					last[i] = -1
+				}
+				var bad error
+				fn := func(msg []byte) {
+					m, err := cproducer.Check(msg)
+					if err != nil {
+						bad = err
+						return
+					}
+					k := [2]uint64{uint64(m.Producer), m.Seq}
+					if seen[k] || int64(m.Seq) <= last[m.Producer] {
+						bad = fmt.Errorf("producer %d seq %d: duplicate or out of order (last %d)", m.Producer, m.Seq, last[m.Producer])
+					}
+					seen[k] = true
+					last[m.Producer] = int64(m.Seq)
+				}
+				for len(seen) < 20000 {
+					if _, err := b.Drain(context.Background(), fn); err != nil {
+						t.Fatal(err)
 					}
 				}
-				if n != r.Accepted {
-					t.Errorf("producer %d: %d accepted, %d delivered", i, r.Accepted, n)
+				if err := b.Close(); err != nil {
+					t.Fatal(err)
 				}
-				if policy == bridge.Block && last[i] != int64(r.Accepted)-1 {
-					t.Errorf("producer %d: last seq %d, want %d", i, last[i], r.Accepted-1)
+				drainAll(t, b, fn)
+				if bad != nil {
+					t.Fatal(bad)
 				}
-			}
-			st := b.Stats()
-			if st.Pushed != accepted || st.Delivered != accepted {
-				t.Errorf("stats %+v: want pushed = delivered = %d", st, accepted)
-			}
-			if _, err := b.Drain(context.Background(), fn); !errors.Is(err, bridge.ErrClosed) {
-				t.Errorf("Drain after the end: %v, want ErrClosed", err)
-			}
-			if err := b.Close(); !errors.Is(err, bridge.ErrClosed) {
-				t.Errorf("second Close: %v, want ErrClosed", err)
-			}
-		})
+				var accepted uint64
+				for i, r := range run.Wait() {
+					accepted += r.Accepted
+					if r.Codes[syscall.EPIPE] != 1 {
+						t.Errorf("producer %d: errors %v, want exactly one EPIPE", i, r.Codes)
+					}
+					// Block: seqs 0..accepted-1 all delivered. Error: refusals
+					// leave gaps, so count per producer instead.
+					n := uint64(0)
+					for k := range seen {
+						if k[0] == uint64(i) {
+							n++
+						}
+					}
+					if n != r.Accepted {
+						t.Errorf("producer %d: %d accepted, %d delivered", i, r.Accepted, n)
+					}
+					if policy == bridge.Block && last[i] != int64(r.Accepted)-1 {
+						t.Errorf("producer %d: last seq %d, want %d", i, last[i], r.Accepted-1)
+					}
+				}
+				st := b.Stats()
+				if st.Pushed != accepted || st.Delivered != accepted {
+					t.Errorf("stats %+v: want pushed = delivered = %d", st, accepted)
+				}
+				if _, err := b.Drain(context.Background(), fn); !errors.Is(err, bridge.ErrClosed) {
+					t.Errorf("Drain after the end: %v, want ErrClosed", err)
+				}
+				if err := b.Close(); !errors.Is(err, bridge.ErrClosed) {
+					t.Errorf("second Close: %v, want ErrClosed", err)
+				}
+			})
+		}
 	}
 }
 
@@ -606,85 +640,91 @@ func TestSnapshot(t *testing.T) {
 // and pushed = delivered + evicted (DropOldest) or every refusal is counted.
 func TestDropPoliciesUnderLoad(t *testing.T) {
 	for _, policy := range []bridge.Policy{bridge.DropOldest, bridge.DropNewest, bridge.Error} {
-		t.Run(policy.String(), func(t *testing.T) {
-			const threads, per = 4, 50_000
-			b, err := bridge.New(256, bridge.WithPolicy(policy))
-			if err != nil {
-				t.Fatal(err)
+		for _, mode := range []cproducer.Mode{cproducer.Mixed, cproducer.Batch} {
+			name := policy.String()
+			if mode == cproducer.Batch {
+				name += "-batch"
 			}
-			run, err := cproducer.Start(b.CPtr(), cproducer.Config{Threads: threads, PerThread: per, Mode: cproducer.Mixed})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var last [threads]int64
-			for i := range last {
-				last[i] = -1
-			}
-			var got [threads]uint64
-			var bad error
-			fn := func(msg []byte) {
-				m, err := cproducer.Check(msg)
+			t.Run(name, func(t *testing.T) {
+				const threads, per = 4, 50_000
+				b, err := bridge.New(256, bridge.WithPolicy(policy))
 				if err != nil {
-					bad = err
-					return
-				}
-				if int64(m.Seq) <= last[m.Producer] {
-					bad = fmt.Errorf("producer %d: seq %d after %d", m.Producer, m.Seq, last[m.Producer])
-				}
-				last[m.Producer] = int64(m.Seq)
-				got[m.Producer]++
-			}
-			done := make(chan []cproducer.Result)
-			go func() { done <- run.Wait() }()
-			var res []cproducer.Result
-		loop:
-			for {
-				select {
-				case res = <-done:
-					break loop
-				default:
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
-				_, err := b.Drain(ctx, fn)
-				cancel()
-				if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 					t.Fatal(err)
 				}
-			}
-			b.Close()
-			drainAll(t, b, fn)
-			if bad != nil {
-				t.Fatal(bad)
-			}
-			var accepted, refused, delivered uint64
-			for i, r := range res {
-				accepted += r.Accepted
-				delivered += got[i]
-				for _, n := range r.Codes {
-					refused += n
+				run, err := cproducer.Start(b.CPtr(), cproducer.Config{Threads: threads, PerThread: per, Mode: mode, Batch: 16})
+				if err != nil {
+					t.Fatal(err)
 				}
-				if r.Accepted+sum(r.Codes) != per {
-					t.Errorf("producer %d: %d accepted + %v refused != %d", i, r.Accepted, r.Codes, per)
+				var last [threads]int64
+				for i := range last {
+					last[i] = -1
 				}
-			}
-			st := b.Stats()
-			t.Logf("stats %+v, refused %d", st, refused)
-			if st.Pushed != accepted || st.Delivered != delivered {
-				t.Errorf("stats %+v: want pushed %d, delivered %d", st, accepted, delivered)
-			}
-			switch policy {
-			case bridge.DropOldest:
-				if refused != 0 || st.Dropped != accepted-delivered {
-					t.Errorf("DropOldest: refused %d, stats %+v: want 0 refused, dropped = pushed - delivered = %d",
-						refused, st, accepted-delivered)
+				var got [threads]uint64
+				var bad error
+				fn := func(msg []byte) {
+					m, err := cproducer.Check(msg)
+					if err != nil {
+						bad = err
+						return
+					}
+					if int64(m.Seq) <= last[m.Producer] {
+						bad = fmt.Errorf("producer %d: seq %d after %d", m.Producer, m.Seq, last[m.Producer])
+					}
+					last[m.Producer] = int64(m.Seq)
+					got[m.Producer]++
 				}
-			default:
-				if accepted != delivered || st.Dropped != refused {
-					t.Errorf("%v: accepted %d, delivered %d, refused %d, stats %+v: want accepted = delivered, dropped = refused",
-						policy, accepted, delivered, refused, st)
+				done := make(chan []cproducer.Result)
+				go func() { done <- run.Wait() }()
+				var res []cproducer.Result
+			loop:
+				for {
+					select {
+					case res = <-done:
+						break loop
+					default:
+					}
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+					_, err := b.Drain(ctx, fn)
+					cancel()
+					if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+						t.Fatal(err)
+					}
 				}
-			}
-		})
+				b.Close()
+				drainAll(t, b, fn)
+				if bad != nil {
+					t.Fatal(bad)
+				}
+				var accepted, refused, delivered uint64
+				for i, r := range res {
+					accepted += r.Accepted
+					delivered += got[i]
+					for _, n := range r.Codes {
+						refused += n
+					}
+					if r.Accepted+sum(r.Codes) != per {
+						t.Errorf("producer %d: %d accepted + %v refused != %d", i, r.Accepted, r.Codes, per)
+					}
+				}
+				st := b.Stats()
+				t.Logf("stats %+v, refused %d", st, refused)
+				if st.Pushed != accepted || st.Delivered != delivered {
+					t.Errorf("stats %+v: want pushed %d, delivered %d", st, accepted, delivered)
+				}
+				switch policy {
+				case bridge.DropOldest:
+					if refused != 0 || st.Dropped != accepted-delivered {
+						t.Errorf("DropOldest: refused %d, stats %+v: want 0 refused, dropped = pushed - delivered = %d",
+							refused, st, accepted-delivered)
+					}
+				default:
+					if accepted != delivered || st.Dropped != refused {
+						t.Errorf("%v: accepted %d, delivered %d, refused %d, stats %+v: want accepted = delivered, dropped = refused",
+							policy, accepted, delivered, refused, st)
+					}
+				}
+			})
+		}
 	}
 }
 
@@ -784,5 +824,103 @@ func TestOpenReservationLetsBlockedProducersIn(t *testing.T) {
 	}
 	if len(got) != 5 || strings.Join(got[:4], "") != "arcd" || len(got[4]) != 1 {
 		t.Errorf("delivered %q, want a r c d and the producer's message", got)
+	}
+}
+
+// TestPushBatchArguments checks what cg_bridge_push_batch accepts and
+// refuses: a batch stops before a too-long message, which the next call
+// refuses alone; n = 0 and bad pointers; and the accepted prefix arrives
+// in order, once.
+func TestPushBatchArguments(t *testing.T) {
+	b, err := bridge.New(8, bridge.WithMaxMessageSize(63))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cproducer.BatchChecks(b.CPtr())
+	want := []int{2, -int(syscall.EMSGSIZE), 1, 0, -int(syscall.EINVAL), -int(syscall.EINVAL)}
+	names := []string{"batch of 4, third too long", "from the too-long one", "the last alone", "n = 0", "NULL bridge", "NULL arrays"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("%s: got %d, want %d", names[i], got[i], want[i])
+		}
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	drainAll(t, b, func(m []byte) { msgs = append(msgs, string(m)) })
+	if strings.Join(msgs, ",") != "a,bb,ddd" {
+		t.Errorf("delivered %q, want a, bb, ddd", msgs)
+	}
+	if st := b.Stats(); st.Pushed != 3 || st.Delivered != 3 || st.Dropped != 0 {
+		t.Errorf("stats %+v: want pushed = delivered = 3, dropped 0", st)
+	}
+}
+
+// TestBatchBlocksForSpace: batch producers bigger than the ring wait for
+// space under Block and lose nothing.
+func TestBatchBlocksForSpace(t *testing.T) {
+	const threads, per = 3, 20_000
+	b, err := bridge.New(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := cproducer.Start(b.CPtr(), cproducer.Config{Threads: threads, PerThread: per, Mode: cproducer.Batch, Batch: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newChecker(threads)
+	for c.total < threads*per && c.err == nil {
+		if _, err := b.Drain(context.Background(), c.add); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.err != nil {
+		t.Fatal(c.err)
+	}
+	for i, r := range run.Wait() {
+		if r.Accepted != per || len(r.Codes) != 0 {
+			t.Errorf("producer %d: accepted %d, errors %v; want %d, none", i, r.Accepted, r.Codes, per)
+		}
+	}
+	b.Close()
+	drainAll(t, b, c.add)
+	if c.err != nil || c.total != threads*per {
+		t.Errorf("after close: %v, total %d, want %d", c.err, c.total, threads*per)
+	}
+	if st := b.Stats(); st.Dropped != 0 || st.Delivered != threads*per {
+		t.Errorf("stats %+v: want dropped 0, delivered %d", st, threads*per)
+	}
+}
+
+// TestPushLengths pushes one message of every length from 0 to 40 bytes
+// (the short ones take the inlined copy) and checks each arrives intact.
+func TestPushLengths(t *testing.T) {
+	const most = 40
+	b, err := bridge.New(64, bridge.WithMaxMessageSize(most))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([][]byte, 0, most+1)
+	for n := 0; n <= most; n++ {
+		m := make([]byte, n)
+		for i := range m {
+			m[i] = byte(n*7 + i + 1)
+		}
+		want = append(want, m)
+		if rc := cproducer.PushOne(b.CPtr(), m); rc != 0 {
+			t.Fatalf("push of %d bytes: %d", n, rc)
+		}
+	}
+	b.Close()
+	var got [][]byte
+	drainAll(t, b, func(m []byte) { got = append(got, append([]byte(nil), m...)) })
+	if len(got) != len(want) {
+		t.Fatalf("delivered %d messages, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if string(got[i]) != string(want[i]) {
+			t.Errorf("message %d: got % x, want % x", i, got[i], want[i])
+		}
 	}
 }

@@ -37,6 +37,12 @@
 //	struct event *p = cg_bridge_reserve(b, sizeof *p); // or write in place
 //	if (p) { fill(p); cg_bridge_commit(b, p); }
 //
+//	int k = cg_bridge_push_batch(b, datas, lens, n); // a burst: k > 0 accepted, or -errno
+//
+// cg_bridge_push_batch claims room for a burst with one atomic operation and
+// checks for a sleeping consumer once; it is several times cheaper per
+// message than cg_bridge_push (BENCHMARKS.md, section Bridge).
+//
 // # Guarantees
 //
 // Any number of C threads may push at once; messages from one thread are

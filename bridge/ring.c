@@ -21,6 +21,7 @@
 #define STORE(p, v, o) __atomic_store_n((p), (v), (o))
 #define ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 #define RLX __ATOMIC_RELAXED
+#define REL __ATOMIC_RELEASE
 #define ACQ __ATOMIC_ACQUIRE
 #define SC __ATOMIC_SEQ_CST
 
@@ -47,10 +48,24 @@ static inline void cpu_relax(void)
 /* How many positions ahead a producer prefetches the slot it will write. */
 #define PREFETCH_AHEAD 8
 
+
 /* DropOldest producers that cannot evict (the oldest message is still being
  * written, or is being delivered) re-check this often even if nobody wakes
  * them. */
 #define EVICT_RECHECK_NS 200000
+
+/* copy_msg copies a message into its slot. Events are often a few words:
+ * up to 16 bytes it copies with two possibly overlapping fixed-size moves
+ * that the compiler inlines, instead of a call into memcpy. */
+static inline void copy_msg(unsigned char *dst, const unsigned char *src, size_t len)
+{
+	if (len >= 8 && len <= 16) {
+		memcpy(dst, src, 8);
+		memcpy(dst + len - 8, src + len - 8, 8);
+	} else if (len) {
+		memcpy(dst, src, len);
+	}
+}
 
 static inline uint64_t slot_index(const cg_bridge *b, uint64_t pos)
 {
@@ -239,42 +254,28 @@ static int evict_oldest(cg_bridge *b, uint64_t t)
 	return 1;
 }
 
-/* claim reserves a position for len bytes and returns its slot, or NULL with
- * *err. */
-static struct cg_bridge_slot *claim(cg_bridge *b, size_t len, uint64_t *at, int *err)
+/* claim_n claims up to want (>= 1) consecutive positions with one
+ * compare-and-swap of tail: as many as are free, at least one. When none is
+ * free it applies the full policy as for a single message. It returns how
+ * many it claimed (the first at *at; *limit is the tail bound it saw), or a
+ * negative errno. */
+static int64_t claim_n(cg_bridge *b, uint64_t want, uint64_t *at, uint64_t *limit_out)
 {
 	uint64_t pos, limit;
 	int64_t deadline = 0;
 	int waited = 0, spins = 0;
 
-	if (!b) {
-		*err = EINVAL;
-		return NULL;
-	}
-	if (len > b->max_msg) {
-		*err = EMSGSIZE;
-		return NULL;
-	}
 	pos = LOAD(&b->tail, RLX);
 	limit = LOAD(&b->released, ACQ) + b->cap;
 	for (;;) {
-		if (pos & CG_BRIDGE_CLOSED) {
-			*err = EPIPE;
-			return NULL;
-		}
+		if (pos & CG_BRIDGE_CLOSED)
+			return -EPIPE;
 		if (pos < limit) {
-			if (__atomic_compare_exchange_n(&b->tail, &pos, pos + 1, 1, ACQ, RLX)) {
-				struct cg_bridge_slot *s = slot_at(b, pos);
-				/* The lines a few positions on are written next: fetch
-				 * them for writing now, so the stream of writes does not
-				 * wait on each line in turn (unless the consumer may
-				 * still be reading them). */
-				if (pos + PREFETCH_AHEAD < limit)
-					__builtin_prefetch(slot_at(b, pos + PREFETCH_AHEAD), 1, 3);
+			uint64_t k = limit - pos < want ? limit - pos : want;
+			if (__atomic_compare_exchange_n(&b->tail, &pos, pos + k, 1, ACQ, RLX)) {
 				*at = pos;
-				s->len = (uint32_t)len;
-				s->resv = (uint32_t)len;
-				return s;
+				*limit_out = limit;
+				return (int64_t)k;
 			}
 			continue; /* pos now holds the current tail */
 		}
@@ -284,12 +285,10 @@ static struct cg_bridge_slot *claim(cg_bridge *b, size_t len, uint64_t *at, int 
 		switch (b->policy) {
 		case CG_BRIDGE_ERROR:
 			ADD(&b->dropped, 1);
-			*err = EAGAIN;
-			return NULL;
+			return -EAGAIN;
 		case CG_BRIDGE_DROP_NEWEST:
 			ADD(&b->dropped, 1);
-			*err = ENOBUFS;
-			return NULL;
+			return -ENOBUFS;
 		case CG_BRIDGE_DROP_OLDEST:
 			if (!evict_oldest(b, pos)) {
 				if (!waited) {
@@ -313,8 +312,7 @@ static struct cg_bridge_slot *claim(cg_bridge *b, size_t len, uint64_t *at, int 
 			}
 			if (wait_space(b, deadline) == ETIMEDOUT) {
 				ADD(&b->dropped, 1);
-				*err = ETIMEDOUT;
-				return NULL;
+				return -ETIMEDOUT;
 			}
 			break;
 		}
@@ -323,10 +321,61 @@ static struct cg_bridge_slot *claim(cg_bridge *b, size_t len, uint64_t *at, int 
 	}
 }
 
+/* claim reserves a position for len bytes and returns its slot, or NULL with
+ * *err. */
+static struct cg_bridge_slot *claim(cg_bridge *b, size_t len, uint64_t *at, int *err)
+{
+	uint64_t pos, limit;
+	int64_t k;
+	struct cg_bridge_slot *s;
+
+	if (!b) {
+		*err = EINVAL;
+		return NULL;
+	}
+	if (len > b->max_msg) {
+		*err = EMSGSIZE;
+		return NULL;
+	}
+	k = claim_n(b, 1, &pos, &limit);
+	if (k < 0) {
+		*err = (int)-k;
+		return NULL;
+	}
+	s = slot_at(b, pos);
+	/* The lines a few positions on are written next: fetch them for
+	 * writing now, so the stream of writes does not wait on each line in
+	 * turn (unless the consumer may still be reading them). */
+	if (pos + PREFETCH_AHEAD < limit)
+		__builtin_prefetch(slot_at(b, pos + PREFETCH_AHEAD), 1, 3);
+	*at = pos;
+	s->len = (uint32_t)len;
+	s->resv = (uint32_t)len;
+	return s;
+}
+
+/* wake_check wakes the consumer if it is asleep, after messages were
+ * published with release stores. The seq_cst fence orders the publishes
+ * before the load of waiting (the consumer stores waiting and then
+ * re-checks the ring): no lost wakeup, and no system call while the
+ * consumer is awake.
+ *
+ * Measured and rejected: moving this store-load barrier to the consumer
+ * (membarrier(2) MEMBARRIER_CMD_PRIVATE_EXPEDITED before it sleeps, a
+ * compiler barrier here) made single pushes 4x slower on this machine
+ * (117-140 ns against 25-36 ns per event): the consumer sleeps often when
+ * it keeps up, and each membarrier interrupts the producers' cores. */
+static inline void wake_check(cg_bridge *b)
+{
+	__atomic_thread_fence(SC);
+	if (LOAD(&b->waiting, RLX) && __atomic_exchange_n(&b->waiting, 0, SC))
+		wake_consumer(b);
+}
+
 /* publish makes the message at pos visible and wakes the consumer if it is
  * asleep. The seq_cst store orders before the load of waiting (the consumer
- * stores waiting and then re-checks the slot): no lost wakeup, and no system
- * call while the consumer is awake. */
+ * stores waiting and then re-checks the slot), as the fence in wake_check
+ * does for batches. */
 static inline void publish(cg_bridge *b, struct cg_bridge_slot *s, uint64_t pos)
 {
 	STORE(&s->seq, pos + 1, SC);
@@ -354,8 +403,7 @@ int cg_bridge_push(cg_bridge *b, const void *data, size_t len)
 
 	if (!s)
 		return -err;
-	if (len)
-		memcpy(s->data, data, len);
+	copy_msg(s->data, data, len);
 	publish(b, s, pos);
 	return 0;
 }
@@ -418,4 +466,40 @@ int cg_bridge_commit(cg_bridge *b, void *p)
 	s->len = s->resv;
 	publish(b, s, pos);
 	return 0;
+}
+
+/* cg_bridge_push_batch claims room for as many of the n messages as fit with
+ * one compare-and-swap, copies them, publishes each with a release store and
+ * checks for a sleeping consumer once. A producer with a burst pays the
+ * locked instruction, the wake check and the hop of tail's cache line once
+ * per batch instead of once per message. */
+int cg_bridge_push_batch(cg_bridge *b, const void *const *data, const size_t *len, size_t n)
+{
+	uint64_t pos, limit, m = 0;
+	int64_t k;
+
+	if (!b || (n && (!data || !len)))
+		return -EINVAL;
+	if (n == 0)
+		return 0;
+	/* The prefix of messages that are not too long, at most a ring's worth
+	 * (the return value fits an int: the capacity is at most 2^24). */
+	while (m < n && m < b->cap && len[m] <= b->max_msg)
+		m++;
+	if (m == 0)
+		return -EMSGSIZE;
+	k = claim_n(b, m, &pos, &limit);
+	if (k < 0)
+		return (int)k;
+	for (int64_t i = 0; i < k; i++) {
+		struct cg_bridge_slot *s = slot_at(b, pos + (uint64_t)i);
+		if (pos + (uint64_t)i + PREFETCH_AHEAD < limit)
+			__builtin_prefetch(slot_at(b, pos + (uint64_t)i + PREFETCH_AHEAD), 1, 3);
+		s->len = (uint32_t)len[i];
+		s->resv = (uint32_t)len[i];
+		copy_msg(s->data, data[i], len[i]);
+		STORE(&s->seq, pos + (uint64_t)i + 1, REL);
+	}
+	wake_check(b);
+	return (int)k;
 }

@@ -22,6 +22,7 @@ struct cp_run {
 	int mode;
 	uint32_t size;
 	int64_t pause_ns;
+	uint32_t batch;
 	struct cp_thread t[];
 };
 
@@ -84,6 +85,52 @@ static int reserve_commit(cg_bridge *b, uint32_t producer, uint64_t seq)
 	return cg_bridge_commit_len(b, p, fill(p, producer, seq));
 }
 
+/* run_batches pushes per_thread checked messages (CP_BATCH) or fixed-size
+ * ones (CP_FLOOD_BATCH) with cg_bridge_push_batch. Checked batches vary in
+ * size, 1 to r->batch. A refusal drops the one message it concerns, as
+ * cg_bridge_push would, and is counted per message. */
+static void run_batches(struct cp_thread *t)
+{
+	struct cp_run *r = t->run;
+	unsigned char buf[CP_MAX_BATCH][64];
+	const void *data[CP_MAX_BATCH];
+	size_t len[CP_MAX_BATCH];
+	uint64_t seq = 0;
+
+	for (int i = 0; i < CP_MAX_BATCH; i++)
+		data[i] = buf[i];
+	while (seq < r->per_thread) {
+		uint64_t n = r->batch;
+		size_t off = 0;
+		if (r->mode == CP_BATCH)
+			n = (seq / 7) % r->batch + 1;
+		if (n > r->per_thread - seq)
+			n = r->per_thread - seq;
+		for (uint64_t i = 0; i < n; i++) {
+			if (r->mode == CP_BATCH) {
+				len[i] = fill(buf[i], t->id, seq + i);
+			} else {
+				uint64_t v = seq + i;
+				memcpy(buf[i], &v, 8);
+				len[i] = r->size;
+			}
+		}
+		while (off < n) {
+			int rc = cg_bridge_push_batch(r->b, data + off, len + off, (size_t)(n - off));
+			if (rc > 0) {
+				t->res.accepted += (uint64_t)rc;
+				off += (size_t)rc;
+				continue;
+			}
+			count(&t->res, rc);
+			if (rc == -EPIPE || rc == 0)
+				return;
+			off++;
+		}
+		seq += n;
+	}
+}
+
 static void *run_thread(void *arg)
 {
 	struct cp_thread *t = arg;
@@ -92,6 +139,10 @@ static void *run_thread(void *arg)
 	int rc = 0;
 
 	memset(buf, 0xab, sizeof buf);
+	if (r->mode == CP_BATCH || r->mode == CP_FLOOD_BATCH) {
+		run_batches(t);
+		return NULL;
+	}
 	for (uint64_t seq = 0; seq < r->per_thread; seq++) {
 		switch (r->mode) {
 		case CP_PUSH:
@@ -132,7 +183,7 @@ static void *run_thread(void *arg)
 	return NULL;
 }
 
-struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode, uint32_t size, int64_t pause_ns)
+struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode, uint32_t size, int64_t pause_ns, uint32_t batch)
 {
 	struct cp_run *r = calloc(1, sizeof *r + (size_t)threads * sizeof(struct cp_thread));
 
@@ -146,6 +197,11 @@ struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode
 	r->mode = mode;
 	r->size = size;
 	r->pause_ns = pause_ns;
+	if (batch < 1)
+		batch = 1;
+	if (batch > CP_MAX_BATCH)
+		batch = CP_MAX_BATCH;
+	r->batch = batch;
 	for (int i = 0; i < threads; i++) {
 		r->t[i].run = r;
 		r->t[i].id = (uint32_t)i;
@@ -187,4 +243,26 @@ void cp_commit_checks(cg_bridge *b, int *out)
 	out[3] = cg_bridge_commit(b, p);
 	out[4] = cg_bridge_commit(b, p);
 	out[5] = cg_bridge_push(NULL, junk, 1);
+}
+
+/* cp_batch_checks exercises cg_bridge_push_batch's argument handling on b,
+ * which must be empty, with room for at least 4 messages and a maximum
+ * message size of at most 63 bytes. out gets, in order: a batch of 4
+ * whose third message is too long (2: the prefix), the rest of it (the
+ * too-long message first: -EMSGSIZE), the last one alone (1), n = 0 (0), a
+ * NULL bridge (-EINVAL), NULL arrays with n > 0 (-EINVAL). */
+void cp_batch_checks(cg_bridge *b, int *out)
+{
+	static unsigned char m[4][64];
+	const void *data[4] = {m[0], m[1], m[2], m[3]};
+	size_t len[4] = {1, 2, 64, 3};
+
+	for (int i = 0; i < 4; i++)
+		memset(m[i], 'a' + i, sizeof m[i]);
+	out[0] = cg_bridge_push_batch(b, data, len, 4);
+	out[1] = cg_bridge_push_batch(b, data + 2, len + 2, 2);
+	out[2] = cg_bridge_push_batch(b, data + 3, len + 3, 1);
+	out[3] = cg_bridge_push_batch(b, data, len, 0);
+	out[4] = cg_bridge_push_batch(NULL, data, len, 1);
+	out[5] = cg_bridge_push_batch(b, NULL, NULL, 1);
 }

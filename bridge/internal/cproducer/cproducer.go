@@ -32,6 +32,12 @@ const (
 	Flood    Mode = C.CP_FLOOD    // cg_bridge_push of Size bytes, unchecked
 	Callback Mode = C.CP_CALLBACK // call the exported Go function (see SetSink) per event
 	Latency  Mode = C.CP_LATENCY  // sleep Pause, push the CLOCK_MONOTONIC time (8 bytes)
+	// Batch pushes checked messages with cg_bridge_push_batch, 1 to
+	// Config.Batch at a time (sizes vary).
+	Batch Mode = C.CP_BATCH
+	// FloodBatch pushes Size-byte messages, Config.Batch per
+	// cg_bridge_push_batch call, unchecked.
+	FloodBatch Mode = C.CP_FLOOD_BATCH
 )
 
 // Config describes a run.
@@ -41,6 +47,7 @@ type Config struct {
 	Mode      Mode
 	Size      int   // Flood and Callback message size, at most 64
 	PauseNS   int64 // Latency pause between messages
+	Batch     int   // Batch and FloodBatch: most messages per call, 1 to 64
 }
 
 // Result is what one producer thread saw.
@@ -61,7 +68,7 @@ func Start(b unsafe.Pointer, cfg Config) (*Run, error) {
 		return nil, fmt.Errorf("cproducer: %d threads: must be 1 to 64", cfg.Threads)
 	}
 	r := C.cp_start((*C.cg_bridge)(b), C.int(cfg.Threads), C.uint64_t(cfg.PerThread), C.int(cfg.Mode),
-		C.uint32_t(cfg.Size), C.int64_t(cfg.PauseNS))
+		C.uint32_t(cfg.Size), C.int64_t(cfg.PauseNS), C.uint32_t(cfg.Batch))
 	if r == nil {
 		return nil, errors.New("cproducer: starting threads failed")
 	}
@@ -133,6 +140,22 @@ func Now() int64 { return int64(C.cp_now()) }
 func CommitChecks(b unsafe.Pointer) []int {
 	var out [6]C.int
 	C.cp_commit_checks((*C.cg_bridge)(b), &out[0])
+	r := make([]int, len(out))
+	for i, v := range out {
+		r[i] = int(v)
+	}
+	return r
+}
+
+// BatchChecks exercises cg_bridge_push_batch's argument handling on b,
+// which must be empty, hold at least 4 messages and have a maximum message
+// size of at most 63 bytes. It returns, in order: a batch of 4 whose third
+// message is too long, the rest from the too-long one, the last one alone,
+// a batch of 0, a NULL bridge, NULL arrays. The bridge then holds the
+// messages "a", "bb" and "ddd".
+func BatchChecks(b unsafe.Pointer) []int {
+	var out [6]C.int
+	C.cp_batch_checks((*C.cg_bridge)(b), &out[0])
 	r := make([]int, len(out))
 	for i, v := range out {
 		r[i] = int(v)

@@ -15,6 +15,8 @@ enum {
 	CP_FLOOD = 3,     /* cg_bridge_push of a fixed-size message, no checks */
 	CP_CALLBACK = 4,  /* one call of the exported Go function per event */
 	CP_LATENCY = 5,   /* push a timestamp, pause, repeat */
+	CP_BATCH = 6,     /* cg_bridge_push_batch of checked messages, 1 to batch at a time */
+	CP_FLOOD_BATCH = 7, /* cg_bridge_push_batch of batch fixed-size messages, no checks */
 };
 
 /* Errno values counted per thread, in this order; the last is "other". */
@@ -27,10 +29,14 @@ struct cp_result {
 
 struct cp_run;
 
-struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode, uint32_t size, int64_t pause_ns);
+struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode, uint32_t size, int64_t pause_ns, uint32_t batch);
 void cp_join(struct cp_run *r, struct cp_result *out);
 uint64_t cp_checksum(uint32_t producer, uint64_t seq);
 int64_t cp_now(void);
 void cp_commit_checks(cg_bridge *b, int *out);
+void cp_batch_checks(cg_bridge *b, int *out);
+
+/* Most messages in one batch. */
+#define CP_MAX_BATCH 64
 
 #endif

@@ -20,6 +20,7 @@ type Config struct {
 	Mode      Mode
 	Size      int
 	PauseNS   int64
+	Batch     int
 }
 
 // Run is a set of running producer threads.
