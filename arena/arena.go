@@ -283,8 +283,9 @@ func register(a *Arena) {
 // memory is zero only the first time it is handed out; after a Reset it
 // holds what the previous generation wrote.
 //
-// Alloc is small enough to be inlined into its caller; everything but the
-// common case is in allocSlow.
+// Everything but the common case is in allocSlow, so Alloc itself is a few
+// compares, one load and one atomic add. (It is still too large for the
+// inliner, whose budget a call to allocSlow alone mostly uses up.)
 func (a *Arena) Alloc(n, align int) (Ref, []byte, error) {
 	// Fast path: every block is a whole number of 8-byte units and the
 	// cursor counts units, so with align <= 8 any cursor value is a valid
