@@ -302,3 +302,67 @@ func TestExhaustionUnderContention(t *testing.T) {
 		}
 	}
 }
+
+// TestAllocNoGoHeap checks that allocating, on every path, allocates
+// nothing on the Go heap: the Ref and the slice are returned by value and
+// the memory is the arena's.
+func TestAllocNoGoHeap(t *testing.T) {
+	a := newArena(t, 64<<20)
+	l, err := a.Local(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		alloc func() error
+	}{
+		{"Alloc fast path", func() error { _, _, err := a.Alloc(64, 8); return err }},
+		{"Alloc compare-and-swap", func() error { _, _, err := a.Alloc(64, 64); return err }},
+		{"Alloc over 1 KiB", func() error { _, _, err := a.Alloc(4000, 8); return err }},
+		{"Local.Alloc", func() error { _, _, err := l.Alloc(64, 8); return err }},
+		{"Local.Alloc aligned", func() error { _, _, err := l.Alloc(64, 256); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var failed error
+			n := testing.AllocsPerRun(1000, func() {
+				if err := tt.alloc(); err != nil && failed == nil {
+					failed = err
+				}
+			})
+			if failed != nil {
+				t.Fatal(failed)
+			}
+			if n != 0 {
+				t.Fatalf("%v Go heap allocations per call, want 0", n)
+			}
+		})
+	}
+}
+
+// TestAllocAfterClose: every path of Alloc and Local.Alloc, fast or not,
+// returns ErrClosed after Close instead of touching the unmapped memory.
+func TestAllocAfterClose(t *testing.T) {
+	a, err := arena.New(1 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := a.Local(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.Alloc(8, 8); err != nil { // the Local now holds a chunk
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ n, align int }{{8, 8}, {64, 0}, {64, 64}, {4000, 8}, {0, 8}, {8, 3}} {
+		if _, b, err := a.Alloc(c.n, c.align); !errors.Is(err, arena.ErrClosed) || b != nil {
+			t.Errorf("Alloc(%d, %d) after Close: %d bytes, %v; want ErrClosed", c.n, c.align, len(b), err)
+		}
+		if _, b, err := l.Alloc(c.n, c.align); !errors.Is(err, arena.ErrClosed) || b != nil {
+			t.Errorf("Local.Alloc(%d, %d) after Close: %d bytes, %v; want ErrClosed", c.n, c.align, len(b), err)
+		}
+	}
+}
