@@ -36,6 +36,16 @@ _Static_assert(offsetof(struct cg_arena, high_water) == 128, "high_water offset"
 _Static_assert(offsetof(struct cg_arena, name) == 192, "name offset");
 _Static_assert(sizeof(cg_ref) == 24, "cg_ref is 24 bytes");
 
+/* used_units returns the cursor of state s clamped to the capacity: Go's
+ * Arena.Alloc bumps the cursor with an atomic add, and an add that loses
+ * the race for the last units leaves it past the capacity for a moment
+ * (until it is taken back, or until the next reset). */
+static uint64_t used_units(const cg_arena *a, uint64_t s) {
+	uint64_t cur = s & 0xffffffffu;
+	uint64_t cap_units = a->capacity / CG_ARENA_UNIT;
+	return cur < cap_units ? cur : cap_units;
+}
+
 static void *arena_alloc(cg_arena *a, size_t n, size_t align, cg_ref *ref) {
 	if (a == NULL || n == 0) {
 		return NULL;
@@ -59,6 +69,7 @@ static void *arena_alloc(cg_arena *a, size_t n, size_t align, cg_ref *ref) {
 		uint64_t cur = s & 0xffffffffu;
 		uint64_t start = (cur + au - 1) & ~(au - 1);
 		uint64_t end = start + nu;
+		/* A cursor past the capacity (see used_units) means full, too. */
 		if (end > cap_units) {
 			__atomic_fetch_add(&a->exhausted, 1, __ATOMIC_RELAXED);
 			return NULL;
@@ -93,7 +104,7 @@ static int arena_check(cg_arena *a, uint32_t gen, uint64_t off, uint64_t len) {
 	if ((uint32_t)(s >> 32) != gen) {
 		return -ESTALE;
 	}
-	uint64_t used_end = a->data_off + (s & 0xffffffffu) * CG_ARENA_UNIT;
+	uint64_t used_end = a->data_off + used_units(a, s) * CG_ARENA_UNIT;
 	if (len == 0 || off < a->data_off || off > used_end || len > used_end - off) {
 		return -ERANGE;
 	}
@@ -138,7 +149,7 @@ size_t cg_arena_used(const cg_arena *a) {
 		return 0;
 	}
 	uint64_t s = __atomic_load_n(&a->state, __ATOMIC_ACQUIRE);
-	return (size_t)((s & 0xffffffffu) * CG_ARENA_UNIT);
+	return (size_t)(used_units(a, s) * CG_ARENA_UNIT);
 }
 
 size_t cg_arena_capacity(const cg_arena *a) {

@@ -22,14 +22,18 @@ const shmDir = "/dev/shm"
 // Its header (cursor, generation, id, size) lives in the mapped memory, so
 // every user sees the same state.
 type Arena struct {
+	// Read by every Alloc; set by New or Open and not changed before Close.
 	closed   atomic.Bool
-	base     unsafe.Pointer // start of the mapping; the cg_arena header
-	state    *uint64        // generation<<32 | cursor in units, in the mapping
-	mem      []byte         // the whole mapping, for Munmap
 	id       uint32
+	state    *uint64        // generation<<32 | cursor in units, in the mapping
+	data     unsafe.Pointer // base + headerSize: the first data byte
+	fastCap  uint64         // capUnits if Alloc may bump with one atomic add, else 0 (see Alloc)
+	capUnits uint64
+
+	base     unsafe.Pointer // start of the mapping; the cg_arena header
+	mem      []byte         // the whole mapping, for Munmap
 	dataOff  uint64
 	capacity uint64 // bytes
-	capUnits uint64
 	name     string
 	shared   string // shared-memory name, "" if anonymous
 	owner    bool   // this Arena created the shared file and removes it on Close
@@ -132,7 +136,7 @@ func New(size int, opts ...Option) (*Arena, error) {
 		mem = m
 	}
 	a := attach(mem, name, o.shared)
-	a.id, a.dataOff, a.capacity, a.capUnits = id, headerSize, capacity, capacity/unit
+	a.setSize(id, headerSize, capacity)
 	put32(a.base, offVersion, layoutVersion)
 	put32(a.base, offID, id)
 	put64(a.base, offMapSize, mapSize)
@@ -227,7 +231,7 @@ func Open(name string) (*Arena, error) {
 		n++
 	}
 	a := attach(mem, string(nameBytes[:n]), name)
-	a.id, a.dataOff, a.capacity, a.capUnits = id, dataOff, capacity, capacity/unit
+	a.setSize(id, dataOff, capacity)
 	register(a)
 	return a, nil
 }
@@ -256,6 +260,14 @@ func attach(mem []byte, name, shared string) *Arena {
 	}
 }
 
+func (a *Arena) setSize(id uint32, dataOff, capacity uint64) {
+	a.id, a.dataOff, a.capacity, a.capUnits = id, dataOff, capacity, capacity/unit
+	a.data = unsafe.Add(a.base, dataOff)
+	if a.capUnits <= fastCapMax {
+		a.fastCap = a.capUnits
+	}
+}
+
 func register(a *Arena) {
 	regMu.Lock()
 	registry[a] = struct{}{}
@@ -264,12 +276,56 @@ func register(a *Arena) {
 
 // Alloc hands out n bytes aligned to align (a power of two up to 4096; 0
 // means 8, and every block is at least 8-aligned) and returns the block's
-// Ref and the bytes themselves. It is a lock-free bump of the shared cursor
-// (one compare-and-swap, retried under contention) with no cgo call. When
-// the block does not fit it returns ErrExhausted and moves nothing. The
+// Ref and the bytes themselves. It is lock-free and makes no cgo call: a
+// block of up to 1 KiB with an alignment of at most 8 takes one atomic add
+// on the shared cursor, any other block one compare-and-swap (retried under
+// contention). When the block does not fit it returns ErrExhausted. The
 // memory is zero only the first time it is handed out; after a Reset it
 // holds what the previous generation wrote.
+//
+// Everything but the common case is in allocSlow, so Alloc itself is a few
+// compares, one load and one atomic add. (It is still too large for the
+// inliner, whose budget a call to allocSlow alone mostly uses up.)
 func (a *Arena) Alloc(n, align int) (Ref, []byte, error) {
+	// Fast path: every block is a whole number of 8-byte units and the
+	// cursor counts units, so with align <= 8 any cursor value is a valid
+	// start and one atomic add (XADD) reserves the block. The add returns
+	// the state it was applied to, whose generation is the block's: a
+	// Reset is ordered entirely before or after it. The load first keeps
+	// the add off an arena that is already full, which bounds how far
+	// racing adds can push the cursor past the capacity (see fastCapMax).
+	added := noAdd
+	if uint(n-1) < fastMax && fastAligns>>uint(align)&1 != 0 && !a.closed.Load() {
+		st, nu := a.state, (uint64(n)+unit-1)/unit
+		if atomic.LoadUint64(st)&cursorMask+nu <= a.fastCap {
+			s := atomic.AddUint64(st, nu) - nu
+			if start := s & cursorMask; start+nu <= a.fastCap {
+				return Ref{arena: a.id, gen: uint32(s >> 32), off: headerSize + start*unit, len: uint64(n)},
+					(*[fastMax]byte)(unsafe.Add(a.data, start*unit))[:n:n], nil
+			}
+			added = s // lost a race for the last units: undone in allocSlow
+		}
+	}
+	return a.allocSlow(n, align, added)
+}
+
+// allocSlow is Alloc for everything but the fast path: a closed arena,
+// invalid arguments, blocks over fastMax or aligned beyond 8, a full arena,
+// and a fast-path add that went past the capacity (added is the state it
+// was applied to, or noAdd).
+//
+//go:noinline
+func (a *Arena) allocSlow(n, align int, added uint64) (Ref, []byte, error) {
+	if added != noAdd {
+		// The add made the cursor pass the capacity, so no block can be
+		// handed out until the cursor comes back below it. Take the add
+		// back only if nothing touched the state since: then the arena is
+		// exactly as if it never happened. Otherwise the overshoot stays
+		// until the next Reset; it only wastes the last units, which were
+		// too few for this block anyway.
+		nu := (uint64(n) + unit - 1) / unit
+		atomic.CompareAndSwapUint64(a.state, added+nu, added)
+	}
 	if a.closed.Load() {
 		return Ref{}, nil, ErrClosed
 	}
@@ -288,17 +344,23 @@ func (a *Arena) Alloc(n, align int) (Ref, []byte, error) {
 	nu := (uint64(n) + unit - 1) / unit
 	for {
 		s := atomic.LoadUint64(a.state)
-		start := (s&0xffffffff + au - 1) &^ (au - 1)
+		start := (s&cursorMask + au - 1) &^ (au - 1)
 		end := start + nu
 		if end > a.capUnits {
 			return Ref{}, nil, a.exhausted(n, s)
 		}
-		if atomic.CompareAndSwapUint64(a.state, s, s&^0xffffffff|end) {
+		if atomic.CompareAndSwapUint64(a.state, s, s&^cursorMask|end) {
 			off := a.dataOff + start*unit
 			return Ref{arena: a.id, gen: uint32(s >> 32), off: off, len: uint64(n)},
 				unsafe.Slice((*byte)(unsafe.Add(a.base, off)), n), nil
 		}
 	}
+}
+
+// usedUnits returns the cursor of state s, which racing fast-path adds may
+// have pushed past the capacity for a moment, clamped to the capacity.
+func (a *Arena) usedUnits(s uint64) uint64 {
+	return min(s&cursorMask, a.capUnits)
 }
 
 func (a *Arena) sizeErr(n int) error {
@@ -315,7 +377,7 @@ func alignErr(align int) error {
 
 func (a *Arena) exhausted(n int, s uint64) error {
 	atomic.AddUint64((*uint64)(unsafe.Add(a.base, offExhausted)), 1)
-	return fmt.Errorf("%w: %d bytes requested, %d of %d free", ErrExhausted, n, a.capacity-(s&0xffffffff)*unit, a.capacity)
+	return fmt.Errorf("%w: %d bytes requested, %d of %d free", ErrExhausted, n, a.capacity-a.usedUnits(s)*unit, a.capacity)
 }
 
 // Resolve returns the bytes r names. It rejects, with a *RefError, a Ref
@@ -339,7 +401,7 @@ func (a *Arena) Resolve(r Ref) ([]byte, error) {
 	if gen := uint32(s >> 32); r.gen != gen {
 		return nil, refErr(r, ErrStaleRef, "ref generation %d, arena generation %d", r.gen, gen)
 	}
-	usedEnd := a.dataOff + (s&0xffffffff)*unit
+	usedEnd := a.dataOff + a.usedUnits(s)*unit
 	if r.off > usedEnd || r.len > usedEnd-r.off {
 		return nil, refErr(r, ErrOutOfBounds, "bytes %d..%d, allocated part ends at %d", r.off, r.off+r.len, usedEnd)
 	}
@@ -357,7 +419,7 @@ func (a *Arena) Reset() {
 	hw := (*uint64)(unsafe.Add(a.base, offHighWater))
 	for {
 		s := atomic.LoadUint64(a.state)
-		used := (s & 0xffffffff) * unit
+		used := a.usedUnits(s) * unit
 		for {
 			old := atomic.LoadUint64(hw)
 			if used <= old || atomic.CompareAndSwapUint64(hw, old, used) {
@@ -391,7 +453,7 @@ func (a *Arena) Close() error {
 	delete(registry, a)
 	regMu.Unlock()
 	err := syscall.Munmap(a.mem)
-	a.mem, a.base, a.state = nil, nil, nil
+	a.mem, a.base, a.state, a.data = nil, nil, nil, nil
 	if err != nil {
 		err = fmt.Errorf("cgoguard: unmap arena %q: %w", a.name, err)
 	}
@@ -415,7 +477,7 @@ func (a *Arena) Stats() Stats {
 
 func (a *Arena) stats() Stats {
 	s := atomic.LoadUint64(a.state)
-	used := int64((s & 0xffffffff) * unit)
+	used := int64(a.usedUnits(s) * unit)
 	hw := int64(atomic.LoadUint64((*uint64)(unsafe.Add(a.base, offHighWater))))
 	return Stats{
 		Capacity:   int64(a.capacity),

@@ -3,7 +3,9 @@
 //
 // An Arena is a mapping whose first page is a header (id, size, and an
 // atomic word holding the generation and the allocation cursor); the rest
-// is handed out by bumping the cursor with a compare-and-swap. Go allocates
+// is handed out by bumping the cursor: with one atomic add for blocks of up
+// to 1 KiB aligned to at most 8 bytes, with a compare-and-swap otherwise
+// and from C. Alloc does no cgo call and no Go heap allocation. Go allocates
 // with Alloc, C code with cg_arena_alloc on the pointer CPtr returns (see
 // include/cgoguard_arena.h), and a process that Opens a shared arena with
 // its own Alloc: all of them move the same cursor, so blocks never overlap.

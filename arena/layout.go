@@ -21,7 +21,7 @@ const (
 
 	headerSize    = 4096 // the header page; data starts here, page aligned
 	layoutMagic   = 0x31414e4552414743
-	layoutVersion = 1
+	layoutVersion = 2    // 2: the cursor may pass the capacity for a moment (Arena.Alloc)
 	unit          = 8    // cursor granularity and minimum alignment
 	maxAlign      = 4096 // CG_ARENA_MAX_ALIGN
 	nameMax       = 63
@@ -30,4 +30,26 @@ const (
 	// MaxSize is the largest capacity an arena can have: the cursor counts
 	// 8-byte units in 32 bits.
 	MaxSize = 1<<32*unit - unit
+
+	cursorMask = 0xffffffff // the cursor's bits in the state word
+
+	// fastMax is the largest block Alloc reserves with one atomic add.
+	fastMax = 1024
+	// fastCapMax is the largest capacity, in units, of an arena whose
+	// Alloc uses the atomic add. An add that loses the race for the last
+	// units leaves the cursor up to fastMax/unit units past the capacity
+	// until it is taken back, and only an Alloc that saw room before its
+	// add makes one, so the cursor stays below capacity + (Allocs between
+	// their load and their add) * 128 units. With at most 2^31 units of
+	// capacity, carrying into the generation bits would take 2^24 Allocs
+	// (goroutines or threads, in all processes) stopped between those two
+	// instructions at once. Larger arenas (over 16 GiB) always use the
+	// compare-and-swap, which never passes the capacity.
+	fastCapMax = 1 << 31
+
+	// fastAligns has bit k set for each alignment k that Alloc's fast
+	// path takes: 0 (meaning 8), 1, 2, 4 and 8.
+	fastAligns = 1<<0 | 1<<1 | 1<<2 | 1<<4 | 1<<8
+
+	noAdd = ^uint64(0) // allocSlow: no fast-path add to take back
 )

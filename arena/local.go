@@ -21,6 +21,7 @@ type Local struct {
 	closed  *atomic.Bool
 	genp    *uint64 // the header's generation mirror (offGen)
 	base    unsafe.Pointer
+	data    unsafe.Pointer // base + headerSize
 	dataOff uint64
 	limit   uint64 // the arena's capacity in bytes
 	id      uint32
@@ -47,7 +48,7 @@ func (a *Arena) Local(chunk int) (*Local, error) {
 		return nil, fmt.Errorf("cgoguard: arena local chunk %d out of range (8 to %d bytes, or 0)", chunk, a.capacity)
 	}
 	return &Local{
-		closed: &a.closed, genp: (*uint64)(unsafe.Add(a.base, offGen)), base: a.base,
+		closed: &a.closed, genp: (*uint64)(unsafe.Add(a.base, offGen)), base: a.base, data: a.data,
 		dataOff: a.dataOff, limit: a.capacity, id: a.id,
 		a: a, chunk: (uint64(chunk) + unit - 1) / unit,
 	}, nil
@@ -56,6 +57,22 @@ func (a *Arena) Local(chunk int) (*Local, error) {
 // Alloc is Arena.Alloc served from the Local's chunk: the same arguments,
 // results and errors.
 func (l *Local) Alloc(n, align int) (Ref, []byte, error) {
+	// Fast path: a block of up to fastMax bytes, aligned to at most 8,
+	// that fits in the chunk of the current generation. The rest (and a
+	// closed arena) is allocSlow's.
+	if uint(n-1) < fastMax && fastAligns>>uint(align)&1 != 0 && !l.closed.Load() {
+		nu := (uint64(n) + unit - 1) / unit
+		if gen, start := atomic.LoadUint64(l.genp), l.cur; gen == l.gen && start+nu <= l.end {
+			l.cur = start + nu
+			return Ref{arena: l.id, gen: uint32(gen), off: headerSize + start*unit, len: uint64(n)},
+				(*[fastMax]byte)(unsafe.Add(l.data, start*unit))[:n:n], nil
+		}
+	}
+	return l.allocSlow(n, align)
+}
+
+//go:noinline
+func (l *Local) allocSlow(n, align int) (Ref, []byte, error) {
 	if l.closed.Load() {
 		return Ref{}, nil, ErrClosed
 	}
@@ -96,7 +113,7 @@ func (l *Local) refill(n int, nu, au uint64) (uint64, error) {
 	l.Flush()
 	for {
 		s := atomic.LoadUint64(a.state)
-		start := (s&0xffffffff + au - 1) &^ (au - 1)
+		start := (s&cursorMask + au - 1) &^ (au - 1)
 		end := start + max(l.chunk, nu)
 		if end > a.capUnits {
 			end = start + nu // not a whole chunk left: take just the block
@@ -104,7 +121,7 @@ func (l *Local) refill(n int, nu, au uint64) (uint64, error) {
 				return 0, a.exhausted(n, s)
 			}
 		}
-		if atomic.CompareAndSwapUint64(a.state, s, s&^0xffffffff|end) {
+		if atomic.CompareAndSwapUint64(a.state, s, s&^cursorMask|end) {
 			l.gen, l.cur, l.end = s>>32, start, end
 			return start, nil
 		}

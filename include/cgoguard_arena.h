@@ -34,7 +34,13 @@
  * lies inside the part of the arena allocated so far.
  *
  * Concurrency: every function below may be called from any thread at the
- * same time as Go code and other processes use the same arena.
+ * same time as Go code and other processes use the same arena. The header
+ * holds one 64-bit state word, generation << 32 | cursor (in 8-byte units):
+ * C moves it with a compare-and-swap, Go's Arena.Alloc with an atomic add
+ * for small blocks. An add that loses the race for the last units leaves
+ * the cursor past the capacity for a moment (or until the next reset), so
+ * code reading the word treats a cursor past the capacity as "full" and
+ * clamps it to the capacity; the functions below do.
  */
 #ifndef CGOGUARD_ARENA_H
 #define CGOGUARD_ARENA_H
