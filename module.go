@@ -326,21 +326,18 @@ func (m *Module) callAsync(ctx context.Context, fn, arg unsafe.Pointer, deadline
 		defer t.Stop()
 		timer = t.C
 	}
-	var timedOut bool
+	var err error
 	select {
 	case <-c.done:
 	case <-timer:
-		timedOut = true
+		// Our own timer may fire a moment before the context's.
+		err = fmt.Errorf("%w (module %q, deadline passed)", ErrTimeout, m.name)
 	case <-ctx.Done():
-		timedOut = true
+		err = m.ctxError(ctx)
 	}
-	if timedOut && c.state.CompareAndSwap(0, 2) {
+	if err != nil && c.state.CompareAndSwap(0, 2) {
 		m.abandoned.Add(1)
 		m.timeouts.Add(1)
-		err := m.ctxError(ctx)
-		if ctx.Err() == nil {
-			err = fmt.Errorf("%w (module %q, after %v)", ErrTimeout, m.name, m.opts.timeout)
-		}
 		m.failure(err, probe)
 		return 0, err
 	}
@@ -358,7 +355,10 @@ func (m *Module) goCounter() *atomic.Uint64 {
 }
 
 func (m *Module) ctxError(ctx context.Context) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		if ctx.Err() == nil {
+			return fmt.Errorf("%w (module %q)", ErrTimeout, m.name)
+		}
 		return fmt.Errorf("%w (module %q: %w)", ErrTimeout, m.name, ctx.Err())
 	}
 	return fmt.Errorf("cgoguard: module %q: call abandoned: %w", m.name, ctx.Err())

@@ -66,19 +66,16 @@ func TestTimeout(t *testing.T) {
 			m := newModule(t, c.opts...)
 			ctx, cancel := c.ctx()
 			defer cancel()
-			start := time.Now()
-			_, err := m.Call(ctx, cfixture.SleepMS, cint(t, 300))
+			_, err := m.Call(ctx, cfixture.SleepMS, cint(t, 1000))
 			if !errors.Is(err, c.want) {
 				t.Fatalf("err = %v, want %v", err, c.want)
 			}
 			if c.want == cgoguard.ErrTimeout && !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("%v does not match context.DeadlineExceeded", err)
 			}
-			if d := time.Since(start); d > 250*time.Millisecond {
-				t.Errorf("Call returned after %v, not at the deadline", d)
-			}
+			// Call returned while the C call still runs.
 			if m.Abandoned() != 1 {
-				t.Errorf("abandoned = %d, want 1", m.Abandoned())
+				t.Errorf("abandoned = %d, want 1: Call did not return at the deadline", m.Abandoned())
 			}
 			waitFor(t, "the abandoned call to return", func() bool { return m.Abandoned() == 0 })
 			if st := m.Stats(); st.Timeouts != 1 || st.OK != 0 {

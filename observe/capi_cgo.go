@@ -25,7 +25,7 @@ func cSnapshot(module string) (kv map[string]string, truncated bool) {
 	}
 	kv = make(map[string]string, n)
 	for i := 0; i < n; i++ {
-		kv[C.GoString(&buf[i].key[0])] = C.GoString(&buf[i].value[0])
+		kv[boundedString(buf[i].key[:])] = boundedString(buf[i].value[:])
 	}
 	return kv, tr != 0
 }
@@ -81,3 +81,13 @@ func cReadStatus(path string) (*Status, error) {
 
 // cStatusSize is the C layout's size, checked against the Go one in tests.
 const cStatusSize = int(unsafe.Sizeof(C.cg_status{}))
+
+// boundedString copies a fixed C buffer up to its first NUL, never past its
+// end.
+func boundedString(b []C.char) string {
+	n := 0
+	for n < len(b) && b[n] != 0 {
+		n++
+	}
+	return C.GoStringN(&b[0], C.int(n))
+}
