@@ -4,6 +4,7 @@ package cgoguard_test
 
 import (
 	"context"
+	"sort"
 	"testing"
 	"time"
 	"unsafe"
@@ -93,4 +94,60 @@ func BenchmarkRawCgoCallParallel(b *testing.B) {
 			cfixture.RawEmpty()
 		}
 	})
+}
+
+// BenchmarkGuardVsRaw interleaves, in every iteration, a batch of raw cgo
+// calls and batches of guarded calls at each metrics level, so all share
+// the machine's load at the same moment; it reports the median ns per call
+// of each over the iterations, and the median per-iteration ratio.
+func BenchmarkGuardVsRaw(b *testing.B) {
+	const batch = 2000
+	mods := map[string]*cgoguard.Module{}
+	for _, v := range []struct {
+		name string
+		lvl  cgoguard.Metrics
+	}{{"off", cgoguard.MetricsOff}, {"counters", cgoguard.MetricsCounters}, {"histogram", cgoguard.MetricsHistogram}} {
+		m, err := cgoguard.New(b.Name()+"/"+v.name, cgoguard.WithMetrics(v.lvl))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer m.Close()
+		mods[v.name] = m
+	}
+	ctx := context.Background()
+	var arg unsafe.Pointer
+	samples := map[string][]float64{}
+	ratios := []float64{}
+	run := func(name string, fn func()) float64 {
+		start := time.Now()
+		for j := 0; j < batch; j++ {
+			fn()
+		}
+		ns := float64(time.Since(start).Nanoseconds()) / batch
+		samples[name] = append(samples[name], ns)
+		return ns
+	}
+	for i := 0; i < b.N; i++ {
+		raw := run("raw", func() { cfixture.RawEmptyArg(arg) })
+		for _, name := range []string{"off", "counters", "histogram"} {
+			m := mods[name]
+			g := run(name, func() { m.Call(ctx, cfixture.Empty, arg) })
+			if name == "counters" {
+				ratios = append(ratios, g/raw)
+			}
+		}
+	}
+	for name, s := range samples {
+		b.ReportMetric(median(s), name+"-ns/call")
+	}
+	b.ReportMetric(median(ratios), "guarded/raw")
+}
+
+func median(s []float64) float64 {
+	c := append([]float64(nil), s...)
+	sort.Float64s(c)
+	if len(c) == 0 {
+		return 0
+	}
+	return c[len(c)/2]
 }

@@ -99,6 +99,8 @@ typedef struct cg_tls {
 	int nbar;
 	cg_node bars[CG_MAX_BARRIERS];
 	cg_tstats *stats;
+	int has_trace; /* a trace id for the next guard frame */
+	uint64_t trace_hi, trace_lo;
 } cg_tls_t;
 
 static __thread cg_tls_t cg_tls __attribute__((tls_model("initial-exec")));
@@ -565,13 +567,34 @@ static cg_detail *cg_crash_detail(cg_frame *f) {
 	return d;
 }
 
+/* cg_call runs a call that carries a trace id: it hands the id to the
+ * trampoline through the thread's TLS (the goroutine cannot move between
+ * the two, both run in one C call). */
 cg_ret cg_call(uintptr_t fnp, void *arg, int slot, int mode, uint64_t trace_hi, uint64_t trace_lo) {
+	cg_tls_t *t = &cg_tls;
+	t->trace_hi = trace_hi;
+	t->trace_lo = trace_lo;
+	t->has_trace = 1;
+	return cg_call_fast(fnp, arg, (slot << 8) | (mode & 0xff));
+}
+
+/* cg_call_fast is the trampoline; slotmode is slot << 8 | mode (slot -1 for
+ * none), so the common path copies three arguments. */
+cg_ret cg_call_fast(uintptr_t fnp, void *arg, int slotmode) {
+	int slot = slotmode >> 8, mode = slotmode & 0xff;
 	cg_tls_t *t = &cg_tls;
 	cg_frame f;
 	cg_mstats *s = NULL;
 	cg_ret ret = {0, CG_STATUS_RAN, NULL};
 	cg_fn fn = (cg_fn)fnp;
 
+	/* Take the trace id first, so no path leaves it for a later call. */
+	f.has_trace = t->has_trace;
+	if (__builtin_expect(f.has_trace, 0)) {
+		f.trace_hi = t->trace_hi;
+		f.trace_lo = t->trace_lo;
+		t->has_trace = 0;
+	}
 	if (__builtin_expect(t->stack_lo == 0, 0))
 		cg_thread_init(t);
 	/* Drop nodes a Go panic left behind when it unwound through an
@@ -599,9 +622,6 @@ cg_ret cg_call(uintptr_t fnp, void *arg, int slot, int mode, uint64_t trace_hi, 
 	f.nbar = t->nbar;
 	f.recording = 0;
 	f.err_set = 0;
-	f.has_trace = (mode & CG_MODE_TRACE) != 0;
-	f.trace_hi = trace_hi;
-	f.trace_lo = trace_lo;
 	if (mode & CG_MODE_TIME)
 		f.t0 = cg_ticks();
 	if (cg_setjmp(f.env) != 0) {

@@ -97,7 +97,12 @@ func guardedCall(fn, arg unsafe.Pointer, slot, mode int32, trace *[16]byte) (rc 
 			C.cg_unwind(C.int(slot))
 		}
 	}()
-	r := C.cg_call(C.uintptr_t(uintptr(fn)), arg, C.int(slot), C.int(mode), C.uint64_t(hi), C.uint64_t(lo))
+	var r C.cg_ret
+	if trace == nil {
+		r = C.cg_call_fast(C.uintptr_t(uintptr(fn)), arg, C.int(slot<<8|mode&0xff))
+	} else {
+		r = C.cg_call(C.uintptr_t(uintptr(fn)), arg, C.int(slot), C.int(mode), C.uint64_t(hi), C.uint64_t(lo))
+	}
 	returned = true
 	if r.detail != nil {
 		d = convertDetail(r.detail)

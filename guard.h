@@ -63,6 +63,7 @@ typedef struct cg_ret {
 #define CG_STATUS_CLOSED 1 /* the slot was closed; fn did not run */
 
 cg_ret cg_call(uintptr_t fn, void *arg, int slot, int mode, uint64_t trace_hi, uint64_t trace_lo);
+cg_ret cg_call_fast(uintptr_t fn, void *arg, int slotmode);
 void cg_unwind(int slot);
 void cg_slot_open(int slot);
 void cg_slot_close(int slot);
