@@ -21,6 +21,7 @@ package cgoguard
 import "C"
 
 import (
+	"context"
 	"fmt"
 	"syscall"
 	"unsafe"
@@ -191,3 +192,37 @@ func closeSlot(slot int32) {
 func tickSource() (tsc bool) { return C.cg_tick_source() != 0 }
 func ticksNow() uint64       { return uint64(C.cg_ticks_now()) }
 func monoNanos() uint64      { return uint64(C.cg_mono_ns()) }
+
+// Call runs the C function fn (of type int fn(void *arg)) with arg under the
+// module's guard and policies. rc >= 0 returns (rc, nil); rc < 0 returns
+// (rc, *CError). A crash returns a *CrashError and quarantines the module
+// (unless its policy is Restart); a timeout returns ErrTimeout; calls the
+// module refuses return ErrQuarantined, ErrOpen, ErrBusy or ErrClosed.
+//
+// With no deadline, no bulkhead and no observer the call runs on the
+// caller's goroutine and thread with no allocation and no syscall.
+func (m *Module) Call(ctx context.Context, fn, arg unsafe.Pointer) (int, error) {
+	if m.word.Load() == 0 && m.fast && fn != nil && ctx.Done() == nil {
+		// The trampoline inline: one Go frame fewer on the hot path.
+		returned := false
+		defer func() {
+			if !returned {
+				C.cg_unwind(C.int(m.slot)) // a Go panic from a callback unwinds through the call
+			}
+		}()
+		r := C.cg_call_fast(C.uintptr_t(uintptr(fn)), arg, C.int(m.slot<<8|m.mode&0xff))
+		returned = true
+		if r.status == 0 && r.detail == nil && r.rc >= 0 {
+			if m.opts.breaker != nil && m.consecutive.Load() != 0 {
+				m.consecutive.Store(0)
+			}
+			return int(r.rc), nil
+		}
+		var d *callDetail
+		if r.detail != nil {
+			d = convertDetail(r.detail)
+		}
+		return m.fastDone(ctx, int(r.rc), int(r.status), d)
+	}
+	return m.callSlow(ctx, fn, arg)
+}

@@ -2,7 +2,10 @@
 
 package cgoguard
 
-import "unsafe"
+import (
+	"context"
+	"unsafe"
+)
 
 const (
 	modeCount = 1
@@ -42,3 +45,8 @@ func closeSlot(slot int32)          {}
 func tickSource() bool              { return false }
 func ticksNow() uint64              { return 0 }
 func monoNanos() uint64             { return 0 }
+
+// Call returns ErrNotSupported without cgo.
+func (m *Module) Call(ctx context.Context, fn, arg unsafe.Pointer) (int, error) {
+	return 0, ErrNotSupported
+}

@@ -173,26 +173,9 @@ func (m *Module) setState(s State, reason string) {
 	m.reason = reason
 }
 
-// Call runs the C function fn (of type int fn(void *arg)) with arg under the
-// module's guard and policies. rc >= 0 returns (rc, nil); rc < 0 returns
-// (rc, *CError). A crash returns a *CrashError and quarantines the module
-// (unless its policy is Restart); a timeout returns ErrTimeout; calls the
-// module refuses return ErrQuarantined, ErrOpen, ErrBusy or ErrClosed.
-//
-// With no deadline, no bulkhead and no observer the call runs on the
-// caller's goroutine and thread with no allocation and no syscall.
-func (m *Module) Call(ctx context.Context, fn, arg unsafe.Pointer) (int, error) {
-	if m.word.Load() == 0 && m.fast && fn != nil && ctx.Done() == nil {
-		rc, st, d := guardedCall(fn, arg, m.slot, m.mode, nil)
-		if st == 0 && d == nil && rc >= 0 {
-			if m.opts.breaker != nil && m.consecutive.Load() != 0 {
-				m.consecutive.Store(0)
-			}
-			return rc, nil
-		}
-		return m.finish(ctx, rc, st, d, false, nil)
-	}
-	return m.callSlow(ctx, fn, arg)
+// fastDone finishes a fast-path call that did not simply succeed.
+func (m *Module) fastDone(ctx context.Context, rc, st int, d *callDetail) (int, error) {
+	return m.finish(ctx, rc, st, d, false, nil)
 }
 
 func (m *Module) reject(err error) (int, error) {
