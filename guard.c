@@ -567,6 +567,22 @@ static cg_detail *cg_crash_detail(cg_frame *f) {
 	return d;
 }
 
+/* cg_count_end records the end of a call: its outcome counter, its
+ * duration when timed, and finally (after a compiler barrier, see
+ * cg_membarrier) that it finished. */
+static inline __attribute__((always_inline)) void cg_count_end(cg_mstats *s, int mode, uint64_t *outcome, uint64_t t0) {
+	if (mode & CG_MODE_COUNT)
+		cg_inc(outcome, 1);
+	if (mode & CG_MODE_TIME) {
+		uint64_t d = cg_ticks() - t0;
+		cg_inc(&s->hist[d ? 64 - __builtin_clzll(d) : 0], 1);
+		cg_inc(&s->sum_ticks, d);
+		cg_inc(&s->timed, 1);
+	}
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	cg_inc(&s->finished, 1);
+}
+
 /* cg_call runs a call that carries a trace id: it hands the id to the
  * trampoline through the thread's TLS (the goroutine cannot move between
  * the two, both run in one C call). */
@@ -629,18 +645,8 @@ cg_ret cg_call_fast(uintptr_t fnp, void *arg, int slotmode) {
 		t->cur = f.n.prev;
 		t->nbar = f.nbar;
 		ret.detail = cg_crash_detail(&f);
-		if (s != NULL) {
-			if (mode & CG_MODE_COUNT)
-				cg_inc(&s->crash, 1);
-			if (mode & CG_MODE_TIME) {
-				uint64_t d = cg_ticks() - f.t0;
-				cg_inc(&s->hist[d ? 64 - __builtin_clzll(d) : 0], 1);
-				cg_inc(&s->sum_ticks, d);
-				cg_inc(&s->timed, 1);
-			}
-			__atomic_signal_fence(__ATOMIC_SEQ_CST);
-			cg_inc(&s->finished, 1);
-		}
+		if (s != NULL)
+			cg_count_end(s, mode, &s->crash, f.t0);
 		return ret;
 	}
 	t->cur = &f.n;
@@ -659,22 +665,8 @@ cg_ret cg_call_fast(uintptr_t fnp, void *arg, int slotmode) {
 		}
 		ret.detail = d;
 	}
-	if (s != NULL) {
-		if (mode & CG_MODE_COUNT) {
-			if (rc >= 0)
-				cg_inc(&s->ok, 1);
-			else
-				cg_inc(&s->err, 1);
-		}
-		if (mode & CG_MODE_TIME) {
-			uint64_t d = cg_ticks() - f.t0;
-			cg_inc(&s->hist[d ? 64 - __builtin_clzll(d) : 0], 1);
-			cg_inc(&s->sum_ticks, d);
-			cg_inc(&s->timed, 1);
-		}
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		cg_inc(&s->finished, 1);
-	}
+	if (s != NULL)
+		cg_count_end(s, mode, rc >= 0 ? &s->ok : &s->err, f.t0);
 	return ret;
 }
 
