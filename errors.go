@@ -165,6 +165,15 @@ func SignalName(s syscall.Signal) string {
 	return fmt.Sprintf("signal %d", int(s))
 }
 
+// codeNames lists the kernel's si_code names per signal, indexed by code.
+var codeNames = map[syscall.Signal][]string{
+	syscall.SIGSEGV: {"", "SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR", "SEGV_PKUERR"},
+	syscall.SIGBUS:  {"", "BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR", "BUS_MCEERR_AR", "BUS_MCEERR_AO"},
+	syscall.SIGFPE:  {"", "FPE_INTDIV", "FPE_INTOVF", "FPE_FLTDIV", "FPE_FLTOVF", "FPE_FLTUND", "FPE_FLTRES", "FPE_FLTINV", "FPE_FLTSUB"},
+	syscall.SIGILL:  {"", "ILL_ILLOPC", "ILL_ILLOPN", "ILL_ILLADR", "ILL_ILLTRP", "ILL_PRVOPC", "ILL_PRVREG", "ILL_COPROC", "ILL_BADSTK"},
+	syscall.SIGTRAP: {"", "TRAP_BRKPT", "TRAP_TRACE", "TRAP_BRANCH", "TRAP_HWBKPT"},
+}
+
 // CodeName names a signal's si_code, such as "SEGV_MAPERR".
 func CodeName(s syscall.Signal, code int) string {
 	switch code {
@@ -177,14 +186,7 @@ func CodeName(s syscall.Signal, code int) string {
 	case 0x80:
 		return "SI_KERNEL"
 	}
-	names := map[syscall.Signal][]string{
-		syscall.SIGSEGV: {"", "SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR", "SEGV_PKUERR"},
-		syscall.SIGBUS:  {"", "BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR", "BUS_MCEERR_AR", "BUS_MCEERR_AO"},
-		syscall.SIGFPE:  {"", "FPE_INTDIV", "FPE_INTOVF", "FPE_FLTDIV", "FPE_FLTOVF", "FPE_FLTUND", "FPE_FLTRES", "FPE_FLTINV", "FPE_FLTSUB"},
-		syscall.SIGILL:  {"", "ILL_ILLOPC", "ILL_ILLOPN", "ILL_ILLADR", "ILL_ILLTRP", "ILL_PRVOPC", "ILL_PRVREG", "ILL_COPROC", "ILL_BADSTK"},
-		syscall.SIGTRAP: {"", "TRAP_BRKPT", "TRAP_TRACE", "TRAP_BRANCH", "TRAP_HWBKPT"},
-	}
-	if n := names[s]; code > 0 && code < len(n) {
+	if n := codeNames[s]; code > 0 && code < len(n) {
 		return n[code]
 	}
 	return fmt.Sprintf("code %d", code)

@@ -85,7 +85,6 @@ type callDetail struct {
 func guardedCall(fn, arg unsafe.Pointer, slot, mode int32, trace *[16]byte) (rc int, st int, d *callDetail) {
 	var hi, lo uint64
 	if trace != nil {
-		mode |= C.CG_MODE_TRACE
 		for i := 0; i < 8; i++ {
 			hi = hi<<8 | uint64(trace[i])
 			lo = lo<<8 | uint64(trace[8+i])
@@ -105,13 +104,15 @@ func guardedCall(fn, arg unsafe.Pointer, slot, mode int32, trace *[16]byte) (rc 
 		r = C.cg_call(C.uintptr_t(uintptr(fn)), arg, C.int(slot), C.int(mode), C.uint64_t(hi), C.uint64_t(lo))
 	}
 	returned = true
-	if r.detail != nil {
-		d = convertDetail(r.detail)
-	}
-	return int(r.rc), int(r.status), d
+	return int(r.rc), int(r.status), convertDetail(r.detail)
 }
 
+// convertDetail copies a trampoline detail record into Go and releases it;
+// nil for none.
 func convertDetail(cd *C.cg_detail) *callDetail {
+	if cd == nil {
+		return nil
+	}
 	defer C.cg_detail_release(cd)
 	switch cd.kind {
 	case C.CG_DETAIL_CRASH:
@@ -213,16 +214,10 @@ func (m *Module) Call(ctx context.Context, fn, arg unsafe.Pointer) (int, error) 
 		r := C.cg_call_fast(C.uintptr_t(uintptr(fn)), arg, C.int(m.slot<<8|m.mode&0xff))
 		returned = true
 		if r.status == 0 && r.detail == nil && r.rc >= 0 {
-			if m.opts.breaker != nil && m.consecutive.Load() != 0 {
-				m.consecutive.Store(0)
-			}
+			m.resetRun()
 			return int(r.rc), nil
 		}
-		var d *callDetail
-		if r.detail != nil {
-			d = convertDetail(r.detail)
-		}
-		return m.fastDone(ctx, int(r.rc), int(r.status), d)
+		return m.finish(int(r.rc), int(r.status), convertDetail(r.detail), false, false)
 	}
 	return m.callSlow(ctx, fn, arg)
 }

@@ -16,7 +16,6 @@
 /* Modes of a guarded call (bit set). */
 #define CG_MODE_COUNT 1 /* count the outcome in the per-thread stats */
 #define CG_MODE_TIME 2  /* time the call into the per-thread histogram */
-#define CG_MODE_TRACE 4 /* the call carries a trace id for cg_trace_id */
 
 /* cg_detail is filled on the slow paths (crash, cg_set_error) and handed to
  * Go, which copies it and releases it with cg_detail_release. Records come
@@ -70,7 +69,6 @@ void cg_slot_close(int slot);
 int cg_membarrier(void);
 void cg_detail_release(cg_detail *d);
 int cg_stats_read(int slot, cg_mstats *out);
-void cg_stats_clear(int slot);
 int cg_tick_source(void);
 uint64_t cg_ticks_now(void);
 uint64_t cg_mono_ns(void);

@@ -98,9 +98,18 @@ type CrashRecord struct {
 
 var (
 	registryMu sync.Mutex
-	registry   []*Module
-	names      = map[string]*Module{}
+	registry   []*Module // open modules in creation order
 )
+
+// lookup returns the open module named name. registryMu held.
+func lookup(name string) *Module {
+	for _, m := range registry {
+		if m.name == name {
+			return m
+		}
+	}
+	return nil
+}
 
 // New creates the module name (one C library, one fault domain). Names are
 // unique among open modules. New fails with ErrNotSupported without cgo and
@@ -135,12 +144,11 @@ func New(name string, opts ...Option) (*Module, error) {
 		m.mode |= modeCount // the ratio needs the success count
 	}
 	registryMu.Lock()
-	if _, dup := names[name]; dup {
+	if lookup(name) != nil {
 		registryMu.Unlock()
 		return nil, fmt.Errorf("cgoguard: New: a module named %q is already open", name)
 	}
 	m.slot = allocSlot()
-	names[name] = m
 	registry = append(registry, m)
 	registryMu.Unlock()
 	if m.slot >= 0 {
@@ -171,11 +179,6 @@ func (m *Module) setState(s State, reason string) {
 		}
 	}
 	m.reason = reason
-}
-
-// fastDone finishes a fast-path call that did not simply succeed.
-func (m *Module) fastDone(ctx context.Context, rc, st int, d *callDetail) (int, error) {
-	return m.finish(ctx, rc, st, d, false, nil)
 }
 
 func (m *Module) reject(err error) (int, error) {
@@ -258,7 +261,7 @@ func (m *Module) callSlow(ctx context.Context, fn, arg unsafe.Pointer) (rc int, 
 		if bounded {
 			m.active.Add(-1)
 		}
-		return m.finish(ctx, rc, st, d, probe, m.goCounter())
+		return m.finish(rc, st, d, probe, m.slot < 0)
 	}
 	return m.callAsync(ctx, fn, arg, deadline, hasDeadline, trace, probe, bounded)
 }
@@ -325,16 +328,7 @@ func (m *Module) callAsync(ctx context.Context, fn, arg unsafe.Pointer, deadline
 		return 0, err
 	}
 	<-c.done
-	return m.finish(ctx, c.rc, c.st, c.res, probe, &m.goOK)
-}
-
-// goCounter is non-nil when outcomes must be counted in Go because the
-// module has no C statistics slot.
-func (m *Module) goCounter() *atomic.Uint64 {
-	if m.slot < 0 {
-		return &m.goOK
-	}
-	return nil
+	return m.finish(c.rc, c.st, c.res, probe, true)
 }
 
 func (m *Module) ctxError(ctx context.Context) error {
@@ -347,10 +341,10 @@ func (m *Module) ctxError(ctx context.Context) error {
 	return fmt.Errorf("cgoguard: module %q: call abandoned: %w", m.name, ctx.Err())
 }
 
-// finish turns the trampoline's results into Call's. goCount is non-nil
-// when the outcome must be counted in Go (worker calls).
-func (m *Module) finish(ctx context.Context, rc, st int, d *callDetail, probe bool, goCount *atomic.Uint64) (int, error) {
-	_ = ctx
+// finish turns the trampoline's results into Call's. countInGo says the
+// outcome is counted here rather than by the trampoline (worker calls, and
+// modules without a C statistics slot).
+func (m *Module) finish(rc, st int, d *callDetail, probe, countInGo bool) (int, error) {
 	if st != 0 {
 		if probe {
 			m.probes.Add(-1)
@@ -363,20 +357,20 @@ func (m *Module) finish(ctx context.Context, rc, st int, d *callDetail, probe bo
 		if ce.GoStack == nil {
 			ce.GoStack = goStack()
 		}
-		if goCount != nil {
+		if countInGo {
 			m.goCrash.Add(1)
 		}
 		m.crashed(ce, probe)
 		return 0, ce
 	}
 	if rc >= 0 {
-		if goCount != nil {
+		if countInGo {
 			m.goOK.Add(1)
 		}
 		m.success(probe)
 		return rc, nil
 	}
-	if goCount != nil {
+	if countInGo {
 		m.goErr.Add(1)
 	}
 	var ce *CError
@@ -395,10 +389,6 @@ func (m *Module) finish(ctx context.Context, rc, st int, d *callDetail, probe bo
 
 const minInt32 = -1 << 31
 
-// background lets the fast path skip a dynamic call for the most common
-// context.
-var background = context.Background()
-
 func goStack() []byte {
 	buf := make([]byte, 4096)
 	for {
@@ -415,15 +405,21 @@ func goStack() []byte {
 
 // ---- breaker --------------------------------------------------------------
 
+// resetRun ends a run of consecutive failures; cheap enough for the fast
+// path (a load, and a store only after a failure).
+func (m *Module) resetRun() {
+	if m.opts.breaker != nil && m.consecutive.Load() != 0 {
+		m.consecutive.Store(0)
+	}
+}
+
 // success records a successful (or non-failing) call for the breaker.
 func (m *Module) success(probe bool) {
 	b := m.opts.breaker
 	if b == nil {
 		return
 	}
-	if m.consecutive.Load() != 0 {
-		m.consecutive.Store(0)
-	}
+	m.resetRun()
 	if !probe {
 		return
 	}
@@ -653,7 +649,6 @@ func (m *Module) close(ctx context.Context, waitAbandoned bool) error {
 		break
 	}
 	registryMu.Lock()
-	delete(names, m.name)
 	for i, x := range registry {
 		if x == m {
 			registry = append(registry[:i:i], registry[i+1:]...)
@@ -716,7 +711,7 @@ func Modules() []*Module {
 func Lookup(name string) *Module {
 	registryMu.Lock()
 	defer registryMu.Unlock()
-	return names[name]
+	return lookup(name)
 }
 
 // Shutdown is the graceful stop: it stops new calls on every open module,

@@ -2,7 +2,6 @@ package cgoguard
 
 import (
 	"math"
-	"sort"
 	"sync"
 	"time"
 )
@@ -180,6 +179,5 @@ func ticksHistogram(s slotStats) Histogram {
 		}
 		h.Buckets = append(h.Buckets, Bucket{UpperBound: math.Ldexp(1, i) * spt, Count: cum})
 	}
-	sort.Slice(h.Buckets, func(a, b int) bool { return h.Buckets[a].UpperBound < h.Buckets[b].UpperBound })
 	return h
 }
