@@ -35,7 +35,6 @@ var ErrInvalid = errors.New("cgoguard: invalid or deleted handle")
 type Handle uintptr
 
 var (
-	live    atomic.Int64
 	created atomic.Uint64
 	mu      sync.Mutex
 	sites   = map[Handle]uintptr{} // handle -> creating PC
@@ -49,7 +48,6 @@ func New(v any) Handle {
 	mu.Lock()
 	sites[h] = pcs[0]
 	mu.Unlock()
-	live.Add(1)
 	created.Add(1)
 	return h
 }
@@ -82,12 +80,15 @@ func (h Handle) Delete() error {
 		return ErrInvalid
 	}
 	deleteHandle(h)
-	live.Add(-1)
 	return nil
 }
 
 // Live returns the number of handles created and not yet deleted.
-func Live() int64 { return live.Load() }
+func Live() int64 {
+	mu.Lock()
+	defer mu.Unlock()
+	return int64(len(sites))
+}
 
 // Created returns the number of handles ever created.
 func Created() uint64 { return created.Load() }
