@@ -99,7 +99,7 @@ type Check struct {
 }
 
 // Flaky reports whether the check passed only after a retry.
-func (c *Check) Flaky() bool { return c.Outcome == checklist.Pass && c.Attempts > 1 }
+func (c Check) Flaky() bool { return c.Outcome == checklist.Pass && c.Attempts > 1 }
 
 // Run outcomes.
 const (
