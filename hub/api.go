@@ -2,6 +2,16 @@ package hub
 
 import "time"
 
+// Receipt is the body of a successful POST /api/v1/runs.
+type Receipt struct {
+	ID string `json:"id"`
+	// Status is "created" (HTTP 201), or "duplicate" (HTTP 200) when the
+	// same run was already stored: a retried upload.
+	Status string `json:"status"`
+	// URL is the run's page, relative to the hub.
+	URL string `json:"url"`
+}
+
 // RunPage is one page of the runs list, newest first.
 type RunPage struct {
 	Runs []RunSummary `json:"runs"`

@@ -14,16 +14,6 @@ import (
 	"github.com/cgoguard/cgoguard/hub/store"
 )
 
-// UploadResponse is the body of a successful POST /api/v1/runs.
-type UploadResponse struct {
-	ID string `json:"id"`
-	// Status is "created", or "duplicate" when the same run was already
-	// stored (a retried upload).
-	Status string `json:"status"`
-	// URL is the run's page, relative to the hub.
-	URL string `json:"url"`
-}
-
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
@@ -98,7 +88,7 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	resp := UploadResponse{ID: run.ID, Status: "created", URL: "/runs/" + run.ID}
+	resp := hub.Receipt{ID: run.ID, Status: "created", URL: "/runs/" + run.ID}
 	code := http.StatusCreated
 	if !created {
 		resp.Status, code = "duplicate", http.StatusOK

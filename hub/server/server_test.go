@@ -88,13 +88,13 @@ func TestUploadResponses(t *testing.T) {
 
 		r := e.do("POST", "/api/v1/runs", runner, good)
 		mustCode(t, r, 201)
-		ur := decodeJSON[UploadResponse](t, r)
+		ur := decodeJSON[hub.Receipt](t, r)
 		if ur.Status != "created" || ur.URL != "/runs/u-1" || r.h.Get("Location") != "/runs/u-1" {
 			t.Errorf("created response: %+v %v", ur, r.h)
 		}
 		r = e.do("POST", "/api/v1/runs", runner, good)
 		mustCode(t, r, 200)
-		if decodeJSON[UploadResponse](t, r).Status != "duplicate" {
+		if decodeJSON[hub.Receipt](t, r).Status != "duplicate" {
 			t.Errorf("retry: %s", r.body)
 		}
 		other := uploadBody(t, "u-1", result(now0, checklist.Pass, checklist.Pass), hub.Context{Repo: "org/a"})
