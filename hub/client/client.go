@@ -252,6 +252,16 @@ func (c *Client) Deliver(ctx context.Context, up *hub.Upload) (hub.Receipt, erro
 	return hub.Receipt{}, &SpoolError{Path: path, Err: err}
 }
 
+// Spool writes an upload to this hub's spool without trying to send it
+// (for example when a Flush just found the hub unreachable) and returns the
+// file's path.
+func (c *Client) Spool(up *hub.Upload) (string, error) {
+	if c.spool == "" {
+		return "", errors.New("cgoguard: no spool directory configured")
+	}
+	return c.writeSpool(up)
+}
+
 // SpoolError says where an upload that failed was kept. It matches
 // ErrSpooled and unwraps to the upload's error.
 type SpoolError struct {
