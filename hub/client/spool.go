@@ -218,6 +218,9 @@ func ReadUpload(path string, c hub.Context) (*hub.Upload, error) {
 		return nil, fmt.Errorf("cgoguard: %s is neither a hub upload (format_version) nor a checklist result (checklist, checks)", path)
 	}
 	ctxJSON, _ := json.Marshal(c)
-	sum := sha256.Sum256(append(append(bytes.TrimSpace(b), 0), ctxJSON...))
-	return &hub.Upload{FormatVersion: hub.FormatVersion, ID: "sha256-" + hex.EncodeToString(sum[:16]), Context: c, Result: json.RawMessage(b)}, nil
+	h := sha256.New()
+	h.Write(bytes.TrimSpace(b))
+	h.Write([]byte{0})
+	h.Write(ctxJSON)
+	return &hub.Upload{FormatVersion: hub.FormatVersion, ID: "sha256-" + hex.EncodeToString(h.Sum(nil)[:16]), Context: c, Result: json.RawMessage(b)}, nil
 }
