@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -228,7 +227,7 @@ func TestFormsNeedCSRF(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := readAll(t, res)
-	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	m := csrfRe.FindStringSubmatch(body)
 	if m == nil {
 		t.Fatalf("no CSRF field on the login form:\n%s", body)
 	}
