@@ -81,7 +81,7 @@ func TestReadAPI(t *testing.T) {
 			t.Errorf("C: %+v", c)
 		}
 		checks = decodeJSON[ChecksResponse](t, e.do("GET", "/api/v1/checks?window=2d&branch=main", v, nil))
-		if len(checks.Checks) != 3 || checks.Checks[0].Runs != 1 {
+		if len(checks.Checks) != 3 || checks.Checks[0].Runs != 2 || checks.Checks[0].Failures != 1 {
 			t.Errorf("windowed: %+v", checks)
 		}
 
