@@ -31,6 +31,9 @@ var (
 // problem naming its field. It matches ErrInvalid, and ErrUnknownFormat
 // when the format version was the problem.
 type InvalidError struct {
+	// What names what was invalid ("upload", "token", "query"); empty
+	// means "input".
+	What string
 	// Problems are "field: what is wrong" lines.
 	Problems []string
 	// Format is set when the format version is unknown.
@@ -39,11 +42,15 @@ type InvalidError struct {
 
 // Error joins the problems.
 func (e *InvalidError) Error() string {
+	what := e.What
+	if what == "" {
+		what = "input"
+	}
 	switch len(e.Problems) {
 	case 0:
-		return "cgoguard: invalid hub input"
+		return "cgoguard: invalid " + what
 	case 1:
-		return "cgoguard: invalid upload: " + e.Problems[0]
+		return "cgoguard: invalid " + what + ": " + e.Problems[0]
 	}
 	const most = 10
 	p := e.Problems
@@ -52,7 +59,7 @@ func (e *InvalidError) Error() string {
 		more = fmt.Sprintf("; and %d more", len(p)-most)
 		p = p[:most]
 	}
-	return "cgoguard: invalid upload: " + strings.Join(p, "; ") + more
+	return "cgoguard: invalid " + what + ": " + strings.Join(p, "; ") + more
 }
 
 // Is reports whether target is ErrInvalid, or ErrUnknownFormat for a

@@ -172,18 +172,18 @@ func Decode(body []byte, o DecodeOptions) (*Run, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&up); err != nil {
-		return nil, &InvalidError{Problems: []string{"malformed JSON: " + jsonError(body, err)}}
+		return nil, &InvalidError{What: "upload", Problems: []string{"malformed JSON: " + jsonError(body, err)}}
 	}
 	if dec.More() {
-		return nil, &InvalidError{Problems: []string{"malformed JSON: more than one value in the body"}}
+		return nil, &InvalidError{What: "upload", Problems: []string{"malformed JSON: more than one value in the body"}}
 	}
 	switch {
 	case up.FormatVersion == 0:
-		return nil, &InvalidError{Problems: []string{fmt.Sprintf("format_version is missing (this hub reads %d)", FormatVersion)}, Format: true}
+		return nil, &InvalidError{What: "upload", Problems: []string{fmt.Sprintf("format_version is missing (this hub reads %d)", FormatVersion)}, Format: true}
 	case up.FormatVersion != FormatVersion:
-		return nil, &InvalidError{Problems: []string{fmt.Sprintf("unknown format_version %d (this hub reads %d; upgrade the hub)", up.FormatVersion, FormatVersion)}, Format: true}
+		return nil, &InvalidError{What: "upload", Problems: []string{fmt.Sprintf("unknown format_version %d (this hub reads %d; upgrade the hub)", up.FormatVersion, FormatVersion)}, Format: true}
 	}
-	inv := &InvalidError{}
+	inv := &InvalidError{What: "upload"}
 	if up.ID == "" {
 		inv.add("id is missing")
 	} else if !ValidID(up.ID) {

@@ -103,7 +103,7 @@ func (s *Server) runFilter(r *http.Request) (store.RunFilter, error) {
 	q := r.URL.Query()
 	f := store.RunFilter{Repo: q.Get("repo"), Branch: q.Get("branch"), Outcome: q.Get("outcome"),
 		Checklist: q.Get("checklist"), Cursor: q.Get("cursor")}
-	inv := &hub.InvalidError{}
+	inv := &hub.InvalidError{What: "query"}
 	if v := q.Get("since"); v != "" {
 		t, err := hub.ParseSince(v, s.o.now())
 		if err != nil {
@@ -155,7 +155,7 @@ func (s *Server) window(r *http.Request, def time.Duration) (time.Duration, erro
 	}
 	d, err := hub.ParseWindow(v)
 	if err != nil {
-		return 0, &hub.InvalidError{Problems: []string{"window: " + err.Error()}}
+		return 0, &hub.InvalidError{What: "query", Problems: []string{"window: " + err.Error()}}
 	}
 	return d, nil
 }
@@ -202,11 +202,11 @@ func (s *Server) trendFilter(r *http.Request) (store.TrendFilter, error) {
 	bucket := 24 * time.Hour
 	if v := q.Get("bucket"); v != "" {
 		if bucket, err = hub.ParseWindow(v); err != nil {
-			return store.TrendFilter{}, &hub.InvalidError{Problems: []string{"bucket: " + err.Error()}}
+			return store.TrendFilter{}, &hub.InvalidError{What: "query", Problems: []string{"bucket: " + err.Error()}}
 		}
 	}
 	if bucket > win {
-		return store.TrendFilter{}, &hub.InvalidError{Problems: []string{fmt.Sprintf("bucket %s is wider than the window %s", bucket, win)}}
+		return store.TrendFilter{}, &hub.InvalidError{What: "query", Problems: []string{fmt.Sprintf("bucket %s is wider than the window %s", bucket, win)}}
 	}
 	now := s.o.now().UTC()
 	until := now.Truncate(bucket).Add(bucket)
@@ -272,12 +272,12 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		s.apiError(w, r, &hub.InvalidError{Problems: []string{"malformed JSON: " + err.Error()}})
+		s.apiError(w, r, &hub.InvalidError{What: "token request", Problems: []string{"malformed JSON: " + err.Error()}})
 		return
 	}
 	role, err := hub.ParseRole(string(req.Role))
 	if err != nil {
-		s.apiError(w, r, &hub.InvalidError{Problems: []string{err.Error()}})
+		s.apiError(w, r, &hub.InvalidError{What: "token request", Problems: []string{err.Error()}})
 		return
 	}
 	secret, t, err := s.st.CreateToken(r.Context(), req.Name, role)

@@ -356,7 +356,7 @@ func (s *Server) createTokenForm(w http.ResponseWriter, r *http.Request) {
 	name := r.PostForm.Get("name")
 	role, err := hub.ParseRole(r.PostForm.Get("role"))
 	if err != nil {
-		err = &hub.InvalidError{Problems: []string{err.Error()}}
+		err = &hub.InvalidError{What: "token", Problems: []string{err.Error()}}
 	}
 	var secret string
 	if err == nil {

@@ -185,7 +185,7 @@ func (s *sqlStore) PutRuns(ctx context.Context, runs []*hub.Run) (int, error) {
 // there.
 func putRun(ctx context.Context, tx *sql.Tx, r *hub.Run) (bool, error) {
 	if !hub.ValidID(r.ID) {
-		return false, &hub.InvalidError{Problems: []string{fmt.Sprintf("id %q is not a valid run id", r.ID)}}
+		return false, &hub.InvalidError{What: "query", Problems: []string{fmt.Sprintf("id %q is not a valid run id", r.ID)}}
 	}
 	c := r.Counts
 	res, err := tx.ExecContext(ctx, qInsertRun,
@@ -356,10 +356,10 @@ func (s *sqlStore) Runs(ctx context.Context, f RunFilter) (*hub.RunPage, error) 
 	case limit == 0:
 		limit = DefaultLimit
 	case limit < 0 || limit > MaxLimit:
-		return nil, &hub.InvalidError{Problems: []string{fmt.Sprintf("limit %d is not between 1 and %d", f.Limit, MaxLimit)}}
+		return nil, &hub.InvalidError{What: "query", Problems: []string{fmt.Sprintf("limit %d is not between 1 and %d", f.Limit, MaxLimit)}}
 	}
 	if f.Outcome != "" && !validRunOutcome(f.Outcome) {
-		return nil, &hub.InvalidError{Problems: []string{fmt.Sprintf("outcome %q is not one of %s", f.Outcome, strings.Join(hub.RunOutcomes, ", "))}}
+		return nil, &hub.InvalidError{What: "query", Problems: []string{fmt.Sprintf("outcome %q is not one of %s", f.Outcome, strings.Join(hub.RunOutcomes, ", "))}}
 	}
 	var curNS int64
 	var curID string
@@ -448,7 +448,7 @@ func encodeCursor(ns int64, id string) string {
 }
 
 func decodeCursor(c string) (int64, string, error) {
-	bad := &hub.InvalidError{Problems: []string{fmt.Sprintf("cursor %q is not one this hub returned", c)}}
+	bad := &hub.InvalidError{What: "query", Problems: []string{fmt.Sprintf("cursor %q is not one this hub returned", c)}}
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
 		return 0, "", bad

@@ -150,7 +150,7 @@ func (s *sqlStore) Trend(ctx context.Context, f TrendFilter) (*hub.Trend, error)
 	if until.IsZero() {
 		until = time.Now()
 	}
-	inv := &hub.InvalidError{}
+	inv := &hub.InvalidError{What: "query"}
 	if f.Checklist == "" || f.Check == "" {
 		inv.Problems = append(inv.Problems, "a trend needs a checklist and a check")
 	}
@@ -166,7 +166,7 @@ func (s *sqlStore) Trend(ctx context.Context, f TrendFilter) (*hub.Trend, error)
 	span := until.Sub(f.Since)
 	n := int((span + f.Bucket - 1) / f.Bucket)
 	if n > MaxBuckets {
-		return nil, &hub.InvalidError{Problems: []string{fmt.Sprintf("window %s in buckets of %s makes %d buckets; at most %d", span, f.Bucket, n, MaxBuckets)}}
+		return nil, &hub.InvalidError{What: "query", Problems: []string{fmt.Sprintf("window %s in buckets of %s makes %d buckets; at most %d", span, f.Bucket, n, MaxBuckets)}}
 	}
 	accs := make([]acc, n)
 	since := f.Since.UnixNano()

@@ -38,7 +38,7 @@ const (
 
 func (s *sqlStore) CreateToken(ctx context.Context, name string, role hub.Role) (string, hub.Token, error) {
 	if !tokenName.MatchString(name) {
-		return "", hub.Token{}, &hub.InvalidError{Problems: []string{fmt.Sprintf(
+		return "", hub.Token{}, &hub.InvalidError{What: "token", Problems: []string{fmt.Sprintf(
 			"token name %q must be 1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit", name)}}
 	}
 	if !role.Valid() {
@@ -63,7 +63,7 @@ func (s *sqlStore) CreateToken(ctx context.Context, name string, role hub.Role) 
 		return "", hub.Token{}, fmt.Errorf("cgoguard: create token: %w", err)
 	}
 	if n > 0 {
-		return "", hub.Token{}, &hub.InvalidError{Problems: []string{fmt.Sprintf("an active token is already called %q; revoke it first or pick another name", name)}}
+		return "", hub.Token{}, &hub.InvalidError{What: "token", Problems: []string{fmt.Sprintf("an active token is already called %q; revoke it first or pick another name", name)}}
 	}
 	if _, err := tx.ExecContext(ctx, qInsertToken, id, name, string(role), hashSecret(secret), t.Created.UnixNano()); err != nil {
 		return "", hub.Token{}, fmt.Errorf("cgoguard: create token %q: %w", name, err)
