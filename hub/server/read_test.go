@@ -267,4 +267,3 @@ func TestHubsShareOnePostgres(t *testing.T) {
 		}
 	})
 }
-
