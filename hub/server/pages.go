@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -156,7 +157,7 @@ func (s *Server) runsPage(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Error, v.Page = err.Error(), &hub.RunPage{}
 	}
-	if v.Checklists, err = s.st.Checklists(r.Context()); err != nil {
+	if v.Checklists, err = s.checklists(r.Context()); err != nil {
 		s.pageError(w, r, err)
 		return
 	}
@@ -430,3 +431,22 @@ func query(kv ...string) string {
 	}
 	return "?" + q.Encode()
 }
+
+// checklists lists the checklist names for the runs filter, cached for a
+// few seconds: it is the one query of the runs page that reads every run.
+func (s *Server) checklists(ctx context.Context) ([]string, error) {
+	s.names.mu.Lock()
+	defer s.names.mu.Unlock()
+	now := s.o.now()
+	if s.names.list != nil && now.Sub(s.names.at) < namesCache && !now.Before(s.names.at) {
+		return s.names.list, nil
+	}
+	l, err := s.st.Checklists(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.names.list, s.names.at = append([]string{}, l...), now
+	return s.names.list, nil
+}
+
+const namesCache = 10 * time.Second

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +34,11 @@ type Server struct {
 	handler http.Handler
 	pages   *pages
 	metrics *httpMetrics
+	names   struct {
+		mu   sync.Mutex
+		at   time.Time
+		list []string
+	}
 }
 
 // New returns a server over st. It reads (creating on first use) the

@@ -72,6 +72,7 @@ CREATE TABLE runs (
 );
 CREATE INDEX runs_started ON runs (started_ns, id);
 CREATE INDEX runs_repo_branch ON runs (repo, branch, started_ns);
+CREATE INDEX runs_branch ON runs (branch, started_ns);
 CREATE INDEX runs_checklist ON runs (checklist, started_ns);
 
 CREATE TABLE check_results (

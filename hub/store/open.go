@@ -6,8 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver (pure Go)
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go)
 )
 
 // openSQLite opens a SQLite file in WAL mode with full fsync on commit:
@@ -48,10 +49,17 @@ func openSQLite(path string, o options) (*sqlStore, error) {
 // openPostgres opens a PostgreSQL database through pgx's database/sql
 // driver. Several hubs may share it.
 func openPostgres(dsn string, o options) (*sqlStore, error) {
-	db, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, badDSN("%v", err)
+		return nil, badDSN("%v", redactDSN(err.Error()))
 	}
+	// The list queries filter with "($1 = '' OR col = $1)": a plan made
+	// for the actual parameters drops the unused filters and walks the
+	// index in order; a cached generic plan would scan and sort the table.
+	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
+	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(o.maxConns)
 	db.SetMaxIdleConns(o.maxConns)
 	return &sqlStore{backend: "postgres", w: db, r: db, where: redactDSN(dsn)}, nil
