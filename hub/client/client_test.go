@@ -313,3 +313,29 @@ func TestNewRejectsBadURL(t *testing.T) {
 		t.Errorf("NewID %q", id)
 	}
 }
+
+// TestSpoolPathsComeFromValidIDsOnly: a run id is the only value that names
+// a spool file, and one that could leave the directory is refused.
+func TestSpoolPathsComeFromValidIDsOnly(t *testing.T) {
+	root := t.TempDir()
+	c, _ := New("http://127.0.0.1:1", WithSpool(filepath.Join(root, "spool")), WithRetry(1, time.Millisecond))
+	for _, id := range []string{"../escape", "/etc/passwd", "a/b", ".hidden", ""} {
+		up := &hub.Upload{FormatVersion: 1, ID: id, Result: json.RawMessage(`{}`)}
+		if _, err := c.Spool(up); err == nil {
+			t.Errorf("spooled id %q", id)
+		}
+		if _, err := c.Deliver(context.Background(), up); errors.Is(err, ErrSpooled) {
+			t.Errorf("delivered id %q to the spool", id)
+		}
+	}
+	var found []string
+	filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			found = append(found, p)
+		}
+		return nil
+	})
+	if len(found) != 0 {
+		t.Errorf("files written: %v", found)
+	}
+}
