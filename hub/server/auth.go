@@ -33,8 +33,7 @@ type ctxKey struct{}
 
 // principal is who made a request; nil means anonymous.
 type principal struct {
-	token   hub.Token
-	session bool // authenticated by the session cookie, not a bearer token
+	token hub.Token
 }
 
 func principalOf(r *http.Request) *principal {
@@ -75,7 +74,7 @@ func (s *Server) authenticate(r *http.Request, cookies bool) (*principal, error)
 		}
 		return nil, err
 	}
-	return &principal{token: t, session: true}, nil
+	return &principal{token: t}, nil
 }
 
 // authorize decides whether p may do a: nil error, or an error matching
