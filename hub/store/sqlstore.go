@@ -185,7 +185,7 @@ func (s *sqlStore) PutRuns(ctx context.Context, runs []*hub.Run) (int, error) {
 // there.
 func putRun(ctx context.Context, tx *sql.Tx, r *hub.Run) (bool, error) {
 	if !hub.ValidID(r.ID) {
-		return false, &hub.InvalidError{What: "query", Problems: []string{fmt.Sprintf("id %q is not a valid run id", r.ID)}}
+		return false, &hub.InvalidError{What: "run", Problems: []string{fmt.Sprintf("id %q is not a valid run id", r.ID)}}
 	}
 	c := r.Counts
 	res, err := tx.ExecContext(ctx, qInsertRun,
