@@ -122,6 +122,7 @@ func TestAcknowledgedUploadsSurviveSIGKILL(t *testing.T) {
 		for time.Now().Before(deadline) || kills < 3 {
 			c := startChild(t, dsn)
 			stop := make(chan struct{})
+			ackedHere := make(chan struct{}, 1) // an upload was acknowledged by this incarnation
 			var wg sync.WaitGroup
 			for w := range 4 {
 				wg.Add(1)
@@ -157,13 +158,24 @@ func TestAcknowledgedUploadsSurviveSIGKILL(t *testing.T) {
 							mu.Lock()
 							acked[id] = n
 							mu.Unlock()
+							select {
+							case ackedHere <- struct{}{}:
+							default:
+							}
 						} else if r.StatusCode != http.StatusServiceUnavailable {
 							t.Errorf("upload %s: %d", id, r.StatusCode)
 						}
 					}
 				}()
 			}
-			time.Sleep(time.Duration(30+rand.IntN(150)) * time.Millisecond)
+			// Kill while uploads are in flight, once this incarnation has
+			// made progress (so a loaded machine still tests something).
+			select {
+			case <-ackedHere:
+			case <-time.After(20 * time.Second):
+				t.Error("the restarted hub acknowledged no upload within 20s")
+			}
+			time.Sleep(time.Duration(rand.IntN(100)) * time.Millisecond)
 			c.kill()
 			kills++
 			close(stop)
