@@ -71,9 +71,9 @@ CREATE TABLE runs (
 	uploaded_by TEXT NOT NULL
 );
 CREATE INDEX runs_started ON runs (started_ns, id);
-CREATE INDEX runs_repo_branch ON runs (repo, branch, started_ns);
-CREATE INDEX runs_branch ON runs (branch, started_ns);
-CREATE INDEX runs_checklist ON runs (checklist, started_ns);
+CREATE INDEX runs_repo_branch ON runs (repo, branch, started_ns, id);
+CREATE INDEX runs_branch ON runs (branch, started_ns, id);
+CREATE INDEX runs_checklist ON runs (checklist, started_ns, id);
 
 CREATE TABLE check_results (
 	run_id         TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
