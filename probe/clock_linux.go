@@ -4,14 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/link"
-	"time"
 )
 
-// clockMarkSymbol is clockMark's ELF symbol.
+// clockMarkSymbol names clockMark in errors.
 const clockMarkSymbol = "github.com/cgoguard/cgoguard/probe.clockMark"
 
 var markSink int
@@ -26,8 +27,7 @@ func clockMark(i int) { markSink = i }
 // monotonic clock in this process: it sets a uprobe on one of its own
 // functions, calls it samples times between two readings of Go's clock, and
 // intersects the ranges the kernel's timestamps allow. It needs the same
-// permissions as Open, and a binary with its symbol table (not built with
-// -ldflags=-s).
+// permissions as Open.
 func MeasureClock(samples int) (ClockOffset, error) {
 	if samples < 1 {
 		return ClockOffset{}, fmt.Errorf("cgoguard: probe.MeasureClock: %d samples", samples)
@@ -64,15 +64,29 @@ func MeasureClock(samples int) (ClockOffset, error) {
 		return ClockOffset{}, classify(pid, "load programs", "", err)
 	}
 	defer prog.Close()
+	// The function's address, as a file offset of the executable: no
+	// symbol table needed (go test and go run strip it).
+	pc := uint64(reflect.ValueOf(clockMark).Pointer())
+	maps, err := readMaps(pid)
+	if err != nil {
+		return ClockOffset{}, fmt.Errorf("cgoguard: probe.MeasureClock: %w", err)
+	}
+	var off uint64
+	var exe string
+	for _, mp := range maps {
+		if pc >= mp.start && pc < mp.end {
+			off, exe = pc-mp.start+mp.off, mp.path
+		}
+	}
+	if exe == "" {
+		return ClockOffset{}, fmt.Errorf("cgoguard: probe.MeasureClock: no executable mapping holds %#x", pc)
+	}
 	ex, err := link.OpenExecutable("/proc/self/exe")
 	if err != nil {
-		return ClockOffset{}, classify(pid, "open", "/proc/self/exe", err)
+		return ClockOffset{}, classify(pid, "open", exe, err)
 	}
-	up, err := ex.Uprobe(clockMarkSymbol, prog, &link.UprobeOptions{PID: pid})
+	up, err := ex.Uprobe(clockMarkSymbol, prog, &link.UprobeOptions{PID: pid, Address: off})
 	if err != nil {
-		if errors.Is(err, link.ErrNoSymbol) {
-			return ClockOffset{}, fmt.Errorf("cgoguard: probe.MeasureClock: %s not in this binary's symbol table (built with -ldflags=-s?): %w", clockMarkSymbol, err)
-		}
 		return ClockOffset{}, classify(pid, "attach uprobe to", clockMarkSymbol, err)
 	}
 	defer up.Close()

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -48,7 +49,10 @@ type Probe struct {
 	tramp     *Function // cg_call_fast, nil if the target has none
 	warnings  []string
 	slotNames map[int]string
+	looping   bool // loop runs (set before it starts)
+	detached  bool
 	closed    bool
+	drained   atomic.Bool
 	stop      chan struct{}
 	done      chan struct{}
 }
@@ -141,6 +145,7 @@ func Open(pid int, opts ...Option) (*Probe, error) {
 			return nil, classify(pid, "open the event ring buffer", "", err)
 		}
 	}
+	p.looping = true
 	go p.loop()
 	return p, nil
 }
@@ -366,7 +371,7 @@ func (p *Probe) discover() error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
+	if p.detached {
 		return nil
 	}
 	for _, a := range addrs {
@@ -454,18 +459,23 @@ func (p *Probe) Alive() bool {
 	return syscall.Kill(p.pid, 0) != syscall.ESRCH && procStartTicks(p.pid) == p.procStart
 }
 
-// Close detaches every probe and frees the maps. It is safe to call more
-// than once.
-func (p *Probe) Close() error {
+// Detach removes every uprobe: the target runs unprobed from then on.
+// Snapshot keeps returning the counts recorded, and ReadEvent the events
+// still buffered, then ErrClosed. Close frees the rest. Detaching twice is
+// a no-op.
+func (p *Probe) Detach() error {
 	p.mu.Lock()
-	if p.closed {
+	if p.detached {
 		p.mu.Unlock()
 		return nil
 	}
-	p.closed = true
+	p.detached = true
 	close(p.stop)
+	looping := p.looping
 	p.mu.Unlock()
-	<-p.done
+	if looping {
+		<-p.done
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var errs []error
@@ -476,6 +486,26 @@ func (p *Probe) Close() error {
 	}
 	p.links = nil
 	if p.ring != nil {
+		// Wake a waiting ReadEvent: it returns what is buffered, then
+		// ErrClosed.
+		if err := p.ring.Flush(); err != nil && !errors.Is(err, os.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close detaches every probe (see Detach) and frees the maps and
+// programs. It is safe to call more than once.
+func (p *Probe) Close() error {
+	err := p.Detach()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return err
+	}
+	p.closed = true
+	if p.ring != nil {
 		p.ring.Close()
 	}
 	if p.progs != nil {
@@ -484,7 +514,7 @@ func (p *Probe) Close() error {
 	if p.maps != nil {
 		p.maps.close()
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 // procStartTicks returns field 22 of /proc/<pid>/stat, or 0 when the
@@ -630,8 +660,21 @@ func (p *Probe) ReadEvent() (Event, error) {
 		return Event{}, errors.New("cgoguard: probe: ReadEvent needs WithTrace")
 	}
 	for {
+		if p.drained.Load() {
+			return Event{}, ErrClosed
+		}
 		rec, err := p.ring.Read()
 		if err != nil {
+			if errors.Is(err, ringbuf.ErrFlushed) {
+				p.mu.Lock()
+				detached := p.detached
+				p.mu.Unlock()
+				if detached {
+					p.drained.Store(true)
+					return Event{}, ErrClosed
+				}
+				continue
+			}
 			if errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, os.ErrClosed) {
 				return Event{}, ErrClosed
 			}

@@ -121,4 +121,3 @@ func main() {
 	fmt.Println("done")
 	_, _ = io.Copy(io.Discard, in)
 }
-
