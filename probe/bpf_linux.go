@@ -51,7 +51,6 @@ const (
 
 // Layouts shared with user space.
 const (
-	nBuckets  = 64                 // log2 buckets: bucket i holds durations of bit length i (ns)
 	statsSize = (3 + nBuckets) * 8 // calls, errors, sum_ns, hist[]
 	offCalls  = 0
 	offErrors = 8
@@ -149,7 +148,7 @@ func supportedArch() error {
 	return nil
 }
 
-func newPrograms(m *bpfMaps, trace bool) (*bpfPrograms, error) {
+func newPrograms(m *bpfMaps, trace, multi bool) (*bpfPrograms, error) {
 	p := &bpfPrograms{}
 	list := []struct {
 		dst   **ebpf.Program
@@ -175,9 +174,13 @@ func newPrograms(m *bpfMaps, trace bool) (*bpfPrograms, error) {
 			}{&p.spanReturn, "cgp_span_ret", spanReturnInsns(m)},
 		)
 	}
+	attach := ebpf.AttachNone
+	if multi {
+		attach = ebpf.AttachTraceUprobeMulti
+	}
 	for _, l := range list {
 		prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-			Name: l.name, Type: ebpf.Kprobe, Instructions: l.insns,
+			Name: l.name, Type: ebpf.Kprobe, AttachType: attach, Instructions: l.insns,
 			// None of the helpers used is GPL-only; the string is what the
 			// kernel asks of every program.
 			License: "Dual MIT/GPL",

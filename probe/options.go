@@ -31,7 +31,7 @@ type config struct {
 	maxFuncs   int
 	eventBuf   int
 	statusDir  string
-	noStatus   bool
+	perfLinks  bool // one perf-event link per probe even where uprobe_multi exists (tests)
 }
 
 func defaultConfig() config {
@@ -213,4 +213,19 @@ func WithStatusDir(dir string) Option {
 		c.statusDir = dir
 		return nil
 	}
+}
+
+// CheckOptions applies opts as Open would and returns the first error, so
+// that a bad glob is reported before anything is attached.
+func CheckOptions(opts ...Option) error {
+	cfg := defaultConfig()
+	for i, o := range opts {
+		if o == nil {
+			return fmt.Errorf("cgoguard: probe: option %d is nil", i)
+		}
+		if err := o(&cfg); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
 	"github.com/cilium/ebpf/rlimit"
@@ -47,6 +48,7 @@ type Probe struct {
 	byTarget  map[string]int // object path + offset -> index in funcs
 	links     []link.Link
 	tramp     *Function // cg_call_fast, nil if the target has none
+	multi     bool      // attach with uprobe_multi links
 	warnings  []string
 	slotNames map[int]string
 	looping   bool // loop runs (set before it starts)
@@ -129,7 +131,8 @@ func Open(pid int, opts ...Option) (*Probe, error) {
 	if p.maps, err = newMaps(&cfg); err != nil {
 		return nil, classify(pid, "create maps", "", err)
 	}
-	if p.progs, err = newPrograms(p.maps, cfg.trace); err != nil {
+	p.multi = !cfg.perfLinks && features.HaveBPFLinkUprobeMulti() == nil
+	if p.progs, err = newPrograms(p.maps, cfg.trace, p.multi); err != nil {
 		p.maps.close()
 		return nil, classify(pid, "load programs", "", err)
 	}
@@ -244,13 +247,13 @@ func (p *Probe) attachAll(sel []*Function) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.tramp != nil {
-		if err := p.attach(p.tramp, p.progs.guardEntry, p.progs.guardReturn, 0); err != nil {
+		if err := p.attach([]*Function{p.tramp}, p.progs.guardEntry, p.progs.guardReturn, []uint64{0}); err != nil {
 			return err
 		}
 		if p.cfg.trace {
 			for _, o := range p.objs {
 				if s, ok := o.byName(symGuardSpan); ok {
-					if err := p.attach(&Function{Name: s.name, Object: o.path, Offset: s.off}, p.progs.spanEntry, p.progs.spanReturn, 0); err != nil {
+					if err := p.attach([]*Function{{Name: s.name, Object: o.path, Offset: s.off}}, p.progs.spanEntry, p.progs.spanReturn, []uint64{0}); err != nil {
 						return err
 					}
 					break
@@ -258,35 +261,54 @@ func (p *Probe) attachAll(sel []*Function) error {
 			}
 		}
 	}
+	return p.addFunctions(sel)
+}
+
+// addFunctions attaches the functions of sel not yet probed, each under the
+// next index, with one pair of links per object when the kernel has
+// uprobe_multi links. p.mu held.
+func (p *Probe) addFunctions(sel []*Function) error {
+	byObj := map[string][]*Function{}
+	var order []string
 	for _, f := range sel {
-		if _, err := p.addFunction(f); err != nil {
+		if _, ok := p.byTarget[targetKey(f)]; ok {
+			continue
+		}
+		if byObj[f.Object] == nil {
+			order = append(order, f.Object)
+		}
+		byObj[f.Object] = append(byObj[f.Object], f)
+	}
+	for _, obj := range order {
+		fs := byObj[obj]
+		if len(p.funcs)+len(fs) > p.cfg.maxFuncs {
+			return fmt.Errorf("cgoguard: probe: %d functions to probe, at most %d allowed (--max-functions)", len(p.funcs)+len(fs), p.cfg.maxFuncs)
+		}
+		cookies := make([]uint64, len(fs))
+		for i := range fs {
+			cookies[i] = uint64(len(p.funcs) + i)
+		}
+		if err := p.attach(fs, p.progs.fnEntry, p.progs.fnReturn, cookies); err != nil {
 			return err
+		}
+		for _, f := range fs {
+			p.byTarget[targetKey(f)] = len(p.funcs)
+			p.funcs = append(p.funcs, f)
 		}
 	}
 	return nil
 }
 
-// addFunction attaches f under the next index. p.mu held.
-func (p *Probe) addFunction(f *Function) (int, error) {
-	key := f.Object + "\x00" + strconv.FormatUint(f.Offset, 16)
-	if i, ok := p.byTarget[key]; ok {
-		return i, nil
-	}
-	if len(p.funcs) >= p.cfg.maxFuncs {
-		return -1, fmt.Errorf("cgoguard: probe: already %d functions probed, the most allowed (--max-functions)", len(p.funcs))
-	}
-	idx := len(p.funcs)
-	if err := p.attach(f, p.progs.fnEntry, p.progs.fnReturn, uint64(idx)); err != nil {
-		return -1, err
-	}
-	p.funcs = append(p.funcs, f)
-	p.byTarget[key] = idx
-	return idx, nil
+func targetKey(f *Function) string {
+	return f.Object + "\x00" + strconv.FormatUint(f.Offset, 16)
 }
 
-// attach sets a uprobe and a uretprobe on f. p.mu held.
-func (p *Probe) attach(f *Function, entry, ret *ebpf.Program, cookie uint64) error {
-	o := p.object(f.Object)
+// attach sets uprobes and uretprobes on fs, functions of one object, with
+// the given cookies: one uprobe_multi link for each kind when the kernel
+// has them (Linux 6.6), else one perf-event link per function and kind.
+// Either way the links are file descriptors of this process. p.mu held.
+func (p *Probe) attach(fs []*Function, entry, ret *ebpf.Program, cookies []uint64) error {
+	o := p.object(fs[0].Object)
 	ex := p.exes[o.open]
 	if ex == nil {
 		var err error
@@ -295,18 +317,42 @@ func (p *Probe) attach(f *Function, entry, ret *ebpf.Program, cookie uint64) err
 		}
 		p.exes[o.open] = ex
 	}
-	opts := &link.UprobeOptions{Address: f.Offset, PID: p.pid, Cookie: cookie}
-	target := o.base + ":" + f.Name
-	up, err := ex.Uprobe(f.Name, entry, opts)
-	if err != nil {
-		return classify(p.pid, "attach uprobe to", target, err)
+	target := o.base + ":" + fs[0].Name
+	if len(fs) > 1 {
+		target += fmt.Sprintf(" and %d more", len(fs)-1)
 	}
-	p.links = append(p.links, up)
-	uret, err := ex.Uretprobe(f.Name, ret, opts)
-	if err != nil {
-		return classify(p.pid, "attach uretprobe to", target, err)
+	if p.multi {
+		addrs := make([]uint64, len(fs))
+		for i, f := range fs {
+			addrs[i] = f.Offset
+		}
+		opts := &link.UprobeMultiOptions{Addresses: addrs, Cookies: cookies, PID: uint32(p.pid)}
+		up, err := ex.UprobeMulti(nil, entry, opts)
+		if err != nil {
+			return classify(p.pid, "attach uprobes to", target, err)
+		}
+		p.links = append(p.links, up)
+		uret, err := ex.UretprobeMulti(nil, ret, opts)
+		if err != nil {
+			return classify(p.pid, "attach uretprobes to", target, err)
+		}
+		p.links = append(p.links, uret)
+		return nil
 	}
-	p.links = append(p.links, uret)
+	for i, f := range fs {
+		opts := &link.UprobeOptions{Address: f.Offset, PID: p.pid, Cookie: cookies[i]}
+		target := o.base + ":" + f.Name
+		up, err := ex.Uprobe(f.Name, entry, opts)
+		if err != nil {
+			return classify(p.pid, "attach uprobe to", target, err)
+		}
+		p.links = append(p.links, up)
+		uret, err := ex.Uretprobe(f.Name, ret, opts)
+		if err != nil {
+			return classify(p.pid, "attach uretprobe to", target, err)
+		}
+		p.links = append(p.links, uret)
+	}
 	return nil
 }
 
@@ -391,7 +437,7 @@ func (p *Probe) discover() error {
 		if m := p.matchModule(o, s); m != "" {
 			f.Module = m
 		}
-		if _, err := p.addFunction(f); err != nil {
+		if err := p.addFunctions([]*Function{f}); err != nil {
 			return err
 		}
 	}
@@ -478,12 +524,7 @@ func (p *Probe) Detach() error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var errs []error
-	for _, l := range p.links {
-		if err := l.Close(); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	errs := closeLinks(p.links)
 	p.links = nil
 	if p.ring != nil {
 		// Wake a waiting ReadEvent: it returns what is buffered, then
@@ -493,6 +534,24 @@ func (p *Probe) Detach() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// closeLinks closes the links all at once: removing a uprobe waits for an
+// RCU grace period (about 0.3s on the machines measured), and concurrent
+// removals share them, so detaching many functions takes about as long as
+// detaching one.
+func closeLinks(links []link.Link) []error {
+	errs := make([]error, len(links))
+	var wg sync.WaitGroup
+	for i, l := range links {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = l.Close()
+		}()
+	}
+	wg.Wait()
+	return errs
 }
 
 // Close detaches every probe (see Detach) and frees the maps and

@@ -8,10 +8,24 @@ import (
 // TestCount probes a C function that a cgo program calls exactly N times
 // on several threads: the count, the histogram's total, the errors and the
 // threads must all be exact.
+// It runs with each kind of link: uprobe_multi (Linux 6.6) and one
+// perf-event link per probe.
 func TestCount(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []Option
+	}{
+		{"default", nil},
+		{"perf-links", []Option{withPerfLinks()}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testCount(t, tc.opts...) })
+	}
+}
+
+func testCount(t *testing.T, opts ...Option) {
 	const calls, threads = 3000, 4
 	tr := startTracee(t, "-mode", "count", "-calls", "3000", "-threads", "4")
-	p := openProbe(t, tr.pid, WithFunctions("tr_work"))
+	p := openProbe(t, tr.pid, append(opts, WithFunctions("tr_work"))...)
 	tr.run(t)
 	s, err := p.Snapshot()
 	if err != nil {

@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// nBuckets is the number of log2 buckets of a histogram: bucket i holds
+// durations (ns) of bit length i.
+const nBuckets = 64
+
 // Snapshot is the counts of every probed function at one moment.
 type Snapshot struct {
 	PID int `json:"pid"`
