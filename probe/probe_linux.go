@@ -172,6 +172,12 @@ func classify(pid int, op, target string, err error) error {
 	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES), errors.Is(err, os.ErrPermission):
 		e.Kind = ErrPermission
 		e.Hint = permissionHint()
+		// The errno alone: the library's own advice (memlock limits) does
+		// not apply to kernels that account BPF memory to cgroups.
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			e.Err = errno
+		}
 	case errors.Is(err, ebpf.ErrNotSupported), errors.Is(err, unix.ENOTSUP), errors.Is(err, unix.EOPNOTSUPP),
 		errors.Is(err, unix.ENOSYS), errors.Is(err, ErrNotSupported):
 		e.Kind = ErrNotSupported

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -124,7 +123,8 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	for _, m := range modules {
 		name, globs, err := probe.ParseModule(m)
 		if err != nil {
-			return usage("--module: %v", err)
+			fmt.Fprintln(stderr, err)
+			return probeExitUsage
 		}
 		opts = append(opts, probe.WithModule(name, globs...))
 	}
@@ -150,7 +150,8 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		opts = append(opts, probe.WithTrace())
 	}
 	if err := probe.CheckOptions(opts...); err != nil {
-		return usage("%v", err)
+		fmt.Fprintln(stderr, err)
+		return probeExitUsage
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -316,8 +317,6 @@ loop:
 	return code
 }
 
-var stdoutMu sync.Mutex
-
 func writeProbeOutput(o probeOutput, s *probe.Snapshot, stdout io.Writer) error {
 	var w io.Writer = stdout
 	var f *os.File
@@ -327,9 +326,6 @@ func writeProbeOutput(o probeOutput, s *probe.Snapshot, stdout io.Writer) error 
 			return err
 		}
 		w = f
-	} else {
-		stdoutMu.Lock()
-		defer stdoutMu.Unlock()
 	}
 	var err error
 	switch o.format {
