@@ -80,7 +80,8 @@ func main() {
 	}
 	out := json.NewEncoder(os.Stdout)
 	var mu sync.Mutex
-	var wg sync.WaitGroup
+	var wg, locked sync.WaitGroup
+	start := make(chan struct{})
 	per := *calls / *threads
 	for t := 0; t < *threads; t++ {
 		n := per
@@ -88,10 +89,15 @@ func main() {
 			n = *calls - per*(*threads-1)
 		}
 		wg.Add(1)
+		locked.Add(1)
 		go func(base, n int) {
 			defer wg.Done()
+			// Every goroutine holds its own thread until all have one, so
+			// the calls run on exactly -threads threads; the goroutine
+			// ends locked, which ends its thread.
 			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
+			locked.Done()
+			<-start
 			tid := syscall.Gettid()
 			req := (*C.struct_tr_req)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_tr_req{}))))
 			defer C.free(unsafe.Pointer(req))
@@ -117,6 +123,8 @@ func main() {
 			}
 		}(t*per, n)
 	}
+	locked.Wait()
+	close(start)
 	wg.Wait()
 	fmt.Println("done")
 	_, _ = io.Copy(io.Discard, in)
