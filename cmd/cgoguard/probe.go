@@ -181,7 +181,11 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		return probeExitFailed
 	}
 	defer p.Close()
-	progress("attached to %d functions of pid %d", len(p.Functions()), *pid)
+	if p.Guarded() && (*guarded || (len(funcs) == 0 && len(modules) == 0)) {
+		progress("attached to %d functions of pid %d; the functions its guarded calls run are added when first called", len(p.Functions()), *pid)
+	} else {
+		progress("attached to %d functions of pid %d", len(p.Functions()), *pid)
+	}
 
 	var traceDone chan struct{}
 	var tw *probe.TraceWriter
