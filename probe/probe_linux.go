@@ -41,22 +41,23 @@ type Probe struct {
 	started   time.Time
 	startMono time.Duration
 
-	mu        sync.Mutex // guards what follows
-	objs      []*object
-	exes      map[string]*link.Executable
-	funcs     []*Function
-	byTarget  map[string]int // object path + offset -> index in funcs
-	links     []link.Link
-	tramp     *Function // cg_call_fast, nil if the target has none
-	multi     bool      // attach with uprobe_multi links
-	warnings  []string
-	slotNames map[int]string
-	looping   bool // loop runs (set before it starts)
-	detached  bool
-	closed    bool
-	drained   atomic.Bool
-	stop      chan struct{}
-	done      chan struct{}
+	mu         sync.Mutex // guards what follows
+	objs       []*object
+	exes       map[string]*link.Executable
+	funcs      []*Function
+	byTarget   map[string]int // object path + offset -> index in funcs
+	links      []link.Link
+	tramp      *Function // cg_call_fast, nil if the target has none
+	multi      bool      // attach with uprobe_multi links
+	warnings   []string
+	slotNames  map[int]string
+	statusRead time.Time
+	looping    bool // loop runs (set before it starts)
+	detached   bool
+	closed     bool
+	drained    atomic.Bool
+	stop       chan struct{}
+	done       chan struct{}
 }
 
 // Function is one probed C function.
@@ -698,23 +699,47 @@ func (p *Probe) counter(i uint32) uint64 {
 }
 
 // moduleNames maps trampoline slots to module names from the target's
-// status file, keeping the last names read when the file is gone.
+// status file, keeping the names read before (a slot keeps its name when
+// the file is gone). It returns a copy.
 func (p *Probe) moduleNames() (map[int]string, error) {
 	st, err := observe.ReadStatus(p.cfg.statusDir, p.pid)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.statusRead = time.Now()
 	if p.slotNames == nil {
 		p.slotNames = map[int]string{}
 	}
-	if err != nil {
-		return p.slotNames, fmt.Errorf("guarded calls are not named by module: %w (the process names its modules in its status file: observe.StartStatus)", err)
-	}
-	for _, m := range st.Modules {
-		if m.Slot >= 0 {
-			p.slotNames[m.Slot] = m.Name
+	if err == nil {
+		for _, m := range st.Modules {
+			if m.Slot >= 0 {
+				p.slotNames[m.Slot] = m.Name
+			}
 		}
+	} else {
+		err = fmt.Errorf("guarded calls are not named by module: %w (the process names its modules in its status file: observe.StartStatus)", err)
 	}
-	return p.slotNames, nil
+	names := make(map[int]string, len(p.slotNames))
+	for k, v := range p.slotNames {
+		names[k] = v
+	}
+	return names, err
+}
+
+// slotName names slot (slot+1 as the BPF side keeps it, 0 for none),
+// reading the status file again at most once a second for an unknown slot.
+func (p *Probe) slotName(slot1 uint32) string {
+	if slot1 == 0 {
+		return ""
+	}
+	p.mu.Lock()
+	name, ok := p.slotNames[int(slot1)-1]
+	fresh := time.Since(p.statusRead) < time.Second
+	p.mu.Unlock()
+	if ok || fresh {
+		return name
+	}
+	names, _ := p.moduleNames()
+	return names[int(slot1)-1]
 }
 
 // ReadEvent returns the next trace event (WithTrace), waiting for one. It
@@ -757,25 +782,18 @@ func (p *Probe) ReadEvent() (Event, error) {
 func (p *Probe) event(r rawEvent) Event {
 	e := Event{TID: int(r.tid), Start: time.Duration(r.start), End: time.Duration(r.end)}
 	p.mu.Lock()
-	names := p.slotNames
 	var f *Function
 	if r.kind == evCall && int(r.fn) < len(p.funcs) {
 		f = p.funcs[r.fn]
 	}
-	objs := p.objs
-	p.mu.Unlock()
-	slotName := func() string {
-		if r.slot1 == 0 {
-			return ""
+	var guarded string
+	var gobj string
+	if r.kind == evGuard {
+		if o, s, ok := resolve(p.objs, r.addr); ok {
+			guarded, gobj = s.name, o.path
 		}
-		if n, ok := names[int(r.slot1)-1]; ok {
-			return n
-		}
-		if n, _ := p.moduleNames(); n != nil {
-			return n[int(r.slot1)-1]
-		}
-		return ""
 	}
+	p.mu.Unlock()
 	switch r.kind {
 	case evCall:
 		e.Kind = CallEvent
@@ -784,18 +802,16 @@ func (p *Probe) event(r rawEvent) Event {
 			e.Function, e.Object, e.Module = f.Name, f.Object, f.Module
 		}
 		if e.Module == "" {
-			e.Module = slotName()
+			e.Module = p.slotName(r.slot1)
 		}
 	case evGuard:
 		e.Kind = GuardedCallEvent
 		e.Ret = int64(int32(uint32(r.ret)))
 		e.NotRun = uint32(uint64(r.ret)>>32) != 0
-		e.Module = slotName()
+		e.Module = p.slotName(r.slot1)
 		binary.BigEndian.PutUint64(e.TraceID[0:], r.traceHi)
 		binary.BigEndian.PutUint64(e.TraceID[8:], r.traceLo)
-		if o, s, ok := resolve(objs, r.addr); ok {
-			e.Function, e.Object = s.name, o.path
-		}
+		e.Function, e.Object = guarded, gobj
 	}
 	return e
 }
