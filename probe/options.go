@@ -32,6 +32,7 @@ type config struct {
 	eventBuf   int
 	statusDir  string
 	perfLinks  bool // one perf-event link per probe even where uprobe_multi exists (tests)
+	noGuard    bool
 }
 
 func defaultConfig() config {
@@ -154,6 +155,18 @@ func ParseModule(s string) (name string, globs []string, err error) {
 func WithGuardedFunctions(on bool) Option {
 	return func(c *config) error {
 		c.guarded, c.guardedSet = on, true
+		return nil
+	}
+}
+
+// WithoutGuardProbes leaves the trampoline unprobed. Every guarded call of
+// the target then runs at full speed (a probed trampoline costs each guarded
+// call about what a probed function costs), but calls are labelled only by
+// WithModule, and WithGuardedFunctions finds nothing. Default: the
+// trampoline is probed when the target has one.
+func WithoutGuardProbes() Option {
+	return func(c *config) error {
+		c.noGuard = true
 		return nil
 	}
 }

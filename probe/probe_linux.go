@@ -122,7 +122,9 @@ func Open(pid int, opts ...Option) (*Probe, error) {
 	}
 	if len(sel) == 0 && !(cfg.guarded && p.tramp != nil) {
 		what := "no --func or --module glob matched a C function (Go functions are never probed: a uretprobe breaks the Go runtime's stack walks)"
-		if cfg.guarded && len(cfg.funcs) == 0 && len(cfg.modules) == 0 {
+		if cfg.guarded && cfg.noGuard {
+			what = "guarded functions were asked for without the trampoline probes"
+		} else if cfg.guarded && len(cfg.funcs) == 0 && len(cfg.modules) == 0 {
 			what = "the process runs no cgoguard trampoline (" + symGuardFast + "), so there are no guarded calls to find; give --func or --module"
 		}
 		return nil, fmt.Errorf("%w in pid %d: %s", ErrNoFunctions, pid, what)
@@ -210,7 +212,7 @@ func permissionHint() string {
 func (p *Probe) selectFunctions() ([]*Function, error) {
 	var sel []*Function
 	for _, o := range p.objs {
-		if t, ok := o.byName(symGuardFast); ok && p.tramp == nil {
+		if t, ok := o.byName(symGuardFast); ok && p.tramp == nil && !p.cfg.noGuard {
 			p.tramp = &Function{Name: t.name, Object: o.path, Offset: t.off}
 		}
 		for _, s := range o.syms {

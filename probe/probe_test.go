@@ -124,3 +124,21 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestWithoutGuardProbes leaves the trampoline alone: the same calls are
+// counted, with no module.
+func TestWithoutGuardProbes(t *testing.T) {
+	tr := startTracee(t, "-mode", "guarded", "-calls", "90", "-threads", "3")
+	p := openProbe(t, tr.pid, WithFunctions("tr_inner"), WithoutGuardProbes())
+	if p.Guarded() {
+		t.Fatal("the trampoline was probed")
+	}
+	tr.run(t)
+	s, err := p.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row := find(s, "", "tr_inner"); row == nil || row.Calls != 90 || len(s.Functions) != 1 {
+		t.Errorf("rows %+v, want one tr_inner row with no module and 90 calls", s.Functions)
+	}
+}

@@ -54,6 +54,9 @@ process's guarded calls run are probed as they are first seen.
 A GLOB matches a symbol name (path.Match syntax); OBJECT:GLOB also matches
 the object's base name ("libz.so*:inflate*"). Go functions are never probed.
 
+The probes on the trampoline cost every guarded call about what a probed
+function costs; --no-guard-probes leaves them off.
+
 Output: a table refreshed every --interval on a terminal (the final table
 otherwise, or at every interval with --batch); -o json=PATH and -o
 text=PATH write the final counts (PATH "-" is standard output);
@@ -80,6 +83,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	pid := fs.Int("pid", 0, "`PID` of the process to probe (required)")
 	fs.Var(&funcs, "func", "probe the C functions matching `GLOB` (repeatable)")
 	fs.Var(&modules, "module", "probe the functions matching the globs as module NAME: `NAME=GLOB[,GLOB]` (repeatable)")
+	noGuard := fs.Bool("no-guard-probes", false, "leave the cgoguard trampoline unprobed: guarded calls run at full speed, calls are labelled by --module only")
 	guarded := fs.Bool("guarded", false, "also probe the functions the process's guarded calls run (the default without --func and --module)")
 	duration := fs.Duration("duration", 0, "stop after `D` (default: until interrupted or the process exits)")
 	interval := fs.Duration("interval", time.Second, "refresh the table every `D`")
@@ -130,6 +134,12 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	}
 	if *guarded {
 		opts = append(opts, probe.WithGuardedFunctions(true))
+	}
+	if *noGuard {
+		if *guarded || (len(funcs) == 0 && len(modules) == 0) {
+			return usage("--no-guard-probes needs --func or --module, and excludes --guarded")
+		}
+		opts = append(opts, probe.WithoutGuardProbes())
 	}
 	if *statusDir != "" {
 		opts = append(opts, probe.WithStatusDir(*statusDir))
