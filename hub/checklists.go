@@ -35,9 +35,9 @@ type ChecklistVersion struct {
 	Name    string `json:"name"`
 	Version int    `json:"version"`
 	// Digest is "sha256:" and the hex SHA-256 of YAML.
-	Digest  string    `json:"digest"`
-	Author  string    `json:"author"`
-	Created time.Time `json:"created"`
+	Digest  string       `json:"digest"`
+	Author  string       `json:"author"`
+	Created time.Time    `json:"created"`
 	State   VersionState `json:"state"`
 	// Reviewer, Reviewed and Comment record the approval or rejection.
 	Reviewer string    `json:"reviewer,omitempty"`

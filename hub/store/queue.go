@@ -48,7 +48,7 @@ WHERE id = $1 AND attempts = $4 AND state = 'leased' AND lease_expires_ns < CAST
 WHERE id = $1 AND lease_token = $2 AND state = 'leased'`
 	qFinish = `UPDATE run_requests SET state = $3, run_id = $4, error = $5, lease_token = '', lease_expires_ns = 0, updated_ns = $6
 WHERE id = $1 AND lease_token = $2 AND state = 'leased'`
-	qSetComment = `UPDATE run_requests SET comment_state = $2, comment_url = $3, comment_error = $4 WHERE id = $1`
+	qSetComment   = `UPDATE run_requests SET comment_state = $2, comment_url = $3, comment_error = $4 WHERE id = $1`
 	qClaimComment = `UPDATE run_requests SET comment_state = 'posting', updated_ns = $3
 WHERE id = $1 AND (comment_state = '' OR comment_state = 'failed' OR (comment_state = 'posting' AND updated_ns < CAST($2 AS BIGINT)))
 	AND state IN ('done', 'failed')`
