@@ -254,20 +254,22 @@ func TestQueueLeases(t *testing.T) {
 			t.Fatal("the same comment queued twice")
 		}
 		a, b := as("agent-a", hub.RoleRunner), as("agent-b", hub.RoleRunner)
-		la, _, err := s.LeaseRequest(a, "agent-a", 150*time.Millisecond, 3)
+		la, _, err := s.LeaseRequest(a, "agent-a", time.Minute, 3)
 		if err != nil || la == nil || la.Request.ID != r1.ID || la.Request.Attempts != 1 || la.Request.LeaseOwner != "agent-a" {
 			t.Fatalf("lease a: %+v %v", la, err)
 		}
 		if lb, _, _ := s.LeaseRequest(b, "agent-b", time.Minute, 3); lb != nil {
 			t.Fatalf("a held request was leased again: %+v", lb)
 		}
-		if _, err := s.RenewLease(a, r1.ID, la.Token, 150*time.Millisecond); err != nil {
+		// A renewal sets the expiry from now: a last renewal of 1 ms, then
+		// silence, is an agent that died.
+		if _, err := s.RenewLease(a, r1.ID, la.Token, time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.RenewLease(b, r1.ID, "forged", time.Minute); !errors.Is(err, hub.ErrLeaseLost) {
 			t.Fatalf("renew with a wrong token: %v", err)
 		}
-		time.Sleep(300 * time.Millisecond) // a stops renewing
+		time.Sleep(20 * time.Millisecond) // a stops renewing
 		lb, _, err := s.LeaseRequest(b, "agent-b", time.Minute, 3)
 		if err != nil || lb == nil || lb.Request.Attempts != 2 {
 			t.Fatalf("lease b after a's expired: %+v %v", lb, err)
