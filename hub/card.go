@@ -287,3 +287,10 @@ func fmtLimit(rule string, v float64) string {
 	}
 	return fmt.Sprintf("%g", v)
 }
+
+// CheckValue is a check's statistics with its value card, as
+// GET /api/v1/checks lists them.
+type CheckValue struct {
+	CheckStats
+	Card Card `json:"card"`
+}

@@ -50,10 +50,10 @@ WHERE id = $1 AND lease_token = $2 AND state = 'leased'`
 WHERE id = $1 AND lease_token = $2 AND state = 'leased'`
 	qSetComment   = `UPDATE run_requests SET comment_state = $2, comment_url = $3, comment_error = $4 WHERE id = $1`
 	qClaimComment = `UPDATE run_requests SET comment_state = 'posting', updated_ns = $3
-WHERE id = $1 AND (comment_state = '' OR comment_state = 'failed' OR (comment_state = 'posting' AND updated_ns < CAST($2 AS BIGINT)))
+WHERE id = $1 AND (comment_state = '' OR (comment_state = 'posting' AND updated_ns < CAST($2 AS BIGINT)))
 	AND state IN ('done', 'failed')`
 	qUnposted = `SELECT ` + requestColumns + ` FROM run_requests
-WHERE state IN ('done', 'failed') AND (comment_state = 'failed' OR comment_state = '' OR (comment_state = 'posting' AND updated_ns < CAST($1 AS BIGINT)))
+WHERE state IN ('done', 'failed') AND (comment_state = '' OR (comment_state = 'posting' AND updated_ns < CAST($1 AS BIGINT)))
 ORDER BY updated_ns LIMIT 20`
 )
 
@@ -318,8 +318,8 @@ func (s *sqlStore) SetComment(ctx context.Context, id, state, url, errMsg string
 	return tx.Commit()
 }
 
-// UnpostedComments lists finished requests whose comment was not posted
-// (never tried, failed, or claimed longer ago than stale).
+// UnpostedComments lists finished requests whose comment was never tried
+// or was claimed longer ago than stale (a hub that died posting it).
 func (s *sqlStore) UnpostedComments(ctx context.Context, stale time.Duration) ([]hub.RunRequest, error) {
 	return requestList(s.r.QueryContext(ctx, qUnposted, time.Now().Add(-stale).UnixNano()))
 }
