@@ -275,7 +275,7 @@ func TestHubServeProcess(t *testing.T) {
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
-		re := regexp.MustCompile(`listening on (\S+) \(database: sqlite, schema 1`)
+		re := regexp.MustCompile(`listening on (\S+) \(database: sqlite, schema \d+`)
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]
