@@ -37,6 +37,7 @@ type env struct {
 	srv    *httptest.Server
 	st     store.Store
 	tokens map[hub.Role]string
+	s      *Server
 }
 
 func sqliteDSN(t testing.TB) string { return filepath.Join(t.TempDir(), "hub.db") }
@@ -53,7 +54,7 @@ func newEnv(t testing.TB, dsn string, opts ...Option) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, srv: httptest.NewServer(s), st: st, tokens: map[hub.Role]string{}}
+	e := &env{t: t, srv: httptest.NewServer(s), st: st, tokens: map[hub.Role]string{}, s: s}
 	t.Cleanup(e.srv.Close)
 	for _, r := range hub.Roles {
 		secret, _, err := st.CreateToken(ctx, "tok-"+string(r), r)

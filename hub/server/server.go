@@ -49,6 +49,7 @@ type Server struct {
 		sync.Mutex
 		at time.Time
 	}
+	patterns []string // the routes, for tests
 }
 
 // New returns a server over st. It reads (creating on first use) the
@@ -86,6 +87,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	handle := func(pattern, name string, h http.HandlerFunc) {
+		s.patterns = append(s.patterns, pattern)
 		mux.Handle(pattern, s.metrics.instrument(name, h))
 	}
 	handle("GET /healthz", "healthz", s.healthz)
