@@ -195,14 +195,17 @@ type Card struct {
 	// fired of value divided by the red limit.
 	Score          float64 `json:"score"`
 	DaysSinceCatch int     `json:"days_since_catch"`
-	Votes          Votes   `json:"votes"`
+	// NeverCaught is true when the check never failed: DaysSinceCatch
+	// counts from its first run.
+	NeverCaught bool  `json:"never_caught,omitempty"`
+	Votes       Votes `json:"votes"`
 	// Note explains a green card that had too few runs to judge.
 	Note string `json:"note,omitempty"`
 }
 
 // Card computes a check's card under the rules.
 func (r CardRules) Card(in CardInput) Card {
-	c := Card{Color: Green, Votes: in.Votes}
+	c := Card{Color: Green, Votes: in.Votes, NeverCaught: in.LastCatch.IsZero()}
 	since := in.LastCatch
 	if since.IsZero() {
 		since = in.FirstSeen
@@ -232,7 +235,7 @@ func (r CardRules) Card(in CardInput) Card {
 		{RuleSkipRate, enough, st.SkipRate, r.SkipRate, "skips in %.0f%% of runs"},
 		{RuleMeanSeconds, enough, st.MeanSeconds, r.MeanSeconds, "takes %.0f s on average"},
 		{RuleDaysSinceCatch, !since.IsZero(), float64(c.DaysSinceCatch), r.DaysSinceCatch, catchText},
-		{RuleNoisyVotes, true, float64(in.Votes.Noisy - in.Votes.Useful), r.NoisyVotes, "%.0f more people find it noisy than useful"},
+		{RuleNoisyVotes, true, float64(in.Votes.Noisy - in.Votes.Useful), r.NoisyVotes, "noisy votes outnumber useful ones by %.0f"},
 	}
 	for _, m := range measures {
 		if !m.on {
