@@ -40,10 +40,10 @@ type Isolated interface {
 	// call reached a worker: calls refused before (bad arguments, closed,
 	// no worker) count as rejected and do not feed the breaker.
 	CallIsolated(ctx context.Context, fn, arg unsafe.Pointer, deadline time.Time, trace *[16]byte) (rc int, ran bool, err error)
-	// Close stops the workers. Calls in flight may finish until ctx is
-	// done (the implementation may bound the wait); calls still running
-	// then fail.
-	Close(ctx context.Context) error
+	// CloseIsolated stops the workers; the module's Close and Shutdown
+	// call it. Calls in flight may finish until ctx is done (the
+	// implementation may bound the wait); calls still running then fail.
+	CloseIsolated(ctx context.Context) error
 }
 
 // WithIsolation runs the module's calls in worker processes started by iso

@@ -154,7 +154,7 @@ func New(name string, opts ...Option) (*Module, error) {
 	if lookup(name) != nil {
 		registryMu.Unlock()
 		if m.iso != nil {
-			m.iso.Close(context.Background())
+			m.iso.CloseIsolated(context.Background())
 		}
 		return nil, fmt.Errorf("cgoguard: New: a module named %q is already open", name)
 	}
@@ -645,7 +645,7 @@ func (m *Module) close(ctx context.Context, waitAbandoned bool) error {
 	}
 	var err error
 	if m.iso != nil {
-		err = m.iso.Close(ctx) // calls in flight end with their workers
+		err = m.iso.CloseIsolated(ctx) // calls in flight end with their workers
 	}
 	for delay := 50 * time.Microsecond; ; {
 		n := m.InFlight()
