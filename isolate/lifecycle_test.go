@@ -150,6 +150,16 @@ func TestCrashLoopLeaksNothing(t *testing.T) {
 		crashes = 100
 	}
 	const conc = 4
+	// Warm up what a process sets up once (the runtime's poller, its
+	// threads), so that only growth counts.
+	warm, err := isolate.New(t.Name()+"-warm", isolate.WithWorkers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call(t, warm, fixture.Segv); err == nil {
+		t.Fatal("no crash")
+	}
+	warm.Close()
 	shmBefore := shm(t)
 	fdBefore, memfdBefore := fds(t)
 	thrBefore := threads(t)
@@ -206,8 +216,26 @@ func TestCrashLoopLeaksNothing(t *testing.T) {
 	if thr := threads(t); thr > thrBefore+32 {
 		t.Fatalf("threads %d -> %d after %d crashes", thrBefore, thr, crashes)
 	}
+	checkNoSharedMemory(t, shmBefore)
+}
+
+// checkNoSharedMemory fails if this process still maps shared memory of a
+// pool, or if /dev/shm gained an entry of this process (other processes of
+// the machine use /dev/shm too, so only names of ours count).
+func checkNoSharedMemory(t *testing.T, before map[string]bool) {
+	t.Helper()
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(maps), "\n") {
+		if strings.Contains(line, "/memfd:cgoguard") || strings.Contains(line, "/dev/shm/") {
+			t.Fatalf("still mapped: %s", line)
+		}
+	}
+	pid := strconv.Itoa(os.Getpid())
 	for name := range shm(t) {
-		if !shmBefore[name] {
+		if !before[name] && (strings.Contains(name, "isolate") || strings.Contains(name, "arena") || strings.Contains(name, pid)) {
 			t.Fatalf("/dev/shm/%s left behind", name)
 		}
 	}
@@ -256,6 +284,7 @@ func TestConcurrentCalls(t *testing.T) {
 }
 
 func TestClose(t *testing.T) {
+	shmBefore := shm(t)
 	fdBefore, memfdBefore := fds(t)
 	p, err := isolate.New(t.Name(), isolate.WithWorkers(2), isolate.WithCloseTimeout(100*time.Millisecond))
 	if err != nil {
@@ -306,6 +335,7 @@ func TestClose(t *testing.T) {
 	if kids := children(t); len(kids) != 0 {
 		t.Fatalf("child processes left: %v", kids)
 	}
+	checkNoSharedMemory(t, shmBefore)
 	for _, q := range isolate.Pools() {
 		if q == p {
 			t.Fatal("closed pool still listed")

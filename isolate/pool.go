@@ -646,6 +646,14 @@ func (p *Pool) crashError(w *worker) *cgoguard.CrashError {
 		pcs[i] = uintptr(s.frames[i])
 	}
 	ce.Frames = workerFrames(w.pid, pcs)
+	// The frames end where the trampoline called the function, as for a
+	// crash in this process; the worker's loop below is no news.
+	for i, f := range ce.Frames {
+		if f.Function == "cg_call_fast" || f.Function == "cg_call" {
+			ce.Frames = ce.Frames[:i]
+			break
+		}
+	}
 	return ce
 }
 
