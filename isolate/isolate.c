@@ -133,16 +133,18 @@ static int iso_index = -1;
 cg_arena *cg_isolate_arena(void) { return iso_arena; }
 int cg_isolate_worker(void) { return iso_index; }
 
-/* iso_next waits for a request after last and returns its sequence number.
- * Asleep, it looks every second whether the parent still lives (the
- * parent-death signal covers this too; the check also covers a parent that
- * died before the signal was armed). */
-static uint32_t iso_next(cg_iso_slot *s, uint32_t last, int32_t ppid) {
+/* iso_next waits for a request after last and returns 0 with its sequence
+ * number in *seq. Asleep, it looks every second whether the parent still
+ * lives (the parent-death signal covers this too; the check also covers a
+ * parent that died before the signal was armed) and returns -1 when not. */
+static int iso_next(cg_iso_slot *s, uint32_t last, int32_t ppid, uint32_t *seq) {
 	int64_t spin = (int64_t)s->spin_ns, start = spin > 0 ? iso_now() : 0;
 	for (unsigned i = 0;; i++) {
 		uint32_t v = __atomic_load_n(&s->req, __ATOMIC_ACQUIRE);
-		if (v != last)
-			return v;
+		if (v != last) {
+			*seq = v;
+			return 0;
+		}
 		if (spin > 0) {
 			if ((i & 15) != 15 || iso_now() - start < spin) {
 				iso_pause();
@@ -155,7 +157,7 @@ static uint32_t iso_next(cg_iso_slot *s, uint32_t last, int32_t ppid) {
 			iso_futex_wait(&s->req, last, 1000000000LL);
 		__atomic_store_n(&s->worker_sleeping, 0, __ATOMIC_RELAXED);
 		if (getppid() != ppid)
-			_exit(0);
+			return -1;
 	}
 }
 
@@ -172,12 +174,14 @@ int cg_iso_serve(cg_iso_slot *s, const uintptr_t *fns, uint32_t nfn, uint64_t ar
 	iso_complete(s, 0); /* ready */
 	uint32_t last = 0;
 	for (;;) {
-		uint32_t seq = iso_next(s, last, ppid);
+		uint32_t seq;
+		if (iso_next(s, last, ppid, &seq) != 0)
+			return CG_ISO_SERVE_ORPHANED;
 		last = seq;
 		__atomic_store_n(&s->started, seq, __ATOMIC_SEQ_CST);
 		if (s->op == CG_ISO_OP_EXIT) {
 			iso_complete(s, seq);
-			return 0;
+			return CG_ISO_SERVE_EXIT;
 		}
 		uint32_t fn = s->fn;
 		uint64_t arg = s->arg;
@@ -229,6 +233,6 @@ int cg_iso_serve(cg_iso_slot *s, const uintptr_t *fns, uint32_t nfn, uint64_t ar
 			if (getppid() != ppid)
 				break;
 		}
-		_exit(70);
+		return CG_ISO_SERVE_CRASHED;
 	}
 }

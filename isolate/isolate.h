@@ -81,8 +81,14 @@ int cg_iso_wait(cg_iso_slot *s, uint32_t seq, int64_t timeout_ns, int ignore_can
 void cg_iso_cancel(cg_iso_slot *s, uint32_t seq);
 void cg_iso_mark_dead(cg_iso_slot *s);
 
-/* Worker side: serves requests until an exit request (returns 0). After a
- * crash it posts the record and waits to be killed, never returning. */
+/* Worker side: serves requests until an exit request (CG_ISO_SERVE_EXIT)
+ * or the parent's death (CG_ISO_SERVE_ORPHANED). After a crash it posts
+ * the record and waits to be killed; if that does not happen within 30s
+ * (or the parent dies) it returns CG_ISO_SERVE_CRASHED. The caller ends
+ * the process. */
+#define CG_ISO_SERVE_EXIT 0
+#define CG_ISO_SERVE_ORPHANED 1
+#define CG_ISO_SERVE_CRASHED 2
 int cg_iso_serve(cg_iso_slot *s, const uintptr_t *fns, uint32_t nfn, uint64_t arena_lo, uint64_t arena_hi, int32_t ppid, int32_t index);
 
 #endif

@@ -19,7 +19,8 @@ const (
 // Exit codes of a worker that cannot serve.
 const (
 	exitBadSpec  = 78 // EX_CONFIG: the spec or the function table does not match
-	exitNoParent = 75 // the parent died before the worker started serving
+	exitNoParent = 75 // the parent died
+	exitCrashed  = 70 // a call crashed and the parent did not kill the worker
 )
 
 // Main turns the process into a worker when it was started as one by a

@@ -286,9 +286,9 @@ func mappedSize(a *arena.Arena) int64 { return 4096 + a.Stats().Capacity }
 // the parent-death signal fires when the thread that started a child
 // exits, so that thread must live as long as the pool.
 func (p *Pool) runStarter() {
-	runtime.LockOSThread()
 	// Never unlocked: when the pool is closed the goroutine ends and takes
 	// its thread along; every worker is gone by then.
+	runtime.LockOSThread() //cgoguard:thread-exit workers die with the thread that started them (PR_SET_PDEATHSIG), so it outlives them
 	for f := range p.starter {
 		f()
 	}
@@ -503,7 +503,7 @@ type canceller struct {
 func (c *canceller) fire() {
 	c.mu.Lock()
 	if !c.done {
-		C.cg_iso_cancel(c.slot, C.uint32_t(c.seq))
+		C.cg_iso_cancel(c.slot, C.uint32_t(c.seq)) //cgoguard:ignore CG027 a compare-and-swap and a futex wake: it never blocks, and the lock keeps it off a slot its caller left
 	}
 	c.mu.Unlock()
 }

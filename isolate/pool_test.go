@@ -131,11 +131,11 @@ func TestTimeoutKillsAndReplaces(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("the timed-out call took %v to return", d)
 	}
-	after := pidOf(t, p)
-	if after == before {
+	waitGone(t, before)
+	waitIdle(t, p, 1) // the replacement's start may outlast the call timeout on a loaded machine
+	if after := pidOf(t, p); after == before {
 		t.Fatal("the hung worker still serves")
 	}
-	waitGone(t, before)
 	if n := p.Restarts(isolate.ReasonTimeout); n != 1 {
 		t.Fatalf("%d timeout restarts, want 1", n)
 	}
@@ -143,12 +143,16 @@ func TestTimeoutKillsAndReplaces(t *testing.T) {
 
 func TestContextDeadlineAndCancel(t *testing.T) {
 	p := newPool(t, isolate.WithWorkers(1), isolate.WithKillGrace(20*time.Millisecond))
+	// Each call must reach a worker before its context ends (a call still
+	// waiting for a worker does not cost one).
+	waitIdle(t, p, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := p.Call(ctx, fixture.Hang, arena.Ref{})
 	if !errors.Is(err, cgoguard.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("deadline: %v", err)
 	}
+	waitIdle(t, p, 1)
 	ctx, cancel = context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	_, err = p.Call(ctx, fixture.Hang, arena.Ref{})
@@ -233,4 +237,14 @@ func waitGone(t testing.TB, pid int) {
 		}
 	}
 	t.Fatalf("process %d still runs", pid)
+}
+
+// waitIdle waits until p has n idle workers.
+func waitIdle(t testing.TB, p *isolate.Pool, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); p.Stats().Idle < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %d idle workers after 10s: %+v", n, p.Stats())
+		}
+	}
 }

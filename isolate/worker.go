@@ -28,7 +28,7 @@ import (
 // returns the exit code.
 func serveWorker(v string) int {
 	// The C loop runs on this thread for the life of the process.
-	runtime.LockOSThread()
+	runtime.LockOSThread() //cgoguard:thread-exit the process ends with this thread
 	fail := func(code int, format string, args ...any) int {
 		fmt.Fprintf(os.Stderr, "cgoguard: isolate worker: "+format+"\n", args...)
 		return code
@@ -75,9 +75,15 @@ func serveWorker(v string) int {
 		*(*C.uintptr_t)(unsafe.Add(unsafe.Pointer(fns), i*int(unsafe.Sizeof(C.uintptr_t(0))))) = C.uintptr_t(fn)
 	}
 	slot := (*C.cg_iso_slot)(unsafe.Pointer(&ctl[0]))
-	C.cg_iso_serve(slot, fns, C.uint32_t(n), C.uint64_t(lo), C.uint64_t(hi), C.int32_t(s.ppid), C.int32_t(s.index))
-	// Told to exit: nothing to flush, and os.Exit would run the exit
-	// hooks (the race detector's waits a second).
-	syscall.Exit(0)
-	return 0
+	code := 0
+	switch C.cg_iso_serve(slot, fns, C.uint32_t(n), C.uint64_t(lo), C.uint64_t(hi), C.int32_t(s.ppid), C.int32_t(s.index)) {
+	case C.CG_ISO_SERVE_ORPHANED:
+		code = exitNoParent
+	case C.CG_ISO_SERVE_CRASHED:
+		code = exitCrashed // the C library's memory may be corrupt: serve nothing more
+	}
+	// Nothing to flush, and os.Exit would run the exit hooks (the race
+	// detector's waits a second).
+	syscall.Exit(code)
+	return code
 }
