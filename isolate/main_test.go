@@ -29,5 +29,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envParent) != "" {
 		os.Exit(runParent())
 	}
+	if mode := os.Getenv(envBenchChild); mode != "" {
+		os.Exit(runBenchChild(mode))
+	}
 	os.Exit(m.Run())
 }

@@ -45,8 +45,10 @@ const (
 	// before it kills their workers.
 	DefaultCloseTimeout = 5 * time.Second
 	// DefaultSpin is how long each side of the transport polls before it
-	// sleeps on the futex.
-	DefaultSpin = 5 * time.Microsecond
+	// sleeps on the futex: not at all. Polling pays only where both
+	// processes have a core to themselves; on a shared machine it takes
+	// the CPU from the process it waits for (see BENCHMARKS.md).
+	DefaultSpin = 0
 	// DefaultSpares is how many workers are kept started and ready to
 	// replace one that is lost.
 	DefaultSpares = 1
@@ -198,9 +200,11 @@ func WithCloseTimeout(d time.Duration) Option {
 }
 
 // WithSpin sets how long the caller polls for the result, and an idle
-// worker for the next request, before sleeping on the futex; 0 always
-// sleeps at once. Polling saves the wake-up latency of short calls and
-// burns CPU for at most d per call. Default DefaultSpin (5µs).
+// worker for the next request, before sleeping on the futex; 0 sleeps at
+// once. Polling saves the wake-up latency of short calls when both
+// processes have a core of their own, burns CPU for at most d per call,
+// and slows every call down on a machine with more runnable threads than
+// cores. Default DefaultSpin (0).
 func WithSpin(d time.Duration) Option {
 	return func(o *options) error {
 		if d < 0 || d > time.Second {
