@@ -109,13 +109,20 @@ func (m *Module) callIsolated(ctx context.Context, fn, arg unsafe.Pointer, deadl
 		m.rejected.Add(1)
 		return 0, err
 	}
-	var ce *CrashError
-	var cerr *CError
-	switch {
-	case err == nil && rc >= 0:
+	if err == nil && rc >= 0 {
 		m.goOK.Add(1)
 		m.success(probe)
 		return rc, nil
+	}
+	return m.isolatedFailure(rc, err, probe)
+}
+
+// isolatedFailure accounts for an isolated call that failed; apart from
+// callIsolated so that the success path allocates nothing.
+func (m *Module) isolatedFailure(rc int, err error, probe bool) (int, error) {
+	var ce *CrashError
+	var cerr *CError
+	switch {
 	case errors.As(err, &ce):
 		ce.Module = m.name
 		if ce.GoStack == nil {

@@ -258,3 +258,21 @@ func percentile(s []float64, q float64) float64 {
 	sort.Float64s(c)
 	return c[min(int(q*float64(len(c))), len(c)-1)]
 }
+
+// BenchmarkCall is one call of the empty C function in a worker, through
+// the module's policies, with its allocations.
+func BenchmarkCall(b *testing.B) {
+	p, err := isolate.New("bench-call", isolate.WithWorkers(1), isolate.WithSpares(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := p.Call(ctx, fixture.Empty, arena.Ref{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

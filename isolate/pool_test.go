@@ -248,3 +248,18 @@ func waitIdle(t testing.TB, p *isolate.Pool, n int) {
 		}
 	}
 }
+
+// TestCallDoesNotAllocate: a successful call allocates nothing on the Go
+// heap (the argument is in the arena, the result in the slot).
+func TestCallDoesNotAllocate(t *testing.T) {
+	p := newPool(t, isolate.WithWorkers(1))
+	ref, _ := add(t, p, 1, 2)
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(200, func() {
+		if _, err := p.Call(ctx, fixture.Add, ref); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Fatalf("%v allocations per call", n)
+	}
+}
