@@ -263,3 +263,43 @@ func TestCallDoesNotAllocate(t *testing.T) {
 		t.Fatalf("%v allocations per call", n)
 	}
 }
+
+// TestWorkerKilledFromOutside: a worker killed during a call fails that
+// call at once (the caller never waits on a dead worker); one killed while
+// idle costs no call at all.
+func TestWorkerKilledFromOutside(t *testing.T) {
+	p := newPool(t, isolate.WithWorkers(1), isolate.WithSpares(0))
+	pid := pidOf(t, p)
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Call(context.Background(), fixture.Hang, arena.Ref{})
+		done <- err
+	}()
+	for p.Stats().Busy == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		var ee *isolate.ExitError
+		var ce *cgoguard.CrashError
+		if !errors.As(err, &ee) || !errors.As(err, &ce) || ce.Signal != syscall.SIGKILL || ee.PID != pid {
+			t.Fatalf("call on a killed worker: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the call on a killed worker did not return")
+	}
+	waitIdle(t, p, 1)
+	idle := pidOf(t, p)
+	if err := syscall.Kill(idle, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call(t, p, fixture.Empty); err != nil {
+		t.Fatalf("call after the idle worker was killed: %v", err)
+	}
+	if c, e := p.Restarts(isolate.ReasonCrash), p.Restarts(isolate.ReasonExit); c != 1 || e != 1 {
+		t.Fatalf("restarts: crash %d, exit %d; want 1 and 1", c, e)
+	}
+}
