@@ -31,7 +31,7 @@ var (
 // wrapped by it.
 type StartError struct {
 	Module string
-	Worker int    // index in the pool
+	Worker int    // the worker's number in the pool (cg_isolate_worker); -1 if none was assigned
 	PID    int    // 0 if the process did not start at all
 	Status string // "exit status 2", "signal: segmentation fault", "not ready after 10s", ...
 	Stderr string // the end of what the worker wrote to stderr and stdout
@@ -62,7 +62,7 @@ func (e *StartError) Unwrap() error { return e.Err }
 // known (the signal; no address or frames) and errors.As finds it.
 type ExitError struct {
 	Module string
-	Worker int
+	Worker int // the worker's number in the pool (cg_isolate_worker)
 	PID    int
 	State  *os.ProcessState
 	Stderr string // the end of the worker's output

@@ -48,15 +48,14 @@ type Pool struct {
 	files  []*os.File
 
 	mu       sync.Mutex
-	idle     []*worker        // ready and not held, most recently used last
-	waiters  []chan *worker   // calls waiting for a worker, oldest first
-	slots    []*slotState     // per serving position
-	spares   []*worker        // started, ready, not yet serving
-	failing  int              // positions whose last start failed
-	inflight int              // calls holding (or waiting for) a worker
-	closed   bool             // no new calls
-	lastErr  *StartError      // the last failed start
-	current  map[*worker]bool // workers whose process has not been reaped
+	idle     []*worker      // ready and not held, most recently used last
+	waiters  []chan *worker // calls waiting for a worker, oldest first
+	slots    []*slotState   // per serving position
+	spares   []*worker      // started, ready, not yet serving
+	failing  int            // positions whose last start failed
+	inflight int            // calls holding (or waiting for) a worker
+	closed   bool           // no new calls
+	lastErr  *StartError    // the last failed start
 
 	pages     chan int      // free slot pages
 	done      chan struct{} // closed when the workers are to stop
@@ -64,7 +63,7 @@ type Pool struct {
 	bg        sync.WaitGroup // reaping of replaced workers
 	spareWake chan struct{}
 	starter   chan func()
-	restarts  [4]atomicCounter
+	restarts  [numReasons]atomicCounter
 
 	closeOnce sync.Once
 	closeErr  error
@@ -78,7 +77,6 @@ type slotState struct {
 
 // worker is one incarnation of a worker process.
 type worker struct {
-	p    *Pool
 	idx  int // serving position, -1 for a spare
 	page int // slot page, also the worker's number (cg_isolate_worker)
 	slot *C.cg_iso_slot
@@ -87,16 +85,16 @@ type worker struct {
 	seq  uint32 // last request posted; only the holder touches it
 	out  *output
 
+	wake   chan struct{} // something below changed (its supervisor looks)
+	reaped chan struct{} // closed once the process is reaped and state is set
+
 	// Guarded by p.mu.
-	held      bool   // a call (or a grace wait) owns it
-	exited    bool   // the process was reaped
-	reason    string // why it is being replaced ("" while it serves)
-	state     *os.ProcessState
-	servedOK  bool // a call finished without crashing
-	serving   bool // it was ready and put into service
-	wake      chan struct{}
-	reaped    chan struct{}
-	startedAt time.Time
+	held     bool   // a call (or a grace wait) owns it
+	exited   bool   // the process was reaped
+	reason   string // why it is being replaced ("" while it serves)
+	state    *os.ProcessState
+	servedOK bool // a call finished without crashing
+	serving  bool // it was ready and put into service
 }
 
 func (w *worker) notify() {
@@ -191,7 +189,7 @@ func start(m *cgoguard.Module, o options) (*Pool, error) {
 	if len(t.names) == 0 {
 		return nil, fmt.Errorf("cgoguard: isolate: module %q: no function registered (isolate.Register in init)", name)
 	}
-	p := &Pool{module: name, o: o, tab: t, mod: m, done: make(chan struct{}), starter: make(chan func()), current: map[*worker]bool{}}
+	p := &Pool{module: name, o: o, tab: t, mod: m, done: make(chan struct{}), starter: make(chan func())}
 	var err error
 	for try := 0; ; try++ {
 		addr := uintptr(arenaWindowLo + rand.Uint64N((arenaWindowHi-arenaWindowLo)/arenaAlign)*arenaAlign)

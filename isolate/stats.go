@@ -14,6 +14,8 @@ const (
 // Reasons lists every restart reason.
 var Reasons = []string{ReasonCrash, ReasonTimeout, ReasonExit, ReasonStart}
 
+const numReasons = 4 // len(Reasons)
+
 func reasonIndex(r string) int {
 	for i, x := range Reasons {
 		if x == r {

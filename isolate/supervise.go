@@ -231,9 +231,6 @@ func (p *Pool) stopWorker(w *worker) {
 func (p *Pool) finishWorker(w *worker) {
 	<-w.reaped
 	<-w.out.done
-	p.mu.Lock()
-	delete(p.current, w)
-	p.mu.Unlock()
 	p.pages <- w.page
 }
 
@@ -345,7 +342,7 @@ func (p *Pool) startWorker() (*worker, error) {
 	}
 	slot := (*C.cg_iso_slot)(unsafe.Pointer(&p.ctl[page*C.CG_ISO_SLOT_SIZE]))
 	C.cg_iso_init(slot, C.uint32_t(p.o.spin.Nanoseconds()))
-	w := &worker{p: p, idx: -1, page: page, slot: slot, out: newOutput(), wake: make(chan struct{}, 1), reaped: make(chan struct{})}
+	w := &worker{idx: -1, page: page, slot: slot, out: newOutput(), wake: make(chan struct{}, 1), reaped: make(chan struct{})}
 	serr := &StartError{Module: p.module, Worker: page}
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -379,12 +376,8 @@ func (p *Pool) startWorker() (*worker, error) {
 		return nil, serr
 	}
 	w.pid = cmd.Process.Pid
-	w.startedAt = time.Now()
 	serr.PID = w.pid
 	go w.out.copyFrom(pr, os.Stderr)
-	p.mu.Lock()
-	p.current[w] = true
-	p.mu.Unlock()
 	go func() {
 		cmd.Wait()
 		C.cg_iso_mark_dead(slot)
