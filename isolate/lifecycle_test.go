@@ -107,11 +107,7 @@ func TestWorkerFailsAtStart(t *testing.T) {
 	if _, err := call(t, p, fixture.Segv); !errors.As(err, new(*cgoguard.CrashError)) {
 		t.Fatalf("crash: %v", err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); p.Ready() == nil; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the pool stays ready although no worker can start")
-		}
-	}
+	waitFor(t, "unreadiness although no worker can start", func() bool { return p.Ready() != nil })
 	start := time.Now()
 	_, err = call(t, p, fixture.Empty)
 	if !errors.Is(err, isolate.ErrUnavailable) || !errors.As(err, &se) || !strings.Contains(err.Error(), "refusing to start") {
@@ -295,14 +291,7 @@ func TestClose(t *testing.T) {
 	if len(pids) != 3 {
 		t.Fatalf("%d worker pids, want 2 and a spare: %v", len(pids), pids)
 	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := p.Call(context.Background(), fixture.Hang, arena.Ref{})
-		done <- err
-	}()
-	for p.Stats().Busy == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	done := hangInBackground(t, p)
 	start := time.Now()
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
@@ -339,16 +328,6 @@ func TestClose(t *testing.T) {
 	for _, q := range isolate.Pools() {
 		if q == p {
 			t.Fatal("closed pool still listed")
-		}
-	}
-}
-
-// waitSpares waits until p has n spares ready.
-func waitSpares(t testing.TB, p *isolate.Pool, n int) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); p.Stats().Spares < n; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %d spares after 10s: %+v", n, p.Stats())
 		}
 	}
 }

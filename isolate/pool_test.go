@@ -5,6 +5,7 @@ package isolate_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -231,20 +232,27 @@ func TestWorkerExits(t *testing.T) {
 // waitGone waits until process pid no longer runs (gone, or a zombie).
 func waitGone(t testing.TB, pid int) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if !alive(pid) {
-			return
-		}
-	}
-	t.Fatalf("process %d still runs", pid)
+	waitFor(t, fmt.Sprintf("end of process %d", pid), func() bool { return !alive(pid) })
 }
 
 // waitIdle waits until p has n idle workers.
 func waitIdle(t testing.TB, p *isolate.Pool, n int) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); p.Stats().Idle < n; time.Sleep(time.Millisecond) {
+	waitFor(t, fmt.Sprintf("%d idle workers", n), func() bool { return p.Stats().Idle >= n })
+}
+
+// waitSpares waits until p has n spares ready.
+func waitSpares(t testing.TB, p *isolate.Pool, n int) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%d spares", n), func() bool { return p.Stats().Spares >= n })
+}
+
+// waitFor polls cond for up to 10s.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no %d idle workers after 10s: %+v", n, p.Stats())
+			t.Fatalf("no %s after 10s", what)
 		}
 	}
 }
@@ -270,14 +278,7 @@ func TestCallDoesNotAllocate(t *testing.T) {
 func TestWorkerKilledFromOutside(t *testing.T) {
 	p := newPool(t, isolate.WithWorkers(1), isolate.WithSpares(0))
 	pid := pidOf(t, p)
-	done := make(chan error, 1)
-	go func() {
-		_, err := p.Call(context.Background(), fixture.Hang, arena.Ref{})
-		done <- err
-	}()
-	for p.Stats().Busy == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	done := hangInBackground(t, p)
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -302,4 +303,17 @@ func TestWorkerKilledFromOutside(t *testing.T) {
 	if c, e := p.Restarts(isolate.ReasonCrash), p.Restarts(isolate.ReasonExit); c != 1 || e != 1 {
 		t.Fatalf("restarts: crash %d, exit %d; want 1 and 1", c, e)
 	}
+}
+
+// hangInBackground starts a call that never returns by itself and waits
+// until a worker runs it; the call's error arrives on the channel.
+func hangInBackground(t testing.TB, p *isolate.Pool) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Call(context.Background(), fixture.Hang, arena.Ref{})
+		done <- err
+	}()
+	waitFor(t, "a busy worker", func() bool { return p.Stats().Busy > 0 })
+	return done
 }

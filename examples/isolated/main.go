@@ -1,7 +1,8 @@
 // Command isolated is the zlib service of examples/service with its C
-// calls moved out of process: every zlib call runs in a worker process of
-// an isolate pool (the same binary, re-executed), so a crash in zlib kills
-// a worker, not the service, and the worker is replaced.
+// calls moved out of process: the same C wrappers (examples/service/zlib's
+// exz_compress and exz_uncompress) run in the worker processes of an
+// isolate pool (this binary, re-executed), so a crash in zlib kills a
+// worker, not the service, and the worker is replaced.
 //
 //	go run ./examples/isolated -addr 127.0.0.1:8080
 //	curl --data-binary @file http://127.0.0.1:8080/compress > file.z

@@ -28,13 +28,7 @@ func TestMain(m *testing.M) {
 // TestCrashKeepsServing: a request that crashes zlib kills a worker, not
 // the service; the next requests are served by its replacement.
 func TestCrashKeepsServing(t *testing.T) {
-	s, err := newServer(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.close()
-	ts := httptest.NewServer(s.handler())
-	defer ts.Close()
+	s, ts := startServer(t)
 	if code := get(t, ts.URL+"/readyz"); code != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz before self-test = %d, want 503", code)
 	}
@@ -100,13 +94,7 @@ func TestCrashKeepsServing(t *testing.T) {
 // TestConcurrentRequests: more requests at once than buffer slots and
 // workers, with crashes among them.
 func TestConcurrentRequests(t *testing.T) {
-	s, err := newServer(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.close()
-	ts := httptest.NewServer(s.handler())
-	defer ts.Close()
+	_, ts := startServer(t)
 	var wg sync.WaitGroup
 	for g := 0; g < 16; g++ {
 		wg.Add(1)
@@ -161,6 +149,21 @@ func TestRunPrintsAddress(t *testing.T) {
 	if len(isolate.Pools()) != 0 {
 		t.Fatal("the pool outlived run")
 	}
+}
+
+// startServer serves a new server with two workers on a test listener.
+func startServer(t *testing.T) (*server, *httptest.Server) {
+	t.Helper()
+	s, err := newServer(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.handler())
+	t.Cleanup(func() {
+		ts.Close()
+		s.close()
+	})
+	return s, ts
 }
 
 func get(t *testing.T, url string) int {

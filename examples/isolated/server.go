@@ -31,7 +31,7 @@ const (
 	slotSize = 2*maxBody + 128<<10
 )
 
-// slot is one set of buffers in the pool's arena: the struct iz_req, the
+// slot is one set of buffers in the pool's arena: the struct exz_req, the
 // input and the output. The arena is a bump allocator, so the server
 // carves its slots once and reuses them.
 type slot struct {

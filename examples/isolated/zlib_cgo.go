@@ -2,8 +2,9 @@
 
 package main
 
-// #cgo CFLAGS: -I${SRCDIR}/../../include -Wall -Wextra -Werror
+// #cgo CFLAGS: -I${SRCDIR}/../../include -I${SRCDIR}/../service/zlib -Wall -Wextra -Werror
 // #cgo LDFLAGS: -lz
+// #include "exz.h"
 // #include "izlib.h"
 import "C"
 
@@ -15,14 +16,17 @@ import (
 	"unsafe"
 
 	"github.com/cgoguard/cgoguard"
+	// The C wrappers of zlib (exz_compress, exz_uncompress), unchanged:
+	// the same functions the in-process service calls.
+	_ "github.com/cgoguard/cgoguard/examples/service/zlib"
 	"github.com/cgoguard/cgoguard/isolate"
 )
 
 // The entry points workers may run, registered before anything else runs:
 // the worker, which is this binary re-executed, builds the same table.
 func init() {
-	isolate.Register("iz_compress", unsafe.Pointer(C.iz_compress))
-	isolate.Register("iz_uncompress", unsafe.Pointer(C.iz_uncompress))
+	isolate.Register("exz_compress", unsafe.Pointer(C.exz_compress))
+	isolate.Register("exz_uncompress", unsafe.Pointer(C.exz_uncompress))
 	isolate.Register("iz_crash", unsafe.Pointer(C.iz_crash))
 }
 
@@ -41,21 +45,21 @@ func newModule(workers int) (*cgoguard.Module, *isolate.Pool, error) {
 	return m, p, nil
 }
 
-// reqSize is the size of struct iz_req at the start of every buffer slot.
-const reqSize = int(C.sizeof_struct_iz_req)
+// reqSize is the size of struct exz_req at the start of every buffer slot.
+const reqSize = int(C.sizeof_struct_exz_req)
 
 // bound is zlib's upper bound of the compressed size of n bytes.
-func bound(n int) int { return int(C.iz_bound(C.size_t(n))) }
+func bound(n int) int { return int(C.exz_bound(C.size_t(n))) }
 
 // zcall runs one zlib call in a worker: the request and both buffers are
 // in the slot, in the pool's arena. It returns the output length.
 func (s *server) zcall(ctx context.Context, op string, level int, sl *slot, in []byte) (int, error) {
-	fn := unsafe.Pointer(C.iz_compress)
+	fn := unsafe.Pointer(C.exz_compress)
 	if op == "decompress" {
-		fn = unsafe.Pointer(C.iz_uncompress)
+		fn = unsafe.Pointer(C.exz_uncompress)
 	}
 	n := copy(sl.in, in)
-	req := (*C.struct_iz_req)(sl.req)
+	req := (*C.struct_exz_req)(sl.req)
 	req.src = (*C.uchar)(unsafe.Pointer(unsafe.SliceData(sl.in)))
 	req.n = C.size_t(n)
 	req.dst = (*C.uchar)(unsafe.Pointer(unsafe.SliceData(sl.out)))
