@@ -481,12 +481,22 @@ func (p *Pool) putBack(w *worker) {
 func (p *Pool) retire(w *worker, reason string) {
 	p.mu.Lock()
 	w.held = false
-	if w.reason == "" {
-		w.reason = reason
-	}
+	p.lost(w, reason)
 	w.notify()
 	p.inflight--
 	p.mu.Unlock()
+}
+
+// lost records why w is taken out of service, once, and counts the
+// replacement it calls for (none when the pool is closing). p.mu held.
+func (p *Pool) lost(w *worker, reason string) {
+	if w.reason != "" {
+		return
+	}
+	w.reason = reason
+	if !p.stopping() {
+		p.restarts[reasonIndex(reason)].add(1)
+	}
 }
 
 // canceller marks a request cancelled when its context ends, and never

@@ -42,8 +42,9 @@ type Stats struct {
 	Failing int
 	// Spares counts workers started and ready to replace a lost one.
 	Spares int
-	// Restarts counts replacements by the reason the previous incarnation
-	// ended (Reasons).
+	// Restarts counts replacements by how the worker replaced ended
+	// (Reasons), counted when it is taken out of service (a crashed
+	// call's replacement before the call returns).
 	Restarts map[string]uint64
 	// LastStartError is the text of the last failed start ("" if none).
 	LastStartError string

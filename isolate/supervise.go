@@ -38,6 +38,17 @@ func (p *Pool) backoff(failures int) time.Duration {
 	return min(d, p.o.backoffMax)
 }
 
+// stopping reports whether the workers are being stopped (Close has waited
+// for the calls in flight): nothing is replaced any more.
+func (p *Pool) stopping() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // sleep waits d, or less when the pool closes; false when it did.
 func (p *Pool) sleep(d time.Duration) bool {
 	if d <= 0 {
@@ -63,13 +74,9 @@ func (p *Pool) sleep(d time.Duration) bool {
 func (p *Pool) supervise(pos int, first chan<- error) {
 	defer p.sup.Done()
 	failures := 0
-	reason := ""
 	for {
 		if !p.sleep(p.backoff(failures)) {
 			return
-		}
-		if reason != "" {
-			p.restarts[reasonIndex(reason)].add(1)
 		}
 		w := p.takeSpare()
 		var err error
@@ -86,12 +93,10 @@ func (p *Pool) supervise(pos int, first chan<- error) {
 		if err != nil {
 			p.startFailed(pos, err)
 			failures++
-			reason = ReasonStart
 			continue
 		}
 		p.ready(pos, w)
-		reason = p.watch(w)
-		if reason == "" { // the pool is closing
+		if !p.watch(w) { // the pool is closing
 			return
 		}
 		p.mu.Lock()
@@ -104,8 +109,9 @@ func (p *Pool) supervise(pos int, first chan<- error) {
 	}
 }
 
-// startFailed records a failed start at position pos; when no position
-// can start, calls waiting for a worker fail now.
+// startFailed records a failed start at position pos (another start
+// follows); when no position can start, calls waiting for a worker fail
+// now.
 func (p *Pool) startFailed(pos int, err error) {
 	var serr *StartError
 	errors.As(err, &serr)
@@ -113,6 +119,9 @@ func (p *Pool) startFailed(pos int, err error) {
 	defer p.mu.Unlock()
 	if serr != nil {
 		p.lastErr = serr
+	}
+	if !p.stopping() {
+		p.restarts[reasonIndex(ReasonStart)].add(1)
 	}
 	if s := p.slots[pos]; !s.failing {
 		s.failing = true
@@ -143,10 +152,9 @@ func (p *Pool) ready(pos int, w *worker) {
 	p.putBack(w)
 }
 
-// watch waits until w is to be replaced (or the pool closes), kills it and
-// returns the reason; "" when the pool closed. The process is reaped in the
-// background.
-func (p *Pool) watch(w *worker) string {
+// watch waits until w is to be replaced (or the pool closes) and kills
+// it; false when the pool closed. The process is reaped in the background.
+func (p *Pool) watch(w *worker) bool {
 	closing := false
 	for {
 		select {
@@ -161,6 +169,9 @@ func (p *Pool) watch(w *worker) string {
 		reason, exited, held := w.reason, w.exited, w.held
 		done := !held && (exited || reason != "" || closing)
 		if done {
+			if !closing {
+				p.lost(w, ReasonExit) // unless a call said why already
+			}
 			p.dropIdle(w)
 			w.serving = false
 			if s := p.slots[w.idx]; s.w == w {
@@ -176,17 +187,14 @@ func (p *Pool) watch(w *worker) string {
 		}
 		if closing {
 			p.finishWorker(w)
-			return ""
+			return false
 		}
 		p.bg.Add(1)
 		go func() {
 			defer p.bg.Done()
 			p.finishWorker(w)
 		}()
-		if reason == "" {
-			reason = ReasonExit
-		}
-		return reason
+		return true
 	}
 }
 
@@ -296,11 +304,13 @@ func (p *Pool) keepSpares() {
 		w, err := p.startWorker()
 		if err != nil {
 			failures++
-			p.restarts[reasonIndex(ReasonStart)].add(1)
 			p.mu.Lock()
 			var serr *StartError
 			if errors.As(err, &serr) {
 				p.lastErr = serr
+			}
+			if !p.stopping() {
+				p.restarts[reasonIndex(ReasonStart)].add(1)
 			}
 			p.mu.Unlock()
 			continue

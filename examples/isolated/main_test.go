@@ -60,7 +60,7 @@ func TestCrashKeepsServing(t *testing.T) {
 		if err := json.Unmarshal(post(t, ts.URL+"/crash", nil, 500), &crash); err != nil {
 			t.Fatal(err)
 		}
-		if !crash.Crashed || crash.Signal != "SIGSEGV" || len(crash.Frames) == 0 || !strings.HasPrefix(crash.Frames[0], "inflate") || !strings.Contains(crash.Frames[0], "libz") {
+		if !crash.Crashed || crash.Signal != "SIGSEGV" || len(crash.Frames) == 0 || !strings.HasPrefix(crash.Frames[0], "inflate") || !strings.Contains(crash.Frames[0], "libz") || crash.Restarts != uint64(i) {
 			t.Fatalf("crash %d: %+v", i, crash)
 		}
 		// Served at once, by the other worker or the spare, while the

@@ -161,7 +161,7 @@ func (s *server) handler() http.Handler {
 			"crashed":  true,
 			"signal":   cgoguard.SignalName(ce.Signal),
 			"frames":   frames,
-			"restarts": s.pool.Restarts(isolate.ReasonCrash),
+			"restarts": s.pool.Restarts(isolate.ReasonCrash), // this one included
 		})
 	})
 	return mux
