@@ -53,7 +53,9 @@ type Isolated interface {
 // replaced, so the module is not quarantined (the crash policy is Restart;
 // the crash still counts for the breaker); a timed-out call's worker is
 // killed, so no thread is left behind (WithMaxAbandoned does not apply);
-// the duration histogram is not kept. Default: calls run in this process.
+// the duration histogram is not kept; the module has no counter block in
+// this process's trampoline (Slot returns -1). Default: calls run in this
+// process.
 func WithIsolation(iso Isolator) Option {
 	return func(o *options) error {
 		if iso == nil {
