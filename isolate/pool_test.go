@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -306,14 +307,20 @@ func TestWorkerKilledFromOutside(t *testing.T) {
 }
 
 // hangInBackground starts a call that never returns by itself and waits
-// until a worker runs it; the call's error arrives on the channel.
+// until it runs in a worker (the C function raised a flag in the arena);
+// the call's error arrives on the channel.
 func hangInBackground(t testing.TB, p *isolate.Pool) <-chan error {
 	t.Helper()
+	ref, buf, err := p.Arena().Alloc(4, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flag := (*int32)(unsafe.Pointer(&buf[0]))
 	done := make(chan error, 1)
 	go func() {
-		_, err := p.Call(context.Background(), fixture.Hang, arena.Ref{})
+		_, err := p.Call(context.Background(), fixture.HangFlag, ref)
 		done <- err
 	}()
-	waitFor(t, "a busy worker", func() bool { return p.Stats().Busy > 0 })
+	waitFor(t, "the call running in a worker", func() bool { return atomic.LoadInt32(flag) == 1 })
 	return done
 }
