@@ -38,7 +38,8 @@ type Isolated interface {
 	// the context's error, when the call outlived its deadline or ctx;
 	// other errors for calls it could not make. ran reports whether the
 	// call reached a worker: calls refused before (bad arguments, closed,
-	// no worker) count as rejected and do not feed the breaker.
+	// no worker) count as rejected, or as timeouts when their deadline
+	// passed while they waited for a worker, and do not feed the breaker.
 	CallIsolated(ctx context.Context, fn, arg unsafe.Pointer, deadline time.Time, trace *[16]byte) (rc int, ran bool, err error)
 	// CloseIsolated stops the workers; the module's Close and Shutdown
 	// call it. Calls in flight may finish until ctx is done (the
@@ -108,7 +109,11 @@ func (m *Module) callIsolated(ctx context.Context, fn, arg unsafe.Pointer, deadl
 		if err == nil {
 			err = fmt.Errorf("cgoguard: module %q: call not run", m.name)
 		}
-		m.rejected.Add(1)
+		if outcomeOf(err) == OutcomeTimeout {
+			m.timeouts.Add(1)
+		} else {
+			m.rejected.Add(1)
+		}
 		return 0, err
 	}
 	if err == nil && rc >= 0 {

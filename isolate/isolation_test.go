@@ -251,3 +251,24 @@ func TestShutdownStopsPools(t *testing.T) {
 		t.Fatalf("call after Shutdown: %v", err)
 	}
 }
+
+// TestQueueTimeoutCounts: a call whose deadline passes while it waits for
+// a worker is a timeout of the module, and costs no worker.
+func TestQueueTimeoutCounts(t *testing.T) {
+	p := newPool(t, isolate.WithWorkers(1), isolate.WithSpares(0), isolate.WithCloseTimeout(time.Millisecond))
+	done := hangInBackground(t, p)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := p.Call(ctx, fixture.Empty, arena.Ref{}); !errors.Is(err, cgoguard.ErrTimeout) || !strings.Contains(err.Error(), "no worker free") {
+		t.Fatalf("call with every worker busy: %v", err)
+	}
+	st := p.Module().Stats()
+	if st.Timeouts != 1 || st.Rejected != 0 {
+		t.Fatalf("stats %+v, want 1 timeout, 0 rejected", st)
+	}
+	if n := p.Restarts(isolate.ReasonTimeout); n != 0 {
+		t.Fatalf("%d timeout restarts for a call that never reached a worker", n)
+	}
+	p.Close()
+	<-done
+}
