@@ -112,6 +112,7 @@ static void run_batches(struct cp_thread *t)
 			} else {
 				uint64_t v = seq + i;
 				memcpy(buf[i], &v, 8);
+				memcpy(buf[i] + 8, &t->id, 4);
 				len[i] = r->size;
 			}
 		}
@@ -159,10 +160,12 @@ static void *run_thread(void *arg)
 			break;
 		case CP_FLOOD:
 			memcpy(buf, &seq, 8);
+			memcpy(buf + 8, &t->id, 4);
 			rc = cg_bridge_push(r->b, buf, r->size);
 			break;
 		case CP_CALLBACK:
 			memcpy(buf, &seq, 8);
+			memcpy(buf + 8, &t->id, 4);
 			cproducerEvent(buf, r->size);
 			rc = 0;
 			break;

@@ -29,7 +29,7 @@ const (
 	Push     Mode = C.CP_PUSH     // cg_bridge_push of a checked message
 	Reserve  Mode = C.CP_RESERVE  // cg_bridge_reserve + cg_bridge_commit_len of a checked message
 	Mixed    Mode = C.CP_MIXED    // alternate Push and Reserve
-	Flood    Mode = C.CP_FLOOD    // cg_bridge_push of Size bytes, unchecked
+	Flood    Mode = C.CP_FLOOD    // cg_bridge_push of Size bytes (seq u64, producer u32 where they fit), unchecked
 	Callback Mode = C.CP_CALLBACK // call the exported Go function (see SetSink) per event
 	Latency  Mode = C.CP_LATENCY  // sleep Pause, push the CLOCK_MONOTONIC time (8 bytes)
 	// Batch pushes checked messages with cg_bridge_push_batch, 1 to
@@ -45,7 +45,7 @@ type Config struct {
 	Threads   int
 	PerThread uint64 // messages per thread; a thread stops early at -EPIPE
 	Mode      Mode
-	Size      int   // Flood and Callback message size, at most 64
+	Size      int   // Flood and Callback message size, at most 64 (bytes 8-11 carry the producer when Size >= 12)
 	PauseNS   int64 // Latency pause between messages
 	Batch     int   // Batch and FloodBatch: most messages per call, 1 to 64
 }

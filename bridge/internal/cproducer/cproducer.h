@@ -12,8 +12,8 @@ enum {
 	CP_PUSH = 0,      /* cg_bridge_push, checked messages */
 	CP_RESERVE = 1,   /* cg_bridge_reserve + cg_bridge_commit_len, checked messages */
 	CP_MIXED = 2,     /* alternate the two */
-	CP_FLOOD = 3,     /* cg_bridge_push of a fixed-size message, no checks */
-	CP_CALLBACK = 4,  /* one call of the exported Go function per event */
+	CP_FLOOD = 3,     /* cg_bridge_push of a fixed-size message (seq u64, producer u32 if they fit), no checks */
+	CP_CALLBACK = 4,  /* one call of the exported Go function per event, messages as CP_FLOOD */
 	CP_LATENCY = 5,   /* push a timestamp, pause, repeat */
 	CP_BATCH = 6,     /* cg_bridge_push_batch of checked messages, 1 to batch at a time */
 	CP_FLOOD_BATCH = 7, /* cg_bridge_push_batch of batch fixed-size messages, no checks */
