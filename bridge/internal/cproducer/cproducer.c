@@ -23,6 +23,8 @@ struct cp_run {
 	uint32_t size;
 	int64_t pause_ns;
 	uint32_t batch;
+	int together;
+	pthread_barrier_t bar;
 	struct cp_thread t[];
 };
 
@@ -180,13 +182,18 @@ static void *run_thread(void *arg)
 		}
 		}
 		count(&t->res, rc);
+		if (seq == 0 && r->together)
+			pthread_barrier_wait(&r->bar); /* every thread has pushed once */
 		if (rc == -EPIPE)
 			break;
 	}
+	if (r->together)
+		pthread_barrier_wait(&r->bar); /* none exits before all are done */
 	return NULL;
 }
 
-struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode, uint32_t size, int64_t pause_ns, uint32_t batch)
+struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode, uint32_t size, int64_t pause_ns, uint32_t batch,
+			uint32_t first_id, int together)
 {
 	struct cp_run *r = calloc(1, sizeof *r + (size_t)threads * sizeof(struct cp_thread));
 
@@ -205,12 +212,23 @@ struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode
 	if (batch > CP_MAX_BATCH)
 		batch = CP_MAX_BATCH;
 	r->batch = batch;
+	/* Together needs every thread to reach the barriers: modes that push
+	 * one message per iteration, and at least one message. */
+	r->together = together && per_thread > 0 && mode != CP_BATCH && mode != CP_FLOOD_BATCH;
+	if (r->together && pthread_barrier_init(&r->bar, NULL, (unsigned)threads) != 0) {
+		free(r);
+		return NULL;
+	}
 	for (int i = 0; i < threads; i++) {
 		r->t[i].run = r;
-		r->t[i].id = (uint32_t)i;
+		r->t[i].id = first_id + (uint32_t)i;
 	}
 	for (int i = 0; i < threads; i++) {
 		if (pthread_create(&r->t[i].th, NULL, run_thread, &r->t[i]) != 0) {
+			/* Threads already started would wait at the barrier for
+			 * ever; no test starts that many. */
+			if (r->together)
+				abort();
 			for (int j = 0; j < i; j++)
 				pthread_join(r->t[j].th, NULL);
 			free(r);
@@ -226,6 +244,8 @@ void cp_join(struct cp_run *r, struct cp_result *out)
 		pthread_join(r->t[i].th, NULL);
 		out[i] = r->t[i].res;
 	}
+	if (r->together)
+		pthread_barrier_destroy(&r->bar);
 	free(r);
 }
 

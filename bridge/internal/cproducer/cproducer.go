@@ -48,6 +48,12 @@ type Config struct {
 	Size      int   // Flood and Callback message size, at most 64 (bytes 8-11 carry the producer when Size >= 12)
 	PauseNS   int64 // Latency pause between messages
 	Batch     int   // Batch and FloodBatch: most messages per call, 1 to 64
+	// FirstID is the producer id of the first thread; the others follow.
+	FirstID uint32
+	// Together makes the threads wait for each other after their first
+	// message and again before they exit, so all of them are alive and
+	// have pushed at once (not with Batch and FloodBatch).
+	Together bool
 }
 
 // Result is what one producer thread saw.
@@ -67,8 +73,12 @@ func Start(b unsafe.Pointer, cfg Config) (*Run, error) {
 	if cfg.Threads < 1 || cfg.Threads > 64 {
 		return nil, fmt.Errorf("cproducer: %d threads: must be 1 to 64", cfg.Threads)
 	}
+	together := 0
+	if cfg.Together {
+		together = 1
+	}
 	r := C.cp_start((*C.cg_bridge)(b), C.int(cfg.Threads), C.uint64_t(cfg.PerThread), C.int(cfg.Mode),
-		C.uint32_t(cfg.Size), C.int64_t(cfg.PauseNS), C.uint32_t(cfg.Batch))
+		C.uint32_t(cfg.Size), C.int64_t(cfg.PauseNS), C.uint32_t(cfg.Batch), C.uint32_t(cfg.FirstID), C.int(together))
 	if r == nil {
 		return nil, errors.New("cproducer: starting threads failed")
 	}

@@ -29,7 +29,8 @@ struct cp_result {
 
 struct cp_run;
 
-struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode, uint32_t size, int64_t pause_ns, uint32_t batch);
+struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode, uint32_t size, int64_t pause_ns, uint32_t batch,
+			uint32_t first_id, int together);
 void cp_join(struct cp_run *r, struct cp_result *out);
 uint64_t cp_checksum(uint32_t producer, uint64_t seq);
 int64_t cp_now(void);
