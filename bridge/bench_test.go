@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -48,9 +49,9 @@ func BenchmarkPushVsCallback(b *testing.B) {
 func pushVsCallback(b *testing.B, producers int) {
 	per := uint64(roundEvents / producers)
 	total := per * uint64(producers)
-	push := newBridgeRun(b, producers, per, 1)
+	push := newBridgeRun(b, "push", producers, per, 1)
 	defer push.close()
-	batch := newBridgeRun(b, producers, per, 8)
+	batch := newBridgeRun(b, "batch8", producers, per, 8)
 	defer batch.close()
 	variants := []struct {
 		name string
@@ -62,6 +63,7 @@ func pushVsCallback(b *testing.B, producers int) {
 		{"chan", func() time.Duration { return chanRun(b, producers, per) }},
 	}
 	samples := map[string][]float64{}
+	cpu := map[string][]float64{}
 	var xcb, xch, xbatch []float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -69,7 +71,9 @@ func pushVsCallback(b *testing.B, producers int) {
 		// Rotate the order so that no variant always runs first or last.
 		for j := range variants {
 			v := variants[(i+j)%len(variants)]
+			c0 := cpuTime(b)
 			ns[v.name] = float64(v.run().Nanoseconds()) / float64(total)
+			cpu[v.name] = append(cpu[v.name], float64((cpuTime(b)-c0).Nanoseconds())/float64(total))
 			samples[v.name] = append(samples[v.name], ns[v.name])
 		}
 		xcb = append(xcb, ns["callback"]/ns["push"])
@@ -79,6 +83,12 @@ func pushVsCallback(b *testing.B, producers int) {
 	b.StopTimer()
 	for name, s := range samples {
 		b.ReportMetric(median(s), name+"-ns/event")
+		b.ReportMetric(median(cpu[name]), name+"-cpu-ns/event")
+	}
+	for _, r := range []*bridgeRun{push, batch} {
+		st := r.br.Stats()
+		b.ReportMetric(float64(st.FullWaits)/float64(st.Delivered), r.name+"-fullwaits/event")
+		b.ReportMetric(float64(st.Wakeups)/float64(st.Delivered), r.name+"-wakeups/event")
 	}
 	cb, ch := median(xcb), median(xch)
 	b.ReportMetric(cb, "x-callback")
@@ -88,6 +98,17 @@ func pushVsCallback(b *testing.B, producers int) {
 		b.Logf("%d producers, %d rounds: push %.1fx the callback (goal >= 5x: %s), %.1fx the channel callback (goal >= 10x: %s); per-round x-callback %.1f-%.1f",
 			producers, b.N, cb, met(cb >= 5), ch, met(ch >= 10), minOf(xcb), maxOf(xcb))
 	}
+}
+
+// cpuTime returns the CPU time the process has used, all threads, user
+// and system: with it a variant's cost shows even when the machine's load
+// stretches its wall-clock time.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func met(ok bool) string {
@@ -101,18 +122,19 @@ func met(ok bool) string {
 // round take over the lanes of the previous round's threads.
 type bridgeRun struct {
 	b         *testing.B
+	name      string
 	br        *bridge.Bridge
 	producers int
 	per       uint64
 	batch     int
 }
 
-func newBridgeRun(b *testing.B, producers int, per uint64, batch int) *bridgeRun {
+func newBridgeRun(b *testing.B, name string, producers int, per uint64, batch int) *bridgeRun {
 	br, err := bridge.New(65536, bridge.WithMaxMessageSize(48))
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &bridgeRun{b: b, br: br, producers: producers, per: per, batch: batch}
+	return &bridgeRun{b: b, name: name, br: br, producers: producers, per: per, batch: batch}
 }
 
 func (r *bridgeRun) close() { r.br.Close() }

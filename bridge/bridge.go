@@ -24,10 +24,12 @@ import (
 
 const (
 	closedBit = uint64(1) << 63
-	// claimBatch is how many ready messages the consumer claims in a lane
-	// with one compare-and-swap of head. Claimed slots stay unavailable to
-	// producers until delivered, so the batch stays small.
-	claimBatch = 64
+	// maxBatch is the most messages the consumer delivers from a lane
+	// before it releases them to the producer (one locked add), and under
+	// DropOldest claims with one compare-and-swap of head. Taken slots stay
+	// unavailable to producers until released, so a batch is at most half
+	// the lane.
+	maxBatch = 256
 	// spinChecks is how often gather re-checks a lane for a batch to
 	// collect (about 1 ns each, reading a line in its own cache).
 	spinChecks = 1000
@@ -59,7 +61,8 @@ type lane struct {
 
 	// Consumer-only state (guarded by draining): the claimed range
 	// [cur, end) not yet delivered, kept across a panicking callback, and
-	// rel, the first claimed position not yet released.
+	// rel, the first claimed position not yet released. When the consumer
+	// does not claim (see Bridge.claims), cur == end == head.
 	cur, end, rel uint64
 }
 
@@ -104,6 +107,11 @@ type Bridge struct {
 	delivered atomic.Uint64
 	draining  atomic.Bool
 	closeOnce sync.Once
+
+	// claims: producers may move head too (DropOldest), so the consumer
+	// claims a batch before delivering it. batch: see maxBatch.
+	claims bool
+	batch  int
 
 	// Consumer-only state (guarded by draining): the lanes seen so far, and
 	// the lane the next delivery pass starts with.
@@ -166,6 +174,8 @@ func New(capacity int, opts ...Option) (*Bridge, error) {
 			mask:      uint64(c.mask),
 		},
 	}
+	b.claims = cfg.policy == DropOldest
+	b.batch = min(maxBatch, max(1, cfg.capacity/2))
 	b.read = b.readEvent
 	// The C memory lives until the Bridge is unreachable (it cannot be
 	// before Close: the registry holds it) and C holds no reference.
@@ -330,10 +340,13 @@ func (b *Bridge) gather() {
 // deliver hands ready messages to fn, lane by lane in batches, and
 // releases their slots.
 func (b *Bridge) deliver(fn func([]byte)) (n int) {
-	r := &b.r
 	var cur *lane
 	defer func() {
 		if cur != nil && cur.cur > cur.rel { // fn panicked: release what was delivered
+			if !b.claims {
+				atomic.StoreUint64(cur.head, cur.cur)
+			}
+			n += int(cur.cur - cur.rel)
 			b.release(cur, cur.cur-cur.rel)
 		}
 		if n > 0 {
@@ -341,41 +354,83 @@ func (b *Bridge) deliver(fn func([]byte)) (n int) {
 		}
 	}()
 	nl := len(b.lanes)
-	limit := int(r.capacity) * nl
+	limit := int(b.r.capacity) * nl
 	for progress := true; progress && n < limit; {
 		progress = false
 		for i := 0; i < nl && n < limit; i++ {
 			l := b.lanes[(b.next+i)%nl]
-			if l.cur == l.end {
-				h := atomic.LoadUint64(l.head)
-				k := uint64(0)
-				for k < claimBatch && r.ready(l, h+k) {
-					k++
-				}
-				if k == 0 {
-					continue
-				}
-				if !atomic.CompareAndSwapUint64(l.head, h, h+k) {
-					progress = true // a DropOldest producer evicted the oldest
-					continue
-				}
-				l.cur, l.end, l.rel = h, h+k, h
-			}
 			cur = l
-			for l.cur < l.end {
-				s := r.slot(l, l.cur)
-				ln := *(*uint32)(unsafe.Add(s, 8))
-				l.cur++ // before fn: a panicking fn's message counts as delivered
-				n++
-				fn(unsafe.Slice((*byte)(unsafe.Add(s, slotHeader)), ln))
+			k := 0
+			if b.claims || l.cur < l.end {
+				k = b.deliverClaimed(l, fn)
+			} else {
+				k = b.deliverOwn(l, fn, min(b.batch, limit-n))
 			}
-			b.release(l, l.cur-l.rel)
 			cur = nil
-			progress = true
+			if k > 0 {
+				n += k
+				progress = true
+			}
 		}
 		b.next++
 	}
 	return n
+}
+
+// deliverOwn delivers up to max ready messages of lane l when the
+// consumer is the only writer of head (every policy but DropOldest): it
+// walks the slots from head while they are ready, then publishes head and
+// releases them, with no claim first.
+func (b *Bridge) deliverOwn(l *lane, fn func([]byte), max int) int {
+	r := &b.r
+	h := l.cur // == head: only the consumer moves it under these policies
+	s := r.slot(l, h)
+	end := unsafe.Add(l.slots, uintptr(r.capacity)*r.stride)
+	k := 0
+	for k < max && atomic.LoadUint64((*uint64)(s)) == h+1 {
+		ln := *(*uint32)(unsafe.Add(s, 8))
+		h++
+		l.cur, l.end = h, h // before fn: a panicking fn's message counts as delivered
+		k++
+		fn(unsafe.Slice((*byte)(unsafe.Add(s, slotHeader)), ln))
+		if s = unsafe.Add(s, r.stride); s == end {
+			s = l.slots
+		}
+	}
+	if k > 0 {
+		atomic.StoreUint64(l.head, h)
+		b.release(l, uint64(k))
+	}
+	return k
+}
+
+// deliverClaimed delivers the rest of a batch claimed earlier (left by a
+// panicking fn), or, under DropOldest, claims the ready messages at head
+// with a compare-and-swap first: a producer may evict the oldest message,
+// and must not take one the consumer is delivering.
+func (b *Bridge) deliverClaimed(l *lane, fn func([]byte)) int {
+	r := &b.r
+	if l.cur == l.end {
+		h := atomic.LoadUint64(l.head)
+		k := uint64(0)
+		for k < uint64(b.batch) && r.ready(l, h+k) {
+			k++
+		}
+		if k == 0 || !atomic.CompareAndSwapUint64(l.head, h, h+k) {
+			return 0 // none ready, or a producer evicted the oldest: next pass
+		}
+		l.cur, l.end, l.rel = h, h+k, h
+	}
+	k := 0
+	for l.cur < l.end {
+		s := r.slot(l, l.cur)
+		ln := *(*uint32)(unsafe.Add(s, 8))
+		l.cur++ // before fn: a panicking fn's message counts as delivered
+		k++
+		fn(unsafe.Slice((*byte)(unsafe.Add(s, slotHeader)), ln))
+	}
+	b.release(l, l.cur-l.rel)
+	return k
 }
 
 // release gives k delivered positions of lane l back to its producer, and

@@ -35,6 +35,13 @@ int64_t cp_now(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static int64_t thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* splitmix64 of the producer and sequence number. */
 uint64_t cp_checksum(uint32_t producer, uint64_t seq)
 {
@@ -134,18 +141,28 @@ static void run_batches(struct cp_thread *t)
 	}
 }
 
+static void run_loop(struct cp_thread *t);
+
 static void *run_thread(void *arg)
 {
 	struct cp_thread *t = arg;
+	int64_t c0 = thread_cpu();
+
+	if (t->run->mode == CP_BATCH || t->run->mode == CP_FLOOD_BATCH)
+		run_batches(t);
+	else
+		run_loop(t);
+	t->res.cpu_ns = thread_cpu() - c0;
+	return NULL;
+}
+
+static void run_loop(struct cp_thread *t)
+{
 	struct cp_run *r = t->run;
 	unsigned char buf[64];
 	int rc = 0;
 
 	memset(buf, 0xab, sizeof buf);
-	if (r->mode == CP_BATCH || r->mode == CP_FLOOD_BATCH) {
-		run_batches(t);
-		return NULL;
-	}
 	for (uint64_t seq = 0; seq < r->per_thread; seq++) {
 		switch (r->mode) {
 		case CP_PUSH:
@@ -189,7 +206,6 @@ static void *run_thread(void *arg)
 	}
 	if (r->together)
 		pthread_barrier_wait(&r->bar); /* none exits before all are done */
-	return NULL;
 }
 
 struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode, uint32_t size, int64_t pause_ns, uint32_t batch,

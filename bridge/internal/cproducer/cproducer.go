@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+	"time"
 	"unsafe"
 
 	_ "github.com/cgoguard/cgoguard/bridge" // defines cg_bridge_*
@@ -60,6 +61,7 @@ type Config struct {
 type Result struct {
 	Accepted uint64                   // pushes that returned 0
 	Codes    map[syscall.Errno]uint64 // failed pushes by errno
+	CPU      time.Duration            // the thread's CPU time (CLOCK_THREAD_CPUTIME_ID)
 }
 
 // Run is a set of running producer threads.
@@ -94,7 +96,7 @@ func (r *Run) Wait() []Result {
 	C.cp_join(r.r, unsafe.SliceData(out))
 	res := make([]Result, r.n)
 	for i, o := range out {
-		res[i] = Result{Accepted: uint64(o.accepted), Codes: map[syscall.Errno]uint64{}}
+		res[i] = Result{Accepted: uint64(o.accepted), Codes: map[syscall.Errno]uint64{}, CPU: time.Duration(o.cpu_ns)}
 		for j, e := range codeOrder {
 			if o.codes[j] != 0 {
 				res[i].Codes[e] = uint64(o.codes[j])

@@ -25,6 +25,7 @@ enum {
 struct cp_result {
 	uint64_t accepted;
 	uint64_t codes[CP_NCODES]; /* EAGAIN ENOBUFS ETIMEDOUT EPIPE EMSGSIZE EINVAL other */
+	int64_t cpu_ns;            /* the thread's CPU time pushing */
 };
 
 struct cp_run;
