@@ -30,6 +30,7 @@ import (
 const (
 	modeCount = C.CG_MODE_COUNT
 	modeTime  = C.CG_MODE_TIME
+	modeOther = C.CG_MODE_OTHER
 	maxSlots  = C.CG_MAX_SLOTS
 )
 
@@ -158,12 +159,26 @@ func dlSymbol(pc uintptr) (name, object string, base, symAddr uintptr, ok bool) 
 	return boundedString(nbuf[:]), boundedString(obuf[:]), uintptr(b), uintptr(s), true
 }
 
-// slotStats is one module's C counters summed over threads.
+// slotStats is one module's C counters summed over threads (see
+// cg_mstats in guard.h).
 type slotStats struct {
-	started, finished uint64
-	ok, err, crash    uint64
-	timed, sumTicks   uint64
-	hist              [C.CG_HIST_BUCKETS]uint64
+	started               uint64
+	ok, err, crash, other uint64
+	sumTicks              uint64
+	hist                  [C.CG_HIST_BUCKETS]uint64
+}
+
+// finished returns the calls that ended: each ends in exactly one of ok,
+// err, crash and other.
+func (s *slotStats) finished() uint64 { return s.ok + s.err + s.crash + s.other }
+
+// timed returns the calls in the duration histogram.
+func (s *slotStats) timed() uint64 {
+	var n uint64
+	for _, v := range s.hist {
+		n += v
+	}
+	return n
 }
 
 func readSlot(slot int32) slotStats {
@@ -172,9 +187,9 @@ func readSlot(slot int32) slotStats {
 	if C.cg_stats_read(C.int(slot), &cs) != 0 {
 		return s
 	}
-	s.started, s.finished = uint64(cs.started), uint64(cs.finished)
-	s.ok, s.err, s.crash = uint64(cs.ok), uint64(cs.err), uint64(cs.crash)
-	s.timed, s.sumTicks = uint64(cs.timed), uint64(cs.sum_ticks)
+	s.started = uint64(cs.started)
+	s.ok, s.err, s.crash, s.other = uint64(cs.ok), uint64(cs.err), uint64(cs.crash), uint64(cs.other)
+	s.sumTicks = uint64(cs.sum_ticks)
 	for i := range s.hist {
 		s.hist[i] = uint64(cs.hist[i])
 	}

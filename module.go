@@ -278,7 +278,7 @@ type asyncCall struct {
 
 func (m *Module) callAsync(ctx context.Context, fn, arg unsafe.Pointer, deadline time.Time, hasDeadline bool, trace *[16]byte, probe, bounded bool) (int, error) {
 	c := &asyncCall{done: make(chan struct{})}
-	mode := m.mode &^ modeCount // outcomes of worker calls are counted in Go
+	mode := m.mode | modeOther // outcomes of worker calls are counted in Go
 	go func() {
 		rc, st, d := guardedCall(fn, arg, m.slot, mode, trace)
 		if bounded {
@@ -689,10 +689,10 @@ func (m *Module) runCloser() error {
 func (m *Module) InFlight() int64 {
 	if m.slot >= 0 {
 		s := m.slotStats()
-		if s.started < s.finished {
-			return 0
+		if f := s.finished(); s.started > f {
+			return int64(s.started - f)
 		}
-		return int64(s.started - s.finished)
+		return 0
 	}
 	return m.active.Load()
 }

@@ -94,11 +94,10 @@ func (m *Module) slotStats() slotStats {
 	s := readSlot(m.slot)
 	b := m.baseline
 	s.started -= b.started
-	s.finished -= b.finished
 	s.ok -= b.ok
 	s.err -= b.err
 	s.crash -= b.crash
-	s.timed -= b.timed
+	s.other -= b.other
 	s.sumTicks -= b.sumTicks
 	for i := range s.hist {
 		s.hist[i] -= b.hist[i]
@@ -143,7 +142,7 @@ func secondsPerTick() float64 {
 // merged (powers of four) to keep the series few.
 func ticksHistogram(s slotStats) Histogram {
 	spt := secondsPerTick()
-	h := Histogram{Count: s.timed, Sum: float64(s.sumTicks) * spt}
+	h := Histogram{Count: s.timed(), Sum: float64(s.sumTicks) * spt}
 	first, last := -1, -1
 	for i, n := range s.hist {
 		if n != 0 {
