@@ -218,7 +218,7 @@ func monoNanos() uint64      { return uint64(C.cg_mono_ns()) }
 // With no deadline, no bulkhead and no observer the call runs on the
 // caller's goroutine and thread with no allocation and no syscall.
 func (m *Module) Call(ctx context.Context, fn, arg unsafe.Pointer) (int, error) {
-	if m.word.Load() == 0 && m.fast && fn != nil && ctx.Done() == nil {
+	if t := typeWord(ctx); m.word.Load() == 0 && fn != nil && (t == bgType || t == todoType || doneIsNil(ctx)) {
 		// The trampoline inline: one Go frame fewer on the hot path.
 		returned := false
 		defer func() {
@@ -226,7 +226,7 @@ func (m *Module) Call(ctx context.Context, fn, arg unsafe.Pointer) (int, error) 
 				C.cg_unwind(C.int(m.slot)) // a Go panic from a callback unwinds through the call
 			}
 		}()
-		r := C.cg_call_fast(C.uintptr_t(uintptr(fn)), arg, C.int(m.slot<<8|m.mode&0xff))
+		r := C.cg_call_fast(C.uintptr_t(uintptr(fn)), arg, C.int(m.slotMode))
 		returned = true
 		if r.status == 0 && r.detail == nil && r.rc >= 0 {
 			m.resetRun()

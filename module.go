@@ -43,10 +43,14 @@ func (s State) String() string {
 }
 
 // The module word: the low two bits hold the State, wordClosed marks a
-// closed module. The fast path runs only when the word is zero.
+// closed module, wordSlow one whose calls always take the slow path (a
+// timeout, a bulkhead or an observer, or no C statistics slot; set in New
+// and never cleared). The fast path runs only when the word is zero: one
+// atomic load decides it.
 const (
 	wordStateMask = 3
 	wordClosed    = 4
+	wordSlow      = 1 << 30
 )
 
 // Module is one fault domain: the guarded calls into one C library, with
@@ -58,7 +62,8 @@ type Module struct {
 	word atomic.Int32
 	slot int32 // per-thread C statistics slot; -1 when none was free
 	mode int32 // CG_MODE_* bits for the trampoline
-	fast bool  // Call may take the direct path when the word is zero
+	// slotMode is slot<<8 | mode, the trampoline's third argument.
+	slotMode int32
 
 	active    atomic.Int64 // calls holding a bulkhead place (bulkhead or no slot)
 	abandoned atomic.Int64 // timed-out calls still running in C
@@ -134,6 +139,9 @@ func New(name string, opts ...Option) (*Module, error) {
 		return nil, err
 	}
 	m := &Module{name: name, opts: o, crashes: map[syscall.Signal]uint64{}, created: time.Now()}
+	if o.timeout != 0 || o.maxConc != 0 || o.observer != nil {
+		m.word.Store(wordSlow)
+	}
 	switch o.metrics {
 	case MetricsCounters:
 		m.mode = modeCount
@@ -149,13 +157,16 @@ func New(name string, opts ...Option) (*Module, error) {
 		return nil, fmt.Errorf("cgoguard: New: a module named %q is already open", name)
 	}
 	m.slot = allocSlot()
+	if m.slot < 0 {
+		m.word.Store(m.word.Load() | wordSlow) // not visible to other goroutines yet
+	}
+	m.slotMode = m.slot<<8 | m.mode&0xff
 	registry = append(registry, m)
 	registryMu.Unlock()
 	if m.slot >= 0 {
 		m.baseline = readSlot(m.slot)
 		openSlot(m.slot)
 	}
-	m.fast = m.slot >= 0 && o.timeout == 0 && o.maxConc == 0 && o.observer == nil
 	return m, nil
 }
 
