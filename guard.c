@@ -78,6 +78,7 @@ typedef struct cg_node {
 #define CG_F_RECORDING 1 /* the handler is unwinding this frame's stack */
 #define CG_F_ERR_SET 2   /* cg_set_error was called in this call */
 #define CG_F_TRACE 4     /* trace_hi/trace_lo hold the call's trace id */
+#define CG_F_TIMED 8     /* the call is timed: t0 holds its start */
 
 typedef struct cg_frame {
 	cg_node n;
@@ -256,6 +257,8 @@ static cg_mstats *cg_slot_slow(cg_tls_t *t, int slot) {
 	cg_mstats *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return NULL;
+	s->sample_left = 1; /* time the thread's first call */
+	s->rng = ((uint64_t)(uintptr_t)s * UINT64_C(0x9e3779b97f4a7c15)) | 1;
 	pthread_mutex_lock(&cg_mu);
 	t->stats->slots[slot] = s;
 	pthread_mutex_unlock(&cg_mu);
@@ -607,16 +610,36 @@ static __attribute__((noinline)) cg_detail *cg_error_detail(cg_frame *f) {
 	return d;
 }
 
-/* cg_count_end records the end of a call: its duration when timed, then
- * its outcome, or other when the module does not count outcomes here.
+/* cg_sample_next draws the number of calls until the next timed one:
+ * uniform in [1, 2n-1] for n = 1 << shift, so n on average (xorshift64;
+ * the multiply maps 32 random bits onto the range without a division). */
+static uint64_t cg_sample_next(cg_mstats *s, int shift) {
+	uint64_t x = s->rng;
+	if (shift == 0)
+		return 1;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	s->rng = x;
+	return 1 + (((x >> 32) * ((UINT64_C(2) << shift) - 1)) >> 32);
+}
+
+/* cg_time_end records a timed call's duration, and when to time the next.
+ * Out of line: most calls are not timed. */
+static __attribute__((noinline)) void cg_time_end(cg_mstats *s, int mode, uint64_t t0) {
+	uint64_t d = cg_ticks() - t0;
+	cg_inc(&s->hist[d ? 64 - __builtin_clzll(d) : 0], 1);
+	cg_inc(&s->sum_ticks, d);
+	s->sample_left = cg_sample_next(s, (mode >> CG_MODE_SAMPLE_SHIFT) & 0xf);
+}
+
+/* cg_count_end records the end of a call: its duration when it is one of
+ * the timed, then its outcome, or other when the module does not count outcomes here.
  * outcome is &s->ok, &s->err or &s->crash. The outcome counter is also
  * what tells Close the call is over (see cg_membarrier). */
-static inline __attribute__((always_inline)) void cg_count_end(cg_mstats *s, int mode, uint64_t *outcome, uint64_t t0) {
-	if (mode & CG_MODE_TIME) {
-		uint64_t d = cg_ticks() - t0;
-		cg_inc(&s->hist[d ? 64 - __builtin_clzll(d) : 0], 1);
-		cg_inc(&s->sum_ticks, d);
-	}
+static inline __attribute__((always_inline)) void cg_count_end(cg_mstats *s, int mode, uint64_t *outcome, const cg_frame *f) {
+	if (__builtin_expect(f->n.flags & CG_F_TIMED, 0))
+		cg_time_end(s, mode, f->t0);
 	cg_inc_rel((mode & (CG_MODE_COUNT | CG_MODE_OTHER)) == CG_MODE_COUNT ? outcome : &s->other, 1);
 }
 
@@ -691,14 +714,18 @@ cg_ret cg_call_fast(uintptr_t fnp, void *arg, int slotmode) {
 	f.n.pos = (uintptr_t)&f;
 	f.n.kind = CG_NODE_GUARD;
 	f.nbar = t->nbar;
-	f.t0 = (mode & CG_MODE_TIME) ? cg_ticks() : 0;
+	/* With the histogram, a countdown picks the calls to time. */
+	if ((mode & CG_MODE_TIME) && s != NULL && --s->sample_left == 0) {
+		f.n.flags |= CG_F_TIMED;
+		f.t0 = cg_ticks();
+	}
 	int64_t r = cg_guard_run(&f, (cg_fn)fnp, arg);
 	if (__builtin_expect(r == CG_CRASHED, 0)) {
 		t->cur = f.n.prev;
 		t->nbar = f.nbar;
 		ret.detail = cg_crash_detail(&f);
 		if (s != NULL)
-			cg_count_end(s, mode, &s->crash, f.t0);
+			cg_count_end(s, mode, &s->crash, &f);
 		return ret;
 	}
 	int rc = (int)(uint32_t)r;
@@ -706,7 +733,7 @@ cg_ret cg_call_fast(uintptr_t fnp, void *arg, int slotmode) {
 	if (__builtin_expect(f.n.flags & CG_F_ERR_SET, 0) && rc < 0)
 		ret.detail = cg_error_detail(&f);
 	if (s != NULL)
-		cg_count_end(s, mode, rc >= 0 ? &s->ok : &s->err, f.t0);
+		cg_count_end(s, mode, rc >= 0 ? &s->ok : &s->err, &f);
 	return ret;
 }
 

@@ -31,7 +31,10 @@ const (
 	modeCount = C.CG_MODE_COUNT
 	modeTime  = C.CG_MODE_TIME
 	modeOther = C.CG_MODE_OTHER
-	maxSlots  = C.CG_MAX_SLOTS
+	// modeSampleShift is where log2 of the histogram's sampling interval
+	// sits in the mode (CG_MODE_SAMPLE_SHIFT).
+	modeSampleShift = C.CG_MODE_SAMPLE_SHIFT
+	maxSlots        = C.CG_MAX_SLOTS
 )
 
 var installError error

@@ -17,6 +17,8 @@
 #define CG_MODE_COUNT 1 /* count the outcome (ok, err, crash) in the per-thread stats */
 #define CG_MODE_TIME 2  /* time the call into the per-thread histogram */
 #define CG_MODE_OTHER 4 /* the outcome is counted elsewhere (Go): count the call in other */
+/* Bits 4-7 of the mode: log2 of the mean interval between timed calls. */
+#define CG_MODE_SAMPLE_SHIFT 4
 
 /* cg_detail is filled on the slow paths (crash, cg_set_error) and handed to
  * Go, which copies it and releases it with cg_detail_release. Records come
@@ -50,6 +52,9 @@ typedef struct cg_mstats {
 	uint64_t ok, err, crash, other;
 	uint64_t sum_ticks;
 	uint64_t hist[CG_HIST_BUCKETS];
+	/* A thread's own sampling state (not summed): calls until the next
+	 * timed one, and its random generator. */
+	uint64_t sample_left, rng;
 } cg_mstats;
 
 typedef int (*cg_fn)(void *);

@@ -11,7 +11,9 @@ const (
 	modeCount = 1
 	modeTime  = 2
 	modeOther = 4
-	maxSlots  = 256
+	// modeSampleShift matches CG_MODE_SAMPLE_SHIFT in guard.h.
+	modeSampleShift = 4
+	maxSlots        = 256
 )
 
 func installErr() error    { return ErrNotSupported }

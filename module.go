@@ -146,7 +146,7 @@ func New(name string, opts ...Option) (*Module, error) {
 	case MetricsCounters:
 		m.mode = modeCount
 	case MetricsHistogram:
-		m.mode = modeCount | modeTime
+		m.mode = modeCount | modeTime | int32(o.sampleShift)<<modeSampleShift
 	}
 	if o.breaker != nil && o.breaker.FailureRatio > 0 {
 		m.mode |= modeCount // the ratio needs the success count
