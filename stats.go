@@ -18,8 +18,10 @@ type Stats struct {
 	CrashesBySignal map[string]uint64
 	InFlight        int64 // calls running in C now
 	Abandoned       int64 // timed-out calls still running in C
-	// Durations is the histogram of call durations; empty unless the
-	// module was created WithMetrics(MetricsHistogram).
+	// Durations is the histogram of the durations of the timed calls (a
+	// random sample, one call in WithHistogramSampling on average; every
+	// call with WithHistogramSampling(1)); empty unless the module was
+	// created WithMetrics(MetricsHistogram).
 	Durations Histogram
 	// RecentCrashes are the last crashes, oldest first (at most 16).
 	RecentCrashes []CrashRecord
