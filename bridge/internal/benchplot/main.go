@@ -7,7 +7,9 @@
 //
 // Each series (push, batch8, callback, chan) is a variant's median
 // <variant>-ns/event over the -count runs, as millions of events per
-// second; the bars show the least and most of the runs. It reads standard
+// second; the bars show the least and most of the runs. The y axis is
+// logarithmic, so the distance between two lines is their ratio (-linear
+// draws it linear from zero). It reads standard
 // input, or the files named as arguments, and writes standard output
 // unless -o is given. Lines that are not results of that benchmark are
 // ignored, so the whole go test output can be piped in.
@@ -19,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"regexp"
 	"sort"
@@ -30,14 +33,15 @@ func main() {
 	out := flag.String("o", "", "write the SVG to this file instead of standard output")
 	title := flag.String("title", "Bridge throughput, 16-byte events, C threads to one Go consumer", "chart title")
 	note := flag.String("note", "", "a line under the title (machine, load)")
+	linear := flag.Bool("linear", false, "a linear y axis from zero instead of a logarithmic one")
 	flag.Parse()
-	if err := run(flag.Args(), *out, *title, *note); err != nil {
+	if err := run(flag.Args(), *out, *title, *note, !*linear); err != nil {
 		fmt.Fprintln(os.Stderr, "benchplot:", err)
 		os.Exit(1)
 	}
 }
 
-func run(files []string, out, title, note string) error {
+func run(files []string, out, title, note string, logY bool) error {
 	var in io.Reader = os.Stdin
 	if len(files) > 0 {
 		var rs []io.Reader
@@ -55,7 +59,7 @@ func run(files []string, out, title, note string) error {
 	if err != nil {
 		return err
 	}
-	svg := render(res, title, note)
+	svg := render(res, title, note, logY)
 	if out == "" {
 		_, err = os.Stdout.WriteString(svg)
 		return err
@@ -130,11 +134,11 @@ const (
 )
 
 // render draws the chart: x is the producer count on a log2 scale, y is
-// millions of events per second from zero.
-func render(res results, title, note string) string {
+// millions of events per second, on a log10 scale (logY) or from zero.
+func render(res results, title, note string, logY bool) string {
 	var counts []int
 	seen := map[int]bool{}
-	maxY := 0.0
+	maxY, minY := 0.0, math.Inf(1)
 	for _, byN := range res {
 		for n, v := range byN {
 			if !seen[n] {
@@ -143,11 +147,25 @@ func render(res results, title, note string) string {
 			}
 			for _, ns := range v {
 				maxY = max(maxY, 1e3/ns)
+				minY = min(minY, 1e3/ns)
 			}
 		}
 	}
 	sort.Ints(counts)
 	yTop := niceCeil(maxY)
+	yBottom := 0.0
+	ticks := []float64{0, yTop / 5, 2 * yTop / 5, 3 * yTop / 5, 4 * yTop / 5, yTop}
+	if logY {
+		yBottom = niceFloor(minY)
+		ticks = nil
+		for p := yBottom; p <= yTop*1.0001; p *= 10 {
+			for _, m := range []float64{1, 2, 5} {
+				if v := m * p; v >= yBottom && v <= yTop*1.0001 {
+					ticks = append(ticks, v)
+				}
+			}
+		}
+	}
 	plotW, plotH := float64(width-left-right), float64(height-top-bottom)
 	lg := func(n int) float64 {
 		l := 0.0
@@ -163,7 +181,12 @@ func render(res results, title, note string) string {
 		}
 		return left + (lg(n)-lg(counts[0]))/span*plotW
 	}
-	y := func(v float64) float64 { return top + plotH - v/yTop*plotH }
+	y := func(v float64) float64 {
+		if logY {
+			return top + plotH - (math.Log10(v)-math.Log10(yBottom))/(math.Log10(yTop)-math.Log10(yBottom))*plotH
+		}
+		return top + plotH - v/yTop*plotH
+	}
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
@@ -173,13 +196,15 @@ func render(res results, title, note string) string {
 		fmt.Fprintf(&b, `<text x="%d" y="42" fill="#555">%s</text>`+"\n", left, esc(note))
 	}
 	// Grid and y axis.
-	step := yTop / 5
-	for i := 0; i <= 5; i++ {
-		v := step * float64(i)
+	for _, v := range ticks {
 		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#ddd"/>`+"\n", left, y(v), left+plotW, y(v))
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", left-6, y(v)+4, trim(v))
 	}
-	fmt.Fprintf(&b, `<text transform="translate(18 %.1f) rotate(-90)" text-anchor="middle">million events per second</text>`+"\n", top+plotH/2)
+	axis := "million events per second"
+	if logY {
+		axis += " (log scale)"
+	}
+	fmt.Fprintf(&b, `<text transform="translate(18 %.1f) rotate(-90)" text-anchor="middle">%s</text>`+"\n", top+plotH/2, axis)
 	// x axis.
 	fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333"/>`+"\n", left, top+plotH, left+plotW, top+plotH)
 	for _, n := range counts {
@@ -232,6 +257,11 @@ func maxOf(v []float64) float64 {
 		m = max(m, x)
 	}
 	return m
+}
+
+// niceFloor rounds v down to a power of ten (v > 0).
+func niceFloor(v float64) float64 {
+	return math.Pow(10, math.Floor(math.Log10(v)))
 }
 
 // niceCeil rounds v up to 1, 2 or 5 times a power of ten (at least 1).

@@ -11,13 +11,17 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 func TestRender(t *testing.T) {
-	tests := []struct{ name, input string }{
-		{"four-counts", "testdata/bench.txt"},
+	tests := []struct {
+		name, input string
+		logY        bool
+	}{
+		{"four-counts", "testdata/bench.txt", true},
+		{"four-counts-linear", "testdata/bench.txt", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out.svg")
-			if err := run([]string{tt.input}, out, "Bridge throughput", "test machine"); err != nil {
+			if err := run([]string{tt.input}, out, "Bridge throughput", "test machine", tt.logY); err != nil {
 				t.Fatal(err)
 			}
 			got, err := os.ReadFile(out)
