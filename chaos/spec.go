@@ -300,10 +300,6 @@ func (p *parser) name(what string) (string, error) {
 	if p.i == start {
 		return "", p.err("want a %s name (letters, digits, _-/@:+ or a quoted string), found %q", what, p.rest(8))
 	}
-	// "->" inside a bare name would be ambiguous with the sequence arrow.
-	if n := p.s[start:p.i]; strings.Contains(n, "->") {
-		return "", p.errAt(start, "%s name %q contains \"->\"; quote it", what, n)
-	}
 	return p.s[start:p.i], nil
 }
 
