@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -115,12 +116,16 @@ type Result struct {
 // MarshalJSON adds the duration in seconds, the counts and the pass flag.
 func (r Result) MarshalJSON() ([]byte, error) {
 	type plain Result
-	return json.Marshal(struct {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // conditions are full of < and >
+	err := enc.Encode(struct {
 		plain
 		Seconds float64         `json:"duration_seconds"`
 		Counts  map[Verdict]int `json:"counts"`
 		Passed  bool            `json:"passed"`
 	}{plain(r), r.Duration.Seconds(), r.Counts(), r.Passed()})
+	return bytes.TrimSpace(b.Bytes()), err
 }
 
 // Counts returns the number of experiments per verdict.
