@@ -964,4 +964,3 @@ func lineOf(n, fallback *yaml.Node) int {
 	}
 	return fallback.Line
 }
-

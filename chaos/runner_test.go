@@ -148,7 +148,9 @@ func TestRunnerVerdicts(t *testing.T) {
 	var events []chaos.Event
 	var mu sync.Mutex
 	r := chaos.NewRunner(chaos.WithJournal(journal), chaos.WithDir(dir),
-		chaos.WithLookupEnv(func(k string) (string, bool) { return map[string]string{"CGOGUARD_ADMIN_TOKEN": "tok"}[k], k == "CGOGUARD_ADMIN_TOKEN" }),
+		chaos.WithLookupEnv(func(k string) (string, bool) {
+			return map[string]string{"CGOGUARD_ADMIN_TOKEN": "tok"}[k], k == "CGOGUARD_ADMIN_TOKEN"
+		}),
 		chaos.WithProgress(func(e chaos.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }))
 	res, err := r.Run(context.Background(), f)
 	if err != nil {
