@@ -199,6 +199,9 @@ func truncate(s string, n int) string {
 // compact rewrites the journal with only its outstanding faults, and
 // removes it when none is left.
 func (j *Journal) compact() error {
+	if _, err := os.Stat(j.Path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
 	f, err := j.lock(os.O_RDWR)
 	if err != nil {
 		return err

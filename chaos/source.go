@@ -174,10 +174,19 @@ func newSelector(metric string, labels map[string]string) (*selector, error) {
 type reading struct {
 	ok      bool
 	sum     float64
-	buckets map[float64]float64
+	buckets []bucket // cumulative, by upper bound
 }
 
 func (s *selector) read(fams map[string]*dto.MetricFamily) reading {
+	r, byLE := s.readMap(fams)
+	for le, n := range byLE {
+		r.buckets = append(r.buckets, bucket{le, n})
+	}
+	sort.Slice(r.buckets, func(i, j int) bool { return r.buckets[i].le < r.buckets[j].le })
+	return r
+}
+
+func (s *selector) readMap(fams map[string]*dto.MetricFamily) (reading, map[float64]float64) {
 	name, part := s.metric, ""
 	fam := fams[name]
 	if fam == nil {
@@ -189,8 +198,9 @@ func (s *selector) read(fams map[string]*dto.MetricFamily) reading {
 		}
 	}
 	var r reading
+	var byLE map[float64]float64
 	if fam == nil {
-		return r
+		return r, nil
 	}
 	for _, m := range fam.Metric {
 		if !s.match(m) {
@@ -211,13 +221,17 @@ func (s *selector) read(fams map[string]*dto.MetricFamily) reading {
 				continue
 			}
 			r.sum += float64(h.GetSampleCount())
-			if r.buckets == nil {
-				r.buckets = map[float64]float64{}
+			if byLE == nil {
+				byLE = map[float64]float64{}
 			}
+			inf := false
 			for _, b := range h.Bucket {
-				r.buckets[b.GetUpperBound()] += float64(b.GetCumulativeCount())
+				byLE[b.GetUpperBound()] += float64(b.GetCumulativeCount())
+				inf = inf || math.IsInf(b.GetUpperBound(), 1)
 			}
-			r.buckets[math.Inf(1)] += float64(h.GetSampleCount())
+			if !inf { // the text format lists +Inf; other encoders may not
+				byLE[math.Inf(1)] += float64(h.GetSampleCount())
+			}
 		case m.Summary != nil:
 			if part == "_sum" {
 				r.sum += m.Summary.GetSampleSum()
@@ -226,7 +240,7 @@ func (s *selector) read(fams map[string]*dto.MetricFamily) reading {
 			}
 		}
 	}
-	return r
+	return r, byLE
 }
 
 func (s *selector) match(m *dto.Metric) bool {
@@ -511,20 +525,27 @@ func (c *scrapeSource) at(i int) (float64, error) {
 		}
 		return n / d, nil
 	case FuncQuantile:
-		bounds := map[float64]bool{}
-		for _, j := range idx {
-			r, _ := get(j, c.num)
-			for b := range r.buckets {
-				bounds[b] = true
-			}
-		}
-		if len(bounds) == 0 {
+		// Buckets are matched by position, with the latest sample's bounds:
+		// a histogram whose bounds drift (a clock calibrated as it runs)
+		// keeps its layout. Samples with another layout are left out.
+		n := len(last.buckets)
+		if n == 0 {
 			return 0, fmt.Errorf("%s is not a histogram", c.s.sels[c.num].metric)
 		}
-		var bs []bucket
-		for b := range bounds {
-			inc, _ := increase(c.num, func(r reading) float64 { return r.buckets[b] })
-			bs = append(bs, bucket{b, inc})
+		same := idx[:0:0]
+		for _, j := range idx {
+			if r, _ := get(j, c.num); len(r.buckets) == n {
+				same = append(same, j)
+			}
+		}
+		if len(same) < 2 {
+			return 0, errNoData
+		}
+		idx = same
+		bs := make([]bucket, n)
+		for k := range bs {
+			inc, _ := increase(c.num, func(r reading) float64 { return r.buckets[k].count })
+			bs[k] = bucket{last.buckets[k].le, inc}
 		}
 		return histogramQuantile(c.quantile, bs)
 	}
