@@ -18,7 +18,7 @@ import (
 
 	"github.com/cgoguard/cgoguard/chaos"
 	"github.com/cgoguard/cgoguard/chaos/experiments"
-	"github.com/cgoguard/cgoguard/chaos/internal/e2e"
+	"github.com/cgoguard/cgoguard/internal/e2e"
 )
 
 const e2eToken = "e2e-admin-token"

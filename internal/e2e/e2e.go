@@ -1,7 +1,17 @@
-// Package e2e starts the real components of the chaos end-to-end tests:
-// the example service (built from examples/service), a private Prometheus
-// scraping it, and a load driver. Tests that need a component skip with a
-// message when it is missing, and fail when the CI variable is set.
+// Package e2e starts the real components of the end-to-end tests of
+// package chaos and of cgoguard chaos: the example service (built from
+// examples/service), a private Prometheus scraping it, and a load driver.
+// Tests that need a component skip with a message when it is missing, and
+// fail when the CI variable is set.
+//
+// Example:
+//
+//	svc := e2e.StartService(t, token)
+//	prom := e2e.StartPrometheus(t, svc.Addr, "cgoguard-service")
+//	e2e.StartLoad(t, svc.URL, 6)
+//
+// Everything started is stopped when the test ends. Build is safe for
+// concurrent use; each Start belongs to its test.
 package e2e
 
 import (
@@ -45,7 +55,7 @@ func ModuleRoot(t testing.TB) string {
 	if !ok {
 		t.Fatal("no caller information")
 	}
-	return filepath.Join(filepath.Dir(file), "..", "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
 var (
