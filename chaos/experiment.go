@@ -103,7 +103,7 @@ func (d Duration) String() string { return time.Duration(d).String() }
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := parseDuration(n.Value)
 	if err != nil {
-		return err
+		return fmt.Errorf("line %d: %w", n.Line, err)
 	}
 	*d = Duration(v)
 	return nil
@@ -133,7 +133,13 @@ type Threshold struct {
 
 // UnmarshalYAML reads 0.01, "1%" or "800ms".
 func (t *Threshold) UnmarshalYAML(n *yaml.Node) error {
-	s := strings.TrimSpace(n.Value)
+	if err := t.parse(strings.TrimSpace(n.Value)); err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	return nil
+}
+
+func (t *Threshold) parse(s string) error {
 	t.Text, t.Set = s, true
 	if p, ok := strings.CutSuffix(s, "%"); ok {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
@@ -175,6 +181,13 @@ type Remediation struct {
 
 // UnmarshalYAML reads none, reset, or {command: "..."}.
 func (r *Remediation) UnmarshalYAML(n *yaml.Node) error {
+	if err := r.decode(n); err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	return nil
+}
+
+func (r *Remediation) decode(n *yaml.Node) error {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		switch n.Value {
@@ -637,6 +650,9 @@ func applyDefaults(e *Experiment) {
 		if c.NoData == "" {
 			c.NoData = "breach"
 		}
+		if op, ok := opNames[c.Op]; ok {
+			c.Op = op
+		}
 		if c.Timeout == 0 {
 			c.Timeout = Duration(DefaultQueryTimeout)
 		}
@@ -692,13 +708,13 @@ func validate(cerr *ConfigError, e *Experiment, node *yaml.Node, i int) {
 		if e.Inject != "" || e.Revert != "" {
 			cerr.add(at("inject"), "%s: inject:/revert: are for fault_type command", who)
 		}
-		if e.Target.Module != "" {
+		if e.Failpoint == "" && (Kind(ft) == Delay || Kind(ft) == Errno || Kind(ft) == Error) {
+			cerr.add(at("fault_type"), "%s: fault_type %s needs failpoint: with its argument, e.g. %s", who, ft, example(Kind(ft)))
+		} else if e.Target.Module != "" {
 			fps, err := Parse(e.Spec())
 			switch {
 			case err != nil:
 				cerr.add(at("failpoint"), "%s: failpoint: %v", who, err)
-			case e.Failpoint == "" && (Kind(ft) == Delay || Kind(ft) == Errno || Kind(ft) == Error):
-				cerr.add(at("fault_type"), "%s: fault_type %s needs failpoint: with its argument, e.g. %s", who, ft, example(Kind(ft)))
 			case len(fps) == 1 && !containsKind(fps[0].Kinds(), Kind(ft)):
 				cerr.add(at("failpoint"), "%s: failpoint %q has no %s action (fault_type)", who, e.Failpoint, ft)
 			}
@@ -908,7 +924,7 @@ func checkKeys(cerr *ConfigError, n *yaml.Node, t reflect.Type, where string) {
 	case reflect.Slice:
 		if n.Kind == yaml.SequenceNode {
 			for _, c := range n.Content {
-				checkKeys(cerr, c, t.Elem(), where)
+				checkKeys(cerr, c, t.Elem(), strings.TrimSuffix(where, "s"))
 			}
 		}
 	}

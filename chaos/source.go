@@ -174,7 +174,8 @@ func newSelector(metric string, labels map[string]string) (*selector, error) {
 type reading struct {
 	ok      bool
 	sum     float64
-	buckets []bucket // cumulative, by upper bound
+	series  map[string]float64 // by label set, for per-series counter resets
+	buckets []bucket           // cumulative, by upper bound
 }
 
 func (s *selector) read(fams map[string]*dto.MetricFamily) reading {
@@ -202,25 +203,28 @@ func (s *selector) readMap(fams map[string]*dto.MetricFamily) (reading, map[floa
 	if fam == nil {
 		return r, nil
 	}
+	r.series = map[string]float64{}
 	for _, m := range fam.Metric {
 		if !s.match(m) {
 			continue
 		}
 		r.ok = true
+		key := labelKey(m)
+		var v float64
 		switch {
 		case m.Counter != nil:
-			r.sum += m.Counter.GetValue()
+			v = m.Counter.GetValue()
 		case m.Gauge != nil:
-			r.sum += m.Gauge.GetValue()
+			v = m.Gauge.GetValue()
 		case m.Untyped != nil:
-			r.sum += m.Untyped.GetValue()
+			v = m.Untyped.GetValue()
 		case m.Histogram != nil:
 			h := m.Histogram
 			if part == "_sum" {
-				r.sum += h.GetSampleSum()
-				continue
+				v = h.GetSampleSum()
+				break
 			}
-			r.sum += float64(h.GetSampleCount())
+			v = float64(h.GetSampleCount())
 			if byLE == nil {
 				byLE = map[float64]float64{}
 			}
@@ -234,13 +238,27 @@ func (s *selector) readMap(fams map[string]*dto.MetricFamily) (reading, map[floa
 			}
 		case m.Summary != nil:
 			if part == "_sum" {
-				r.sum += m.Summary.GetSampleSum()
+				v = m.Summary.GetSampleSum()
 			} else {
-				r.sum += float64(m.Summary.GetSampleCount())
+				v = float64(m.Summary.GetSampleCount())
 			}
 		}
+		r.sum += v
+		r.series[key] += v
 	}
 	return r, byLE
+}
+
+// labelKey identifies a series by its labels (the parser sorts them).
+func labelKey(m *dto.Metric) string {
+	var b strings.Builder
+	for _, lp := range m.Label {
+		b.WriteString(lp.GetName())
+		b.WriteByte('=')
+		b.WriteString(lp.GetValue())
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 func (s *selector) match(m *dto.Metric) bool {
@@ -505,21 +523,59 @@ func (c *scrapeSource) at(i int) (float64, error) {
 		}
 		return total, have
 	}
-	sum := func(r reading) float64 { return r.sum }
+	// counterIncrease is increase per series (a reset of one series does
+	// not look like a drop of the sum), summed.
+	counterIncrease := func(sel int) (float64, bool) {
+		keys := map[string]bool{}
+		have := false
+		for _, j := range idx {
+			if r, ok := get(j, sel); ok {
+				have = true
+				for k := range r.series {
+					keys[k] = true
+				}
+			}
+		}
+		total := 0.0
+		for k := range keys {
+			// From the series' first sample in the window: one that
+			// appears late counts from there, not from zero.
+			prev, seen := 0.0, false
+			for _, j := range idx {
+				r, ok := get(j, sel)
+				if !ok {
+					continue
+				}
+				v, present := r.series[k]
+				if !present {
+					continue
+				}
+				if seen {
+					if v >= prev {
+						total += v - prev
+					} else {
+						total += v // a counter reset
+					}
+				}
+				prev, seen = v, true
+			}
+		}
+		return total, have
+	}
 	switch c.fn {
 	case FuncIncrease:
-		v, _ := increase(c.num, sum)
+		v, _ := counterIncrease(c.num)
 		return v, nil
 	case FuncRate:
-		v, _ := increase(c.num, sum)
+		v, _ := counterIncrease(c.num)
 		secs := ss[idx[len(idx)-1]].t.Sub(ss[idx[0]].t).Seconds()
 		if secs <= 0 {
 			return 0, errNoData
 		}
 		return v / secs, nil
 	case FuncRatio:
-		n, _ := increase(c.num, sum)
-		d, ok := increase(c.den, sum)
+		n, _ := counterIncrease(c.num)
+		d, ok := counterIncrease(c.den)
 		if !ok || d == 0 {
 			return 0, errNoData
 		}
