@@ -103,7 +103,7 @@ func (d Duration) String() string { return time.Duration(d).String() }
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := parseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return lineError(n, err)
 	}
 	*d = Duration(v)
 	return nil
@@ -111,6 +111,12 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 
 // MarshalJSON writes seconds.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).Seconds()) }
+
+// lineError reports a bad value as a *yaml.TypeError, which the decoder
+// collects and goes on (any other error stops it), with its line.
+func lineError(n *yaml.Node, err error) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
+}
 
 func parseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
@@ -134,7 +140,7 @@ type Threshold struct {
 // UnmarshalYAML reads 0.01, "1%" or "800ms".
 func (t *Threshold) UnmarshalYAML(n *yaml.Node) error {
 	if err := t.parse(strings.TrimSpace(n.Value)); err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return lineError(n, err)
 	}
 	return nil
 }
@@ -182,7 +188,7 @@ type Remediation struct {
 // UnmarshalYAML reads none, reset, or {command: "..."}.
 func (r *Remediation) UnmarshalYAML(n *yaml.Node) error {
 	if err := r.decode(n); err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return lineError(n, err)
 	}
 	return nil
 }
@@ -519,9 +525,19 @@ func ParseFile(name string, data []byte, vars map[string]string) (*File, error) 
 		}
 	}
 	var f File
+	decodeLines := map[int]bool{}
 	if err := doc.Decode(&f); err != nil {
+		// Values that did not decode are reported; the rest of the file
+		// is still checked, so one pass shows every problem.
+		n := len(cerr.Problems)
 		addYAMLError(cerr, err)
-		return nil, cerr.orNil()
+		for _, p := range cerr.Problems[n:] {
+			decodeLines[p.Line] = true
+		}
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, cerr.orNil()
+		}
 	}
 	f.Name = name
 	f.Vars = fileVars
@@ -553,7 +569,17 @@ func ParseFile(name string, data []byte, vars map[string]string) (*File, error) 
 			cerr.add(keyLine(node, "name"), "experiment %s: duplicate name (first at line %d)", e.Name, prev)
 		}
 		seen[e.Name] = e.Line
+		n := len(cerr.Problems)
 		validate(cerr, e, node, i)
+		// A value that did not decode is reported once, not again as
+		// missing.
+		kept := cerr.Problems[:n]
+		for _, p := range cerr.Problems[n:] {
+			if !decodeLines[p.Line] {
+				kept = append(kept, p)
+			}
+		}
+		cerr.Problems = kept
 	}
 	if err := cerr.orNil(); err != nil {
 		return nil, err
