@@ -229,9 +229,16 @@ func plotSVG(e ExperimentResult) string {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" fill="#2ca02c" text-anchor="%s">recovered after %s</text>`, tx, top+24, anchor, html.EscapeString(fmtDur(e.Recovery)))
 	}
 	// Axes: the value range and time offsets from the injection.
-	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="end">%s</text>`, left-4, top+8, formatValue(hi))
-	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="end">%s</text>`, left-4, top+ph, formatValue(lo))
-	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="end" fill="#ff7f0e">%s</text>`, left-4, y(e.Threshold)+3, formatValue(e.Threshold))
+	// Value labels: the range's ends, unless they would overlap the
+	// threshold's.
+	ty := y(e.Threshold)
+	if math.Abs(top+8-ty) > 12 {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="end">%s</text>`, left-4, top+8, formatValue(hi))
+	}
+	if math.Abs(top+ph-ty) > 12 {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="end">%s</text>`, left-4, top+ph, formatValue(lo))
+	}
+	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="end" fill="#ff7f0e">%s</text>`, left-4, ty+3, formatValue(e.Threshold))
 	base := t0
 	if e.Injected != nil {
 		base = *e.Injected
