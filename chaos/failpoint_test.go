@@ -5,12 +5,14 @@ package chaos_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/cgoguard/cgoguard"
 	"github.com/cgoguard/cgoguard/chaos"
@@ -402,4 +404,38 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-var _ = unsafe.Pointer(nil)
+// TestEnvHelper runs in a child process with CGOGUARD_FAILPOINTS set.
+func TestEnvHelper(t *testing.T) {
+	if os.Getenv("CHAOS_ENV_HELPER") == "" {
+		t.Skip("runs only as the child of TestEnvFailpoints")
+	}
+	m, err := cgoguard.New("env-module")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Call(context.Background(), cfixture.Empty, nil)
+	fmt.Printf("call: %v\nenv error: %v\nlisted: %d\n", err, chaos.EnvError(), len(chaos.List()))
+}
+
+func TestEnvFailpoints(t *testing.T) {
+	tests := []struct {
+		spec string
+		want []string
+	}{
+		{"env-module=errno(EIO)", []string{"call: cgoguard: module \"env-module\": input/output error (code -5)", "env error: <nil>", "listed: 1"}},
+		{"env-module=explode", []string{"call: <nil>", `env error: cgoguard: CGOGUARD_FAILPOINTS: cgoguard: failpoint spec "env-module=explode"`, "listed: 0"}},
+	}
+	for _, tt := range tests {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestEnvHelper$", "-test.v")
+		cmd.Env = append(os.Environ(), "CHAOS_ENV_HELPER=1", chaos.EnvVar+"="+tt.spec)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", tt.spec, err, out)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("%s: output lacks %q:\n%s", tt.spec, w, out)
+			}
+		}
+	}
+}

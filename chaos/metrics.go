@@ -47,6 +47,8 @@ var (
 		"Guarded calls a failpoint acted on, by module and action.", []string{"module", "action"}, nil)
 	activeDesc = prometheus.NewDesc("cgoguard_failpoints_active",
 		"Failpoints set now.", nil, nil)
+	waitingDesc = prometheus.NewDesc("cgoguard_failpoints_waiting_calls",
+		"Guarded calls blocked in C by delay or hang failpoints now.", nil, nil)
 )
 
 type collector struct{}
@@ -55,6 +57,7 @@ type collector struct{}
 //
 //	cgoguard_failpoints_fired_total{module,action}  counter (segv, bus, fpe, abort, delay, hang, errno, error)
 //	cgoguard_failpoints_active                      gauge
+//	cgoguard_failpoints_waiting_calls               gauge (calls blocked by delay or hang)
 //
 // Register it once per registry.
 func Collector() prometheus.Collector { return collector{} }
@@ -62,6 +65,7 @@ func Collector() prometheus.Collector { return collector{} }
 func (collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- firedDesc
 	ch <- activeDesc
+	ch <- waitingDesc
 }
 
 func (collector) Collect(ch chan<- prometheus.Metric) {
@@ -79,4 +83,5 @@ func (collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(firedDesc, prometheus.CounterValue, float64(r.n), r.k.module, string(r.k.action))
 	}
 	ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, float64(activeGauge.Load()))
+	ch <- prometheus.MustNewConstMetric(waitingDesc, prometheus.GaugeValue, float64(Waiting()))
 }

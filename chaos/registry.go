@@ -350,11 +350,11 @@ type Info struct {
 // List returns the active failpoints sorted by target.
 func List() []Info {
 	mu.Lock()
+	defer mu.Unlock()
 	fps := make([]*failpoint, 0, len(active))
 	for _, fp := range active {
 		fps = append(fps, fp)
 	}
-	mu.Unlock()
 	sort.Slice(fps, func(i, j int) bool { return fps[i].key < fps[j].key })
 	out := make([]Info, 0, len(fps))
 	for _, fp := range fps {
