@@ -285,9 +285,11 @@ func (r *Runner) runOne(ctx context.Context, e *Experiment, idx, total int) (Exp
 	stopRenew()
 
 	// 4. Remove the fault; the recovery clock starts.
-	if n, ok := inj.fired(context.Background()); ok {
+	fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if n, ok := inj.fired(fctx); ok {
 		res.Fired = &n
 	}
+	cancel()
 	if err := r.removeFault(inj, entry, &res); err != nil {
 		return abort("could not remove the fault (it stays in the journal for cgoguard chaos cleanup): %v", err)
 	}
