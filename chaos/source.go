@@ -504,24 +504,30 @@ func (c *scrapeSource) at(i int) (float64, error) {
 	if len(idx) < 2 {
 		return 0, errNoData
 	}
-	increase := func(sel int, val func(reading) float64) (float64, bool) {
-		total, prev, have := 0.0, 0.0, false
+	// increase sums how much val grew over the window's samples of sel
+	// where present, a drop counting as a counter reset; a series that
+	// appears late counts from its first sample, not from zero.
+	increase := func(sel int, val func(reading) (float64, bool)) float64 {
+		total, prev, seen := 0.0, 0.0, false
 		for _, j := range idx {
 			r, ok := get(j, sel)
 			if !ok {
 				continue
 			}
-			v := val(r)
-			if have {
+			v, present := val(r)
+			if !present {
+				continue
+			}
+			if seen {
 				if v >= prev {
 					total += v - prev
 				} else {
-					total += v // a counter reset
+					total += v
 				}
 			}
-			prev, have = v, true
+			prev, seen = v, true
 		}
-		return total, have
+		return total
 	}
 	// counterIncrease is increase per series (a reset of one series does
 	// not look like a drop of the sum), summed.
@@ -538,27 +544,7 @@ func (c *scrapeSource) at(i int) (float64, error) {
 		}
 		total := 0.0
 		for k := range keys {
-			// From the series' first sample in the window: one that
-			// appears late counts from there, not from zero.
-			prev, seen := 0.0, false
-			for _, j := range idx {
-				r, ok := get(j, sel)
-				if !ok {
-					continue
-				}
-				v, present := r.series[k]
-				if !present {
-					continue
-				}
-				if seen {
-					if v >= prev {
-						total += v - prev
-					} else {
-						total += v // a counter reset
-					}
-				}
-				prev, seen = v, true
-			}
+			total += increase(sel, func(r reading) (float64, bool) { v, ok := r.series[k]; return v, ok })
 		}
 		return total, have
 	}
@@ -600,7 +586,7 @@ func (c *scrapeSource) at(i int) (float64, error) {
 		idx = same
 		bs := make([]bucket, n)
 		for k := range bs {
-			inc, _ := increase(c.num, func(r reading) float64 { return r.buckets[k].count })
+			inc := increase(c.num, func(r reading) (float64, bool) { return r.buckets[k].count, true })
 			bs[k] = bucket{last.buckets[k].le, inc}
 		}
 		return histogramQuantile(c.quantile, bs)

@@ -303,7 +303,18 @@ func (p *parser) name(what string) (string, error) {
 	return p.s[start:p.i], nil
 }
 
+// quoted reads a Go double-quoted string naming what (a module or
+// function name, which may not be empty).
 func (p *parser) quoted(what string) (string, error) {
+	start := p.i
+	v, err := p.quotedString(what)
+	if err == nil && v == "" {
+		return "", p.errAt(start, "empty %s name", what)
+	}
+	return v, err
+}
+
+func (p *parser) quotedString(what string) (string, error) {
 	start := p.i
 	p.i++ // opening quote
 	for p.i < len(p.s) {
@@ -316,9 +327,6 @@ func (p *parser) quoted(what string) (string, error) {
 			v, err := strconv.Unquote(p.s[start:p.i])
 			if err != nil {
 				return "", p.errAt(start, "bad quoted %s: %v", what, err)
-			}
-			if v == "" {
-				return "", p.errAt(start, "empty %s name", what)
 			}
 			return v, nil
 		}
@@ -497,7 +505,7 @@ func (p *parser) action() (Action, error) {
 		}
 		p.space()
 		if !p.eof() && p.s[p.i] == '"' {
-			m, err := p.quotedMessage()
+			m, err := p.quotedString("message")
 			if err != nil {
 				return a, err
 			}
@@ -521,27 +529,6 @@ func (p *parser) action() (Action, error) {
 		return a, p.err("want ')' to close %s(", a.Kind)
 	}
 	return a, nil
-}
-
-func (p *parser) quotedMessage() (string, error) {
-	start := p.i
-	p.i++
-	for p.i < len(p.s) {
-		switch p.s[p.i] {
-		case '\\':
-			p.i += 2
-			continue
-		case '"':
-			p.i++
-			v, err := strconv.Unquote(p.s[start:p.i])
-			if err != nil {
-				return "", p.errAt(start, "bad quoted message: %v", err)
-			}
-			return v, nil
-		}
-		p.i++
-	}
-	return "", p.errAt(start, "unterminated quoted message")
 }
 
 // until reads up to (not including) the first byte of stops.
