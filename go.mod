@@ -3,6 +3,7 @@ module github.com/cgoguard/cgoguard
 go 1.26.0
 
 require (
+	github.com/cilium/ebpf v0.22.0
 	github.com/mattn/go-isatty v0.0.24
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3
