@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -153,8 +152,17 @@ CG_CHAOS_FAULT int cg_chaos_fpe(void) {
 #endif
 }
 
+/* SIGABRT the way abort() raises it: unblocked, then sent to this thread
+ * (raise, SI_TKILL). abort() goes on to reset the handler and end the
+ * process when the handler returns; a caught signal never returns here,
+ * and an uncaught one is the Go runtime's to report, as for segv. */
 CG_CHAOS_FAULT int cg_chaos_abort(void) {
-	abort();
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGABRT);
+	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+	raise(SIGABRT);
+	return -EFAULT;
 }
 
 int cg_chaos_call(void *arg) {

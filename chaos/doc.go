@@ -12,7 +12,7 @@
 //
 //	segv, bus, fpe, abort  a real SIGSEGV (NULL store), SIGBUS (a page past
 //	                       the end of a file), SIGFPE (integer division by
-//	                       zero) or SIGABRT (abort())
+//	                       zero) or SIGABRT (raised as abort() raises it)
 //	delay(D)               sleep D in C, then call the function
 //	hang                   block in C until the failpoint is cleared or
 //	                       expires, then call the function; a call with a
