@@ -152,10 +152,10 @@ CG_CHAOS_FAULT int cg_chaos_fpe(void) {
 #endif
 }
 
-/* SIGABRT the way abort() raises it: unblocked, then sent to this thread
- * (raise, SI_TKILL). abort() goes on to reset the handler and end the
- * process when the handler returns; a caught signal never returns here,
- * and an uncaught one is the Go runtime's to report, as for segv. */
+/* SIGABRT the way libc's abort raises it: unblocked, then sent to this
+ * thread (raise, SI_TKILL). abort goes on to reset the handler and end
+ * the process when the handler returns; a caught signal never returns
+ * here, and an uncaught one is the Go runtime's to report, as for segv. */
 CG_CHAOS_FAULT int cg_chaos_abort(void) {
 	sigset_t s;
 	sigemptyset(&s);
