@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/cgoguard/cgoguard/chaos"
+	"github.com/cgoguard/cgoguard/hub/client"
 )
 
 // Exit codes of "cgoguard chaos".
@@ -46,6 +47,10 @@ the recovery SLA passes. Verdicts: held, recovered, sla_missed, aborted.
 The admin token is read from the variable the target names (default
 CGOGUARD_ADMIN_TOKEN). Faults are written to the revert journal before they
 are injected; SIGINT and SIGTERM remove the fault in place.
+
+--report-to URL sends the run (as a checklist run, one check per experiment)
+to the cgoguard hub, token from $CGOGUARD_HUB_TOKEN; a failed upload is kept
+in the spool and never changes the exit code.
 
 Exit codes: 0 every experiment held or recovered (cleanup: nothing left),
 1 an experiment missed its SLA or was aborted (cleanup: faults remain),
@@ -81,6 +86,7 @@ func runChaosRun(args []string, stdout, stderr io.Writer) int {
 	only := fs.String("run", "", "run only the experiments whose name matches `REGEXP`")
 	list := fs.Bool("list", false, "print the experiments and exit without running them")
 	quiet := fs.Bool("q", false, "no progress lines")
+	upload := addUploadFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, chaosUsage+"\nFlags of run:\n")
 		fs.PrintDefaults()
@@ -93,6 +99,10 @@ func runChaosRun(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "cgoguard chaos run: name at least one experiment file (e.g. chaos/experiments/service.yaml)")
+		return chaosExitUsage
+	}
+	if err := upload.validate(); err != nil {
+		fmt.Fprintf(stderr, "cgoguard chaos run: %v\n", err)
 		return chaosExitUsage
 	}
 	varMap := map[string]string{}
@@ -189,8 +199,8 @@ func runChaosRun(args []string, stdout, stderr io.Writer) int {
 	}
 
 	// The reports. res.Checklist() is the same run as a checklist run
-	// (one check per experiment): the "checklist" format, and what an
-	// upload of the run sends.
+	// (one check per experiment): the "checklist" format, and what
+	// --report-to sends to the hub.
 	code := chaosExitPassed
 	if textToStdout {
 		if err := chaos.WriteReport(stdout, "text", res); err != nil {
@@ -202,6 +212,15 @@ func runChaosRun(args []string, stdout, stderr io.Writer) int {
 		if err := writeChaosReport(o.format, o.path, res, stdout); err != nil {
 			fmt.Fprintf(stderr, "cgoguard chaos run: %s report: %v\n", o.format, err)
 			code = chaosExitOutput
+		}
+	}
+	// An upload never changes the exit code; what cannot be sent is
+	// spooled for the next upload.
+	if upload.reportTo != "" {
+		if up, err := client.FromResult(res.Checklist(), runContext(upload.repo, upload.branch, upload.commit)); err != nil {
+			fmt.Fprintf(stderr, "cgoguard chaos run: upload: %v\n", err)
+		} else {
+			pushOne(upload.reportTo, up, stderr, "cgoguard chaos run")
 		}
 	}
 	switch {

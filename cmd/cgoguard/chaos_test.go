@@ -42,6 +42,8 @@ func TestChaosGolden(t *testing.T) {
 		{"run-command-held", []string{"run", "-q", "--journal", journal, "-var", "METRICS=" + metrics.URL, "-run", "harmless", "testdata/chaos/command.yaml"}, chaosExitPassed},
 		{"cleanup-nothing", []string{"cleanup", "--journal", journal}, chaosExitPassed},
 		{"cleanup-extra-args", []string{"cleanup", "now"}, chaosExitUsage},
+		{"run-bad-report-to", []string{"run", "--report-to", "hub:8420", "testdata/chaos/command.yaml"}, chaosExitUsage},
+		{"run-repo-without-report-to", []string{"run", "--repo", "x", "testdata/chaos/command.yaml"}, chaosExitUsage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,5 +114,43 @@ func TestChaosOutputs(t *testing.T) {
 	}
 	if err := json.Unmarshal(data, &cl); err != nil || !cl.Passed || len(cl.Checks) != 1 || cl.Checks[0].ID != "harmless" || cl.Checks[0].Kind != "chaos" || cl.Checks[0].Outcome != "pass" {
 		t.Errorf("checklist form %+v, %v\n%s", cl, err, data)
+	}
+}
+
+// TestChaosReportTo sends a chaos run to a hub: it is stored as a
+// checklist run with one check per experiment.
+func TestChaosReportTo(t *testing.T) {
+	srv, st, tok := hubServer(t)
+	t.Setenv("CGOGUARD_HUB_TOKEN", tok)
+	t.Setenv("CGOGUARD_HUB_SPOOL", t.TempDir())
+	metrics := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "temperature 21")
+	}))
+	defer metrics.Close()
+	code, _, errOut := runCmd("chaos", "run", "-q", "--journal", filepath.Join(t.TempDir(), "j.jsonl"), "-var", "METRICS="+metrics.URL,
+		"--report-to", srv.URL, "--repo", "org/chaos", "--branch", "main", "testdata/chaos/command.yaml")
+	if code != chaosExitFailed {
+		t.Fatalf("exit %d, want the run's %d\n%s", code, chaosExitFailed, errOut)
+	}
+	runs := allRuns(t, st)
+	if len(runs) != 1 || !strings.Contains(errOut, "stored: "+srv.URL+"/runs/"+runs[0].ID) {
+		t.Fatalf("runs %+v\n%s", runs, errOut)
+	}
+	r, err := st.Run(t.Context(), runs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Checklist != "chaos: testdata/chaos/command.yaml" || r.Context.Repo != "org/chaos" || r.Outcome != "fail" || len(r.Checks) != 3 {
+		t.Fatalf("stored run %+v", r.RunSummary)
+	}
+	got := map[string]string{}
+	for _, c := range r.Checks {
+		got[c.ID] = c.Kind + "/" + string(c.Outcome)
+	}
+	want := map[string]string{"harmless": "chaos/pass", "never-steady": "chaos/error", "inject-fails": "chaos/error"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("check %s: %s, want %s (all: %v)", k, got[k], v, got)
+		}
 	}
 }
