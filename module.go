@@ -60,6 +60,8 @@ type Module struct {
 	mode int32 // CG_MODE_* bits for the trampoline
 	fast bool  // Call may take the direct path when the word is zero
 
+	iso Isolated // runs the calls in worker processes (WithIsolation); nil in-process
+
 	active    atomic.Int64 // calls holding a bulkhead place (bulkhead or no slot)
 	abandoned atomic.Int64 // timed-out calls still running in C
 	probes    atomic.Int64 // half-open probes in flight
@@ -133,7 +135,12 @@ func New(name string, opts ...Option) (*Module, error) {
 	if err := checkHandlers(); err != nil {
 		return nil, err
 	}
-	m := &Module{name: name, opts: o, crashes: map[syscall.Signal]uint64{}, created: time.Now()}
+	m := &Module{name: name, opts: o, crashes: map[syscall.Signal]uint64{}, created: time.Now(), slot: -1}
+	if o.isolator != nil {
+		if err := m.startIsolation(); err != nil {
+			return nil, err
+		}
+	}
 	switch o.metrics {
 	case MetricsCounters:
 		m.mode = modeCount
@@ -146,9 +153,14 @@ func New(name string, opts ...Option) (*Module, error) {
 	registryMu.Lock()
 	if lookup(name) != nil {
 		registryMu.Unlock()
+		if m.iso != nil {
+			m.iso.CloseIsolated(context.Background())
+		}
 		return nil, fmt.Errorf("cgoguard: New: a module named %q is already open", name)
 	}
-	m.slot = allocSlot()
+	if m.iso == nil {
+		m.slot = allocSlot()
+	}
 	registry = append(registry, m)
 	registryMu.Unlock()
 	if m.slot >= 0 {
@@ -259,6 +271,9 @@ func (m *Module) callSlow(ctx context.Context, fn, arg unsafe.Pointer) (rc int, 
 		if d := time.Now().Add(m.opts.timeout); !hasDeadline || d.Before(deadline) {
 			deadline, hasDeadline = d, true
 		}
+	}
+	if m.iso != nil {
+		return m.callIsolated(ctx, fn, arg, deadline, trace, probe, bounded)
 	}
 	if !hasDeadline && ctx.Done() == nil {
 		rc, st, d := guardedCall(fn, arg, m.slot, m.mode, trace)
@@ -633,6 +648,9 @@ func (m *Module) close(ctx context.Context, waitAbandoned bool) error {
 		closeSlot(m.slot) // calls past the Go check now see the slot closed
 	}
 	var err error
+	if m.iso != nil {
+		err = m.iso.CloseIsolated(ctx) // calls in flight end with their workers
+	}
 	for delay := 50 * time.Microsecond; ; {
 		n := m.InFlight()
 		if !waitAbandoned {

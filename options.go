@@ -86,6 +86,7 @@ type options struct {
 	metrics      Metrics
 	observer     Observer
 	onCrash      func(*CrashError)
+	isolator     Isolator // WithIsolation (isolation.go)
 }
 
 // Defaults, set in one place.

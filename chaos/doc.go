@@ -22,6 +22,11 @@
 //	error(C,M[,E])         fail as cg_set_error_errno(C, E, "%s", M) would
 //	off                    nothing: the call runs normally
 //
+// Failpoints act on modules whose calls run in this process; a module
+// created WithIsolation runs its calls in worker processes, which run only
+// registered functions, and its failpoints are listed (ModuleIsolated) but
+// do not act.
+//
 // Failpoints are set from the environment at start (CGOGUARD_FAILPOINTS),
 // with Set and SetTTL, or over HTTP with Handler (GET lists, PUT sets with
 // a TTL, DELETE clears, POST .../reset resets a module; a bearer token

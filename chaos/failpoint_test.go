@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/cgoguard/cgoguard"
 	"github.com/cgoguard/cgoguard/chaos"
@@ -437,5 +438,43 @@ func TestEnvFailpoints(t *testing.T) {
 				t.Errorf("%s: output lacks %q:\n%s", tt.spec, w, out)
 			}
 		}
+	}
+}
+
+// fakeIsolation stands for worker processes: it records what it is asked
+// to run.
+type fakeIsolation struct {
+	mu  sync.Mutex
+	fns []unsafe.Pointer
+}
+
+func (f *fakeIsolation) Isolate(*cgoguard.Module) (cgoguard.Isolated, error) { return f, nil }
+
+func (f *fakeIsolation) CallIsolated(ctx context.Context, fn, arg unsafe.Pointer, deadline time.Time, trace *[16]byte) (int, bool, error) {
+	f.mu.Lock()
+	f.fns = append(f.fns, fn)
+	f.mu.Unlock()
+	return 0, true, nil
+}
+
+func (f *fakeIsolation) CloseIsolated(context.Context) error { return nil }
+
+// TestIsolatedModuleUntouched: a module whose calls run in worker
+// processes is never marked, and its calls reach the workers unchanged.
+func TestIsolatedModuleUntouched(t *testing.T) {
+	iso := &fakeIsolation{}
+	m := newModule(t, cgoguard.WithIsolation(iso))
+	set(t, m, "segv")
+	if m.ChaosArmed() {
+		t.Fatal("an isolated module was marked")
+	}
+	if _, err := m.Call(context.Background(), cfixture.Empty, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(iso.fns) != 1 || iso.fns[0] != cfixture.Empty {
+		t.Fatalf("the worker was asked to run %v", iso.fns)
+	}
+	if in := find(t, m.Name()); !in.ModuleIsolated || in.Fired != 0 {
+		t.Fatalf("info %+v", in)
 	}
 }

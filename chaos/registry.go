@@ -239,7 +239,7 @@ func publishLocked() {
 	}
 	published.Store(&t)
 	for _, m := range cgoguard.Modules() {
-		m.ArmChaos(len(t[m.Name()]) > 0)
+		m.ArmChaos(len(t[m.Name()]) > 0 && m.Isolation() == nil)
 	}
 	activeGauge.Store(int64(len(active)))
 }
@@ -247,12 +247,15 @@ func publishLocked() {
 // hook is what the root package calls.
 type hook struct{}
 
-// Arm marks m when failpoints target it.
+// Arm marks m when failpoints target it. Modules whose calls run in
+// worker processes (cgoguard.WithIsolation) are never marked: a worker
+// runs only registered functions with arguments in shared memory, so the
+// substitute call cannot reach it, and their calls keep their path.
 func (hook) Arm(m *cgoguard.Module) {
 	mu.Lock()
 	defer mu.Unlock()
 	t := published.Load()
-	m.ArmChaos(t != nil && len((*t)[m.Name()]) > 0)
+	m.ArmChaos(t != nil && len((*t)[m.Name()]) > 0 && m.Isolation() == nil)
 }
 
 // Intercept picks the first failpoint of m that fires on this call.
@@ -262,7 +265,7 @@ func (hook) Intercept(m *cgoguard.Module, fn, arg unsafe.Pointer) (unsafe.Pointe
 		return fn, arg
 	}
 	fps := (*t)[m.Name()]
-	if len(fps) == 0 {
+	if len(fps) == 0 || m.Isolation() != nil {
 		return fn, arg
 	}
 	now := time.Now().UnixNano()
@@ -345,6 +348,9 @@ type Info struct {
 	Fired uint64 `json:"fired"`
 	// ModuleOpen says a module of that name is open now.
 	ModuleOpen bool `json:"module_open"`
+	// ModuleIsolated says that module runs its calls in worker processes
+	// (cgoguard.WithIsolation), where failpoints do not act.
+	ModuleIsolated bool `json:"module_isolated,omitempty"`
 }
 
 // List returns the active failpoints sorted by target.
@@ -361,7 +367,10 @@ func List() []Info {
 		in := Info{
 			Target: fp.key, Module: fp.Module, Function: fp.Function, Sequence: fp.seq,
 			Spec: fp.key + "=" + fp.seq, Set: fp.set, TTLSeconds: fp.ttl.Seconds(),
-			Calls: fp.calls.Load(), Fired: fp.fired.Load(), ModuleOpen: cgoguard.Lookup(fp.Module) != nil,
+			Calls: fp.calls.Load(), Fired: fp.fired.Load(),
+		}
+		if m := cgoguard.Lookup(fp.Module); m != nil {
+			in.ModuleOpen, in.ModuleIsolated = true, m.Isolation() != nil
 		}
 		if exp := fp.expires.Load(); exp != 0 {
 			t := time.Unix(0, exp)

@@ -64,6 +64,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- d
 	}
 	describeMemory(ch)
+	describeIsolate(ch)
 }
 
 // Collect reads every open module's Stats and sends the metrics.
@@ -72,6 +73,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		collectModule(ch, m.Stats())
 	}
 	collectMemory(ch)
+	collectIsolate(ch)
 }
 
 func collectModule(ch chan<- prometheus.Metric, s cgoguard.Stats) {
