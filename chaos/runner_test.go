@@ -219,8 +219,10 @@ func checkOnPollGrid(t *testing.T, e chaos.ExperimentResult) {
 	if off := rec - k*iv; off < 0 || off > iv/2 {
 		t.Errorf("recovery %v is not on the %v poll grid (off by %v)", rec, iv, off)
 	}
-	if e.Closed == nil || e.Closed.D() < rec+time.Duration(e.ConsecutiveOK-1)*iv-iv/4 {
-		t.Errorf("closed after %v, want at least recovery %v + %d intervals", e.Closed, rec, e.ConsecutiveOK-1)
+	// The run that closed the fault began at poll k of the grid; its last
+	// poll is scheduled ConsecutiveOK-1 intervals later.
+	if want := (k + time.Duration(e.ConsecutiveOK-1)) * iv; e.Closed == nil || e.Closed.D() < want {
+		t.Errorf("closed after %v, want at least %v (poll %d + %d intervals)", e.Closed, want, k, e.ConsecutiveOK-1)
 	}
 	if rec > e.RecoverySLA.D() {
 		t.Errorf("recovered after %v, beyond the SLA %v", rec, e.RecoverySLA)
