@@ -14,7 +14,7 @@ var (
 		"Guarded C calls by module and outcome (ok, error, crash, timeout, rejected).",
 		[]string{"module", "outcome"}, nil)
 	descDuration = prometheus.NewDesc("cgoguard_call_duration_seconds",
-		"Duration of guarded C calls, timed in C; only for modules created WithMetrics(MetricsHistogram).",
+		"Duration of guarded C calls, timed in C (every call, or a random sample with WithHistogramSampling); only for modules created WithMetrics(MetricsHistogram).",
 		[]string{"module"}, nil)
 	descCrashes = prometheus.NewDesc("cgoguard_crashes_total",
 		"Crashes caught in guarded C calls by module and signal (\"SIGSEGV\").",
