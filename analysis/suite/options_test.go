@@ -96,7 +96,7 @@ func TestAdvisory(t *testing.T) {
 func TestLoadConfig(t *testing.T) {
 	for _, tc := range []struct {
 		name, text, err string
-		check      func(*suite.Config) bool
+		check           func(*suite.Config) bool
 	}{
 		{"empty", "", "", func(c *suite.Config) bool { return c.Advisory == nil && c.Tests == nil }},
 		{"other sections", "check:\n  x: 1\n", "", func(c *suite.Config) bool { return c.Advisory == nil }},
