@@ -25,6 +25,7 @@ const ConfigName = ".cgoguard.yaml"
 //	vet:
 //	  advisory: true          # report advisory rules (default false)
 //	  advisory-max: 3         # advisory findings per function and rule (default 1, -1 all)
+//	  advisory-package-max: 5 # advisory findings per package and rule (default 3, -1 all)
 //	  tests: true             # analyse _test.go files (default false)
 //	  disable: [CG031]        # rules not to report
 //	  flags:                  # analyzer flags, as cgoguard-vet spells them
@@ -38,6 +39,9 @@ type Config struct {
 	Advisory *bool `yaml:"advisory"`
 	// AdvisoryMax is the default of -advisory-max, nil when not set.
 	AdvisoryMax *int `yaml:"advisory-max"`
+	// AdvisoryPackageMax is the default of -advisory-package-max, nil when
+	// not set.
+	AdvisoryPackageMax *int `yaml:"advisory-package-max"`
 	// Tests is the default of -tests, nil when not set.
 	Tests *bool `yaml:"tests"`
 	// Disable lists rules never reported.
@@ -111,8 +115,10 @@ func LoadConfig(name string) (*Config, error) {
 	if _, err := ParseRules(strings.Join(cfg.Disable, ",")); err != nil {
 		return nil, fmt.Errorf("%w: %s: vet.disable: %v", ErrConfig, name, err)
 	}
-	if m := cfg.AdvisoryMax; m != nil && (*m < -1 || *m == 0) {
-		return nil, fmt.Errorf("%w: %s: vet.advisory-max: %d is out of range (-1 for all, or 1 or more)", ErrConfig, name, *m)
+	for k, m := range map[string]*int{"advisory-max": cfg.AdvisoryMax, "advisory-package-max": cfg.AdvisoryPackageMax} {
+		if m != nil && (*m < -1 || *m == 0) {
+			return nil, fmt.Errorf("%w: %s: vet.%s: %d is out of range (-1 for all, or 1 or more)", ErrConfig, name, k, *m)
+		}
 	}
 	for _, k := range cfg.flagNames() {
 		if analyzerFlag(k) == nil {

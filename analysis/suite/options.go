@@ -10,10 +10,17 @@ import (
 	"golang.org/x/tools/go/analysis"
 )
 
-// DefaultAdvisoryPerFunction is the default of Options.AdvisoryPerFunction:
-// with advisory rules on, each function gets at most this many findings of
-// each advisory rule; the last one says how many more there were.
-const DefaultAdvisoryPerFunction = 1
+// Defaults of the caps on advisory findings (Options.AdvisoryPerFunction,
+// Options.AdvisoryPerPackage): with advisory rules on, each function gets
+// at most DefaultAdvisoryPerFunction findings of each advisory rule, and
+// each package DefaultAdvisoryPerPackage; the last one shown says how many
+// more there were. An advisory rule tends to fire on every instance of a
+// code base's habit (per-element accessor calls, a lock around every
+// call): a few instances make the point.
+const (
+	DefaultAdvisoryPerFunction = 1
+	DefaultAdvisoryPerPackage  = 3
+)
 
 // advisoryRules are the rules whose findings are advice rather than bugs
 // or hazards: a cgo call in a loop (CG028), a C call under a mutex (CG027),
@@ -58,20 +65,27 @@ type Options struct {
 	// function per file). 0 means DefaultAdvisoryPerFunction; a negative
 	// value means no cap.
 	AdvisoryPerFunction int
+	// AdvisoryPerPackage caps the findings of each advisory rule in one
+	// package, after the cap per function; the last one shown says how
+	// many more there are. 0 means DefaultAdvisoryPerPackage; a negative
+	// value means no cap.
+	AdvisoryPerPackage int
 	// Tests reports findings in _test.go files.
 	Tests bool
 	// Disable lists rules whose findings are dropped.
 	Disable []string
 }
 
-func (o Options) perFunction() int {
+// capOf returns the cap an option stands for: 0 the default, negative no
+// cap (-1).
+func capOf(v, def int) int {
 	switch {
-	case o.AdvisoryPerFunction == 0:
-		return DefaultAdvisoryPerFunction
-	case o.AdvisoryPerFunction < 0:
+	case v == 0:
+		return def
+	case v < 0:
 		return -1
 	}
-	return o.AdvisoryPerFunction
+	return v
 }
 
 // Configure returns copies of the analyzers of All (same names, flags and
@@ -105,12 +119,13 @@ type filter struct {
 type settings struct {
 	Options
 	explicit, disabled map[string]bool
-	max                int
+	maxFn, maxPkg      int
 }
 
 func (f *filter) settings() *settings {
 	s := &settings{Options: *f.opts, explicit: map[string]bool{}, disabled: map[string]bool{}}
-	s.max = s.perFunction()
+	s.maxFn = capOf(s.AdvisoryPerFunction, DefaultAdvisoryPerFunction)
+	s.maxPkg = capOf(s.AdvisoryPerPackage, DefaultAdvisoryPerPackage)
 	for _, id := range s.Explicit {
 		s.explicit[strings.ToUpper(id)] = true
 	}
@@ -135,56 +150,91 @@ func (f *filter) wrap(run func(*analysis.Pass) (any, error)) func(*analysis.Pass
 
 // apply filters the diagnostics of one analyzer on one package.
 func (f *settings) apply(fset *token.FileSet, files []*ast.File, ds []analysis.Diagnostic) []analysis.Diagnostic {
-	type key struct {
+	type fnKey struct {
 		fn   token.Pos
 		file string
 		rule string
 	}
-	groups := map[key][]int{}
-	var order []key
+	var advisory []int
 	keep := make([]bool, len(ds))
 	for i, d := range ds {
 		if !f.Tests && strings.HasSuffix(fset.Position(d.Pos).Filename, "_test.go") {
 			continue
 		}
 		rule := d.Category
-		if f.disabled[rule] {
-			continue
-		}
-		if !Advisory(rule) {
+		switch {
+		case f.disabled[rule]:
+		case !Advisory(rule):
 			keep[i] = true
-			continue
+		case f.Advisory || f.explicit[rule]:
+			keep[i] = true
+			advisory = append(advisory, i)
 		}
-		if !f.Advisory && !f.explicit[rule] {
-			continue
-		}
-		keep[i] = true
-		if f.max < 0 {
-			continue
-		}
-		k := key{fn: enclosingFunc(files, d.Pos), rule: rule}
-		if k.fn == token.NoPos {
-			k.file = fset.Position(d.Pos).Filename
-		}
-		if _, ok := groups[k]; !ok {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], i)
 	}
-	for _, k := range order {
-		idx := groups[k]
-		if len(idx) <= f.max {
-			continue
-		}
-		sort.Slice(idx, func(a, b int) bool { return ds[idx[a]].Pos < ds[idx[b]].Pos })
-		for _, i := range idx[f.max:] {
+	sort.SliceStable(advisory, func(a, b int) bool { return ds[advisory[a]].Pos < ds[advisory[b]].Pos })
+	// Per function: the first maxFn findings of each rule; the last shown
+	// one says how many more the function has.
+	hiddenIn := map[int]int{} // shown finding -> hidden in its function
+	if f.maxFn >= 0 {
+		last := map[fnKey]int{}
+		count := map[fnKey]int{}
+		for _, i := range advisory {
+			k := fnKey{fn: enclosingFunc(files, ds[i].Pos), rule: ds[i].Category}
+			if k.fn == token.NoPos {
+				k.file = fset.Position(ds[i].Pos).Filename
+			}
+			count[k]++
+			if count[k] <= f.maxFn {
+				last[k] = i
+				continue
+			}
 			keep[i] = false
+			hiddenIn[last[k]]++
 		}
-		if f.max == 0 {
+	}
+	// Per package: the first maxPkg findings of each rule left.
+	total := map[string]int{}
+	for _, i := range advisory {
+		total[ds[i].Category]++
+	}
+	if f.maxPkg >= 0 {
+		shown := map[string]int{}
+		lastShown := map[string]int{}
+		for _, i := range advisory {
+			if !keep[i] {
+				continue
+			}
+			r := ds[i].Category
+			if shown[r] < f.maxPkg {
+				shown[r]++
+				lastShown[r] = i
+				continue
+			}
+			keep[i] = false
+			delete(hiddenIn, i)
+		}
+		for r, i := range lastShown {
+			more := total[r] - shown[r]
+			for j, n := range hiddenIn {
+				if keep[j] && ds[j].Category == r {
+					more -= n
+				}
+			}
+			if more > 0 {
+				hiddenIn[i] = -more // negative: elsewhere in the package
+			}
+		}
+	}
+	for i, n := range hiddenIn {
+		if !keep[i] {
 			continue
 		}
-		last := idx[f.max-1]
-		ds[last].Message += fmt.Sprintf(" (%d more %s in this function not shown; -advisory-max=-1 shows all)", len(idx)-f.max, k.rule)
+		r := ds[i].Category
+		if n > 0 {
+			ds[i].Message += fmt.Sprintf(" (%d more %s in this function not shown; -advisory-max=-1 shows them)", n, r)
+		} else {
+			ds[i].Message += fmt.Sprintf(" (%d more %s in this package not shown; -advisory-package-max=-1 shows them)", -n, r)
+		}
 	}
 	out := ds[:0:0]
 	for i, d := range ds {

@@ -28,7 +28,9 @@ func TestConfigure(t *testing.T) {
 		{"tests", suite.Options{Tests: true}, "CG026:2", 0},
 		{"advisory", suite.Options{Advisory: true}, "CG026:1 CG027:1 CG028:2", 1},
 		{"advisory cap 2", suite.Options{Advisory: true, AdvisoryPerFunction: 2}, "CG026:1 CG027:1 CG028:3", 1},
-		{"advisory all", suite.Options{Advisory: true, AdvisoryPerFunction: -1}, "CG026:1 CG027:1 CG028:4", 0},
+		{"advisory all", suite.Options{Advisory: true, AdvisoryPerFunction: -1, AdvisoryPerPackage: -1}, "CG026:1 CG027:1 CG028:4", 0},
+		{"package cap", suite.Options{Advisory: true, AdvisoryPerFunction: -1, AdvisoryPerPackage: 2}, "CG026:1 CG027:1 CG028:2", 1},
+		{"default package cap", suite.Options{Advisory: true, AdvisoryPerFunction: -1}, "CG026:1 CG027:1 CG028:3", 1},
 		{"explicit", suite.Options{Explicit: []string{"CG027"}}, "CG026:1 CG027:1", 0},
 		{"disable", suite.Options{Advisory: true, Disable: []string{"cg028", "CG026"}}, "CG027:1", 0},
 	} {
@@ -43,7 +45,7 @@ func TestConfigure(t *testing.T) {
 				for _, ds := range o.Diagnostics {
 					for _, d := range ds {
 						count[d.Category]++
-						if strings.Contains(d.Message, "more "+d.Category+" in this function not shown") {
+						if strings.Contains(d.Message, "more "+d.Category+" in this") {
 							more++
 						}
 					}
@@ -105,6 +107,7 @@ func TestLoadConfig(t *testing.T) {
 				return *c.Advisory && *c.AdvisoryMax == 3 && !*c.Tests && c.Disable[0] == "CG031" && c.Flags["memory.owns"] == "take"
 			}},
 		{"unknown key", "# settings\nvet:\n  advisory: true\n  testz: true\n", `.cgoguard.yaml:4: vet: unknown key "testz"`, nil},
+		{"bad package max", "vet:\n  advisory-package-max: -2\n", "vet.advisory-package-max: -2 is out of range", nil},
 		{"bad bool", "vet:\n  advisory: maybe\n", "line 2: cannot unmarshal !!str `maybe` into bool", nil},
 		{"bad max", "vet:\n  advisory-max: 0\n", "vet.advisory-max: 0 is out of range", nil},
 		{"bad rule", "vet:\n  disable: [CG999]\n", `vet.disable: cgoguard: unknown rule "CG999"`, nil},

@@ -10,6 +10,8 @@
 //
 //	-advisory          also report the advisory rules (CG020, CG027, CG028)
 //	-advisory-max N    at most N findings of each advisory rule per function (default 1, -1 all)
+//	-advisory-package-max N
+//	                   at most N per package (default 3, -1 all)
 //	-tests             also report findings in _test.go files (go vet hands them over)
 //
 // Settings also come from the "vet" section of .cgoguard.yaml in the
@@ -54,6 +56,9 @@ func main() {
 	if cfg.AdvisoryMax != nil {
 		opts.AdvisoryPerFunction = *cfg.AdvisoryMax
 	}
+	if cfg.AdvisoryPackageMax != nil {
+		opts.AdvisoryPerPackage = *cfg.AdvisoryPackageMax
+	}
 	if cfg.Tests != nil {
 		opts.Tests = *cfg.Tests
 	}
@@ -67,9 +72,14 @@ func main() {
 	if opts.AdvisoryPerFunction == 0 {
 		opts.AdvisoryPerFunction = suite.DefaultAdvisoryPerFunction
 	}
+	if opts.AdvisoryPerPackage == 0 {
+		opts.AdvisoryPerPackage = suite.DefaultAdvisoryPerPackage
+	}
 	flag.BoolVar(&opts.Tests, "tests", opts.Tests, "also report findings in _test.go files")
 	flag.IntVar(&opts.AdvisoryPerFunction, "advisory-max", opts.AdvisoryPerFunction,
 		"with -advisory, at most this many findings of each advisory rule per function (-1: all)")
+	flag.IntVar(&opts.AdvisoryPerPackage, "advisory-package-max", opts.AdvisoryPerPackage,
+		"with -advisory, at most this many findings of each advisory rule per package (-1: all)")
 	// -advisory itself is the analyzer's enable flag, which unitchecker
 	// registers; takeAdvisory has already consumed it.
 	unitchecker.Main(suite.Configure(&opts)...)

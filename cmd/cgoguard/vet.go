@@ -28,11 +28,13 @@ func init() {
 }
 
 const vetUsage = `usage: cgoguard vet [-format text|json|sarif] [-rules CG013,CG014] [-disable CG031]
-                    [-advisory] [-advisory-max N] [-tests] [-config FILE] [packages]
+                    [-advisory] [-advisory-max N] [-advisory-package-max N]
+                    [-tests] [-config FILE] [packages]
 
 Checks the packages (default ./...) for cgo hazards. Advisory rules (%s)
 are reported only with -advisory (at most -advisory-max findings per
-function and rule) or when -rules names them. Test files are analysed
+function and -advisory-package-max per package, for each rule) or when
+-rules names them. Test files are analysed
 only with -tests. Settings also come from the "vet" section of
 .cgoguard.yaml in the current directory or a parent up to go.mod; flags
 override it.
@@ -110,6 +112,7 @@ func runVet(args []string, stdout, stderr io.Writer) int {
 	disableFlag := fs.String("disable", "", "comma-separated rule IDs not to check")
 	advisory := fs.Bool("advisory", false, "also report the advisory rules ("+strings.Join(suite.AdvisoryRules(), ", ")+")")
 	advisoryMax := fs.Int("advisory-max", suite.DefaultAdvisoryPerFunction, "with -advisory, at most this many findings of each advisory rule per function (-1: all)")
+	advisoryPkgMax := fs.Int("advisory-package-max", suite.DefaultAdvisoryPerPackage, "with -advisory, at most this many findings of each advisory rule per package (-1: all)")
 	tests := fs.Bool("tests", false, "also analyse _test.go files (the test variants of the packages, as go vet does)")
 	configFile := fs.String("config", "", "configuration file (default: "+suite.ConfigName+" in the current directory or a parent up to go.mod)")
 	fs.Usage = func() {
@@ -130,9 +133,11 @@ func runVet(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cgoguard vet: unknown -format %q (want text, json or sarif)\n", *format)
 		return vetExitUsage
 	}
-	if *advisoryMax < -1 || *advisoryMax == 0 {
-		fmt.Fprintf(stderr, "cgoguard vet: -advisory-max %d is out of range (-1 for all, or 1 or more; leave out -advisory to report none)\n", *advisoryMax)
-		return vetExitUsage
+	for name, v := range map[string]int{"advisory-max": *advisoryMax, "advisory-package-max": *advisoryPkgMax} {
+		if v < -1 || v == 0 {
+			fmt.Fprintf(stderr, "cgoguard vet: -%s %d is out of range (-1 for all, or 1 or more; leave out -advisory to report none)\n", name, v)
+			return vetExitUsage
+		}
 	}
 	var cfg *suite.Config
 	var err error
@@ -151,6 +156,7 @@ func runVet(args []string, stdout, stderr io.Writer) int {
 	opts := vetOptions{analysis: suite.Options{
 		Advisory:            *advisory,
 		AdvisoryPerFunction: *advisoryMax,
+		AdvisoryPerPackage:  *advisoryPkgMax,
 		Tests:               *tests,
 	}}
 	if !set["advisory"] && cfg.Advisory != nil {
@@ -158,6 +164,9 @@ func runVet(args []string, stdout, stderr io.Writer) int {
 	}
 	if !set["advisory-max"] && cfg.AdvisoryMax != nil {
 		opts.analysis.AdvisoryPerFunction = *cfg.AdvisoryMax
+	}
+	if !set["advisory-package-max"] && cfg.AdvisoryPackageMax != nil {
+		opts.analysis.AdvisoryPerPackage = *cfg.AdvisoryPackageMax
 	}
 	if !set["tests"] && cfg.Tests != nil {
 		opts.analysis.Tests = *cfg.Tests
