@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
+
+	"github.com/cgoguard/cgoguard/analysis/internal/diag"
 )
 
 // Defaults of the caps on advisory findings (Options.AdvisoryPerFunction,
@@ -22,32 +24,22 @@ const (
 	DefaultAdvisoryPerPackage  = 3
 )
 
-// advisoryRules are the rules whose findings are advice rather than bugs
-// or hazards: a cgo call in a loop (CG028), a C call under a mutex (CG027),
-// a C string built from bytes that might hold a NUL (CG020). They are off
-// by default in both drivers. A rule's metadata may also mark it advisory
-// (see Advisory).
-var advisoryRules = map[string]bool{
-	"CG020": true,
-	"CG027": true,
-	"CG028": true,
-}
-
-// Advisory reports whether the rule is advisory: its findings point at
-// code worth a look (performance, robustness) rather than at a bug, so the
-// drivers report them only when asked to (-advisory, or advisory: true in
-// the configuration file).
-func Advisory(id string) bool {
-	return advisoryRules[strings.ToUpper(id)]
-}
+// Advisory reports whether the rule is advisory (its metadata says so:
+// Rule.Advisory): its findings point at code worth a look (a C call in a
+// loop or under a mutex, a C string built from bytes that might hold a
+// NUL) rather than at a bug, so the drivers report them only when asked
+// to (-advisory, advisory: true in the configuration file, or the rule
+// named in -rules).
+func Advisory(id string) bool { return diag.IsAdvisory(id) }
 
 // AdvisoryRules returns the IDs of the advisory rules, sorted.
 func AdvisoryRules() []string {
-	out := make([]string, 0, len(advisoryRules))
-	for id := range advisoryRules {
-		out = append(out, id)
+	var out []string
+	for _, r := range diag.Rules() {
+		if r.Advisory && Implemented(r.ID) {
+			out = append(out, r.ID)
+		}
 	}
-	sort.Strings(out)
 	return out
 }
 

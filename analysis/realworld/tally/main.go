@@ -21,6 +21,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/cgoguard/cgoguard/analysis/suite"
 )
 
 type finding struct {
@@ -41,10 +43,6 @@ type report struct {
 }
 
 type verdict struct{ kind, note string }
-
-// advisory reports whether a rule is advisory; kept in step with
-// suite.AdvisoryRules by TestAdvisoryList.
-var advisory = map[string]bool{"CG020": true, "CG027": true, "CG028": true}
 
 func main() {
 	modules := flag.String("modules", "modules.txt", "the module list")
@@ -105,7 +103,7 @@ func run(modulesFile, verdictsFile, dir string, list bool) error {
 		if adv != nil {
 			for _, f := range open(adv) {
 				nOut++
-				if advisory[f.Rule] {
+				if suite.Advisory(f.Rule) {
 					nAdv++
 					rel := relFile(f.File, modVer)
 					v, ok := vs[key(module, rel, f.Line, f.Rule)]
@@ -118,7 +116,7 @@ func run(modulesFile, verdictsFile, dir string, list bool) error {
 		}
 		if advAll != nil {
 			for _, f := range open(advAll) {
-				if advisory[f.Rule] {
+				if suite.Advisory(f.Rule) {
 					nAdvAll++
 				}
 			}
