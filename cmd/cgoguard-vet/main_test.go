@@ -120,3 +120,39 @@ func TestBadConfig(t *testing.T) {
 		t.Errorf("want a failure naming the key and line, got failed=%v:\n%s", failed, out)
 	}
 }
+
+// TestDocumentedFormFailsLoudly checks that the README and docs/vet.md
+// give the tool a named path (never $(command -v cgoguard-vet), which
+// expands to -vettool= when the tool is missing, and go vet then passes
+// without running it), and that go vet fails when that path is missing.
+func TestDocumentedFormFailsLoudly(t *testing.T) {
+	for _, doc := range []string{"../../README.md", "../../docs/vet.md"} {
+		data, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		named := false
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.Contains(line, "go vet -vettool=$(command -v") || strings.Contains(line, "go vet -vettool=\"$(command -v") {
+				t.Errorf("%s recommends a form that passes silently without the tool: %s", doc, line)
+			}
+			named = named || strings.Contains(line, `-vettool="$PWD/.bin/cgoguard-vet"`) || strings.Contains(line, "-vettool=$PWD/.bin/cgoguard-vet")
+		}
+		if !named {
+			t.Errorf("%s gives no go vet -vettool form with a named path", doc)
+		}
+	}
+	if testing.Short() {
+		return
+	}
+	missing := filepath.Join(t.TempDir(), ".bin", "cgoguard-vet")
+	vet := exec.Command("go", "vet", "-vettool="+missing, ".")
+	vet.Dir = filepath.Join("testdata", "mod")
+	out, err := vet.CombinedOutput()
+	if err == nil {
+		t.Fatalf("go vet with a missing tool passed:\n%s", out)
+	}
+	if !strings.Contains(string(out), "cgoguard-vet") {
+		t.Errorf("go vet's error does not name the missing tool:\n%s", out)
+	}
+}
