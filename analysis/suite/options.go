@@ -50,7 +50,8 @@ type Options struct {
 	// Advisory reports the findings of advisory rules (see Advisory).
 	Advisory bool
 	// Explicit lists rules the user named (cgoguard vet -rules): they are
-	// reported even when they are advisory and Advisory is false.
+	// reported even when they are advisory and Advisory is false, and
+	// without the caps.
 	Explicit []string
 	// AdvisoryPerFunction caps the findings of each advisory rule in one
 	// function (a function declaration; package-level code counts as one
@@ -158,7 +159,9 @@ func (f *settings) apply(fset *token.FileSet, files []*ast.File, ds []analysis.D
 		case f.disabled[rule]:
 		case !Advisory(rule):
 			keep[i] = true
-		case f.Advisory || f.explicit[rule]:
+		case f.explicit[rule]:
+			keep[i] = true // named by the user: every finding, no cap
+		case f.Advisory:
 			keep[i] = true
 			advisory = append(advisory, i)
 		}

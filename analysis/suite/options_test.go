@@ -32,6 +32,7 @@ func TestConfigure(t *testing.T) {
 		{"package cap", suite.Options{Advisory: true, AdvisoryPerFunction: -1, AdvisoryPerPackage: 2}, "CG026:1 CG027:1 CG028:2", 1},
 		{"default package cap", suite.Options{Advisory: true, AdvisoryPerFunction: -1}, "CG026:1 CG027:1 CG028:3", 1},
 		{"explicit", suite.Options{Explicit: []string{"CG027"}}, "CG026:1 CG027:1", 0},
+		{"explicit is not capped", suite.Options{Advisory: true, Explicit: []string{"CG028"}}, "CG026:1 CG027:1 CG028:4", 0},
 		{"disable", suite.Options{Advisory: true, Disable: []string{"cg028", "CG026"}}, "CG027:1", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -34,10 +34,9 @@ const vetUsage = `usage: cgoguard vet [-format text|json|sarif] [-rules CG013,CG
 Checks the packages (default ./...) for cgo hazards. Advisory rules (%s)
 are reported only with -advisory (at most -advisory-max findings per
 function and -advisory-package-max per package, for each rule) or when
--rules names them. Test files are analysed
-only with -tests. Settings also come from the "vet" section of
-.cgoguard.yaml in the current directory or a parent up to go.mod; flags
-override it.
+-rules names them (then all of them). Test files are analysed only with
+-tests. Settings also come from the "vet" section of .cgoguard.yaml in the
+current directory or a parent up to go.mod; flags override it.
 
 Exit status: 0 no findings, 1 findings, 2 usage errors (bad flags or
 configuration, no package matched), 3 some packages could not be analysed
