@@ -54,7 +54,7 @@ type state struct {
 	owners cflow.Owners
 	lib    *cgoast.Lib
 	sums   *summaries
-	env    *cflow.Env // for plain pointers
+	env    *cflow.Env            // for plain pointers
 	fields map[*types.Var]string // allocator family of what each field holds; "" when mixed
 
 	reported map[ast.Node]bool
