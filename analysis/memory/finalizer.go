@@ -45,7 +45,10 @@ func (s *state) closeAndFinalizer() {
 				continue
 			}
 			for _, rel := range cflow.Releases(s.info, d.Body, rv) {
-				if rel.Field == nil || rel.Guarded || (rel.Call.Name == "free" && s.nils(d.Body, rv, rel.Field)) {
+				// Idempotent: the release is guarded, or the field is set to
+				// nil after it, so a second run sees nil (C functions that
+				// release take NULL as a no-op, free among them).
+				if rel.Field == nil || rel.Guarded || s.nils(d.Body, rv, rel.Field) {
 					continue
 				}
 				if s.reported[rel.Call.Expr] {

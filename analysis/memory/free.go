@@ -168,7 +168,7 @@ func (s *state) afterFree(g *cfg.CFG, body *ast.BlockStmt, v *types.Var, n ast.N
 					kinds[m] = holdsView
 					return cflow.Fail
 				}
-				if cflow.Classify(s.info, m, v, s.owners) == cflow.Assign {
+				if cflow.Classify(s.info, m, v, s.env) == cflow.Assign {
 					return cflow.Done
 				}
 				return cflow.Next
@@ -176,7 +176,7 @@ func (s *state) afterFree(g *cfg.CFG, body *ast.BlockStmt, v *types.Var, n ast.N
 			if s.mentionsView(m, v, views) {
 				return cflow.Fail
 			}
-			switch cflow.Classify(s.info, m, v, s.owners) {
+			switch cflow.Classify(s.info, m, v, s.env) {
 			case cflow.Read, cflow.Escape:
 				return cflow.Fail
 			case cflow.Assign:

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cgoguard/cgoguard/analysis/internal/cgoast"
 	"github.com/cgoguard/cgoguard/analysis/internal/diag"
+	"github.com/cgoguard/cgoguard/analysis/internal/ranges"
 )
 
 // Doc is the analyzer's documentation.
@@ -39,9 +40,10 @@ func run(pass *analysis.Pass) (any, error) {
 	r := diag.New(pass)
 	files := cgoast.UserFiles(pass.Files)
 	keeps := cgoast.Marked(files, "keeps")
+	prog := ranges.New(pass)
 	for _, f := range files {
 		for _, fd := range cgoast.Funcs(f) {
-			c := &checker{pass: pass, r: r, info: pass.TypesInfo, keeps: keeps, fd: fd, export: cgoast.ExportName(fd) != ""}
+			c := &checker{pass: pass, r: r, info: pass.TypesInfo, keeps: keeps, fd: fd, export: cgoast.ExportName(fd) != "", ranges: prog}
 			c.function()
 		}
 	}
@@ -55,6 +57,7 @@ type checker struct {
 	keeps  map[string]bool
 	fd     *ast.FuncDecl
 	export bool
+	ranges *ranges.Prog
 
 	pinned    map[*types.Var]bool     // roots of Pin arguments
 	laundered map[*types.Var]ast.Expr // uintptr vars holding Go pointers
@@ -84,6 +87,7 @@ func (c *checker) function() {
 			c.arg(call, a)
 		}
 	})
+	c.firstElemVars()
 	ast.Inspect(c.fd.Body, func(n ast.Node) bool {
 		if as, ok := n.(*ast.AssignStmt); ok && (as.Tok == token.ASSIGN) && len(as.Lhs) == len(as.Rhs) {
 			for i := range as.Lhs {
@@ -249,13 +253,13 @@ func (c *checker) arg(call *cgoast.Call, a ast.Expr) {
 	}
 
 	// CG002: &s[0].
-	if s, idx, ok := call.AddrOfElem(c.info, a); ok {
+	if ix, s, idx, ok := call.AddrOfIndex(c.info, a); ok {
 		if st, isSlice := cgoast.Under(c.info.TypeOf(s)).(*types.Slice); isSlice {
 			if cgoast.ContainsGoPointer(st.Elem()) {
 				c.r.Report(a, "CG002", "&%s[0] passed to C.%s exposes the whole backing array of %s, whose elements hold Go pointers", c.str(s), call.Name, c.str(s))
 				return
 			}
-			if tv, ok := c.info.Types[idx]; ok && tv.Value != nil && tv.Value.String() == "0" && !c.lengthKnown(s, call.Pos()) {
+			if isZero(c.info, idx) && c.mayBeEmpty(ix, s, call.Pos()) {
 				c.r.Report(a, "CG002", "&%s[0] passed to C.%s panics when %s is empty; check len(%s) first or use unsafe.SliceData(%s)", c.str(s), call.Name, c.str(s), c.str(s), c.str(s))
 			}
 			return
@@ -277,6 +281,98 @@ func (c *checker) arg(call *cgoast.Call, a ast.Expr) {
 			c.r.Report(a, "CG003", "C.%s keeps Go pointer %s after the call returns; pin it with a runtime.Pinner until C releases it", call.Name, c.str(inner))
 		}
 	}
+}
+
+// isZero reports the constant index 0.
+func isZero(info *types.Info, idx ast.Expr) bool {
+	tv, ok := info.Types[idx]
+	return ok && tv.Value != nil && tv.Value.String() == "0"
+}
+
+// mayBeEmpty reports whether the slice s indexed by ix may be empty
+// there: the facts that dominate the index expression in the function's
+// SSA form decide (see package ranges); where ix has no SSA form, a
+// length check earlier in the function does.
+func (c *checker) mayBeEmpty(ix *ast.IndexExpr, s ast.Expr, pos token.Pos) bool {
+	if nonEmpty, ok := c.ranges.NonEmpty(ix.Lbrack); ok {
+		return !nonEmpty
+	}
+	return !c.lengthKnown(s, pos)
+}
+
+// firstElemVars reports &s[0] stored in a variable that is then passed to
+// C (p := unsafe.Pointer(&s[0]); C.f(p, n)) where s may be empty.
+func (c *checker) firstElemVars() {
+	type store struct {
+		ix *ast.IndexExpr
+		s  ast.Expr
+		at ast.Expr
+	}
+	stores := map[*types.Var][]store{}
+	note := func(lhs ast.Expr, rhs ast.Expr) {
+		v := identVar(c.info, lhs)
+		if v == nil {
+			if id, ok := ast.Unparen(lhs).(*ast.Ident); ok {
+				v, _ = c.info.Defs[id].(*types.Var)
+			}
+		}
+		if v == nil || cgoast.IsTemp(v.Name()) {
+			return
+		}
+		e := ast.Unparen(cgoast.Unconvert(c.info, rhs))
+		u, ok := e.(*ast.UnaryExpr)
+		if !ok || u.Op != token.AND {
+			return
+		}
+		ix, ok := ast.Unparen(u.X).(*ast.IndexExpr)
+		if !ok || !isZero(c.info, ix.Index) {
+			return
+		}
+		if _, isSlice := cgoast.Under(c.info.TypeOf(ix.X)).(*types.Slice); !isSlice {
+			return
+		}
+		stores[v] = append(stores[v], store{ix: ix, s: ix.X, at: rhs})
+	}
+	ast.Inspect(c.fd.Body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.AssignStmt:
+			if len(n.Lhs) == len(n.Rhs) {
+				for i := range n.Lhs {
+					note(n.Lhs[i], n.Rhs[i])
+				}
+			}
+		case *ast.ValueSpec:
+			if len(n.Names) == len(n.Values) {
+				for i := range n.Names {
+					note(n.Names[i], n.Values[i])
+				}
+			}
+		}
+		return true
+	})
+	if len(stores) == 0 {
+		return
+	}
+	cgoast.Inspect(c.fd.Body, func(call *cgoast.Call, _ []ast.Node) {
+		if call.IsBuiltin() {
+			return
+		}
+		for _, a := range call.Args {
+			v := identVar(c.info, cgoast.Unconvert(c.info, a))
+			for _, st := range stores[v] {
+				if cgoast.ContainsGoPointer(c.info.TypeOf(st.s).Underlying().(*types.Slice).Elem()) {
+					continue // CG001's business when passed
+				}
+				if c.mayBeEmpty(st.ix, st.s, st.at.Pos()) {
+					c.r.Report(st.at, "CG002", "&%s[0], passed to C.%s through %s, panics when %s is empty; check len(%s) first or use unsafe.SliceData(%s)",
+						c.str(st.s), call.Name, v.Name(), c.str(st.s), c.str(st.s), c.str(st.s))
+				}
+			}
+			delete(stores, v)
+		}
+	})
 }
 
 // lengthKnown reports whether the length of s is checked before pos, or s

@@ -62,12 +62,85 @@ func OwnersFromComments(files []*ast.File, flag string) Owners {
 	return o
 }
 
+// Env tells Classify what the calls a pointer is passed to do with it.
+// The zero Env knows only C.free; a nil *Env is the zero Env.
+type Env struct {
+	// Owners are C functions that take ownership of the pointers passed
+	// to them.
+	Owners Owners
+	// Dealloc reports C functions other than free that release the
+	// memory passed to them (a library's own deallocator, sqlite3_free).
+	Dealloc func(name string) bool
+	// Destructor reports C functions that, passed as a function-pointer
+	// argument of a call (C.f(p, C.free)), make the callee the owner of
+	// the call's pointer arguments.
+	Destructor func(name string) bool
+	// GoArg reports what the Go function or method that call calls does
+	// with its argument i: Free (it frees it), Read (it only borrows it)
+	// or Escape. Calls it does not know (ok false), and every Go call when
+	// GoArg is nil, count as Escape.
+	GoArg func(call *ast.CallExpr, i int) (u Use, ok bool)
+	// Holder classifies v as a value holding C memory in its fields
+	// (a struct, or a pointer to one): &v stands for v, and reading a
+	// field of v is a Read.
+	Holder bool
+}
+
+// CUse says what the C call c does with a pointer among its arguments:
+// Free for C.free and library deallocators, Escape for owners and calls
+// given a destructor, Read otherwise.
+func (e *Env) CUse(info *types.Info, c *Call) Use {
+	if c.Name == "free" {
+		return Free
+	}
+	if e == nil {
+		return Read
+	}
+	if e.Dealloc != nil && e.Dealloc(c.Name) {
+		return Free
+	}
+	if e.Owners[c.Name] {
+		return Escape
+	}
+	if e.Destructor != nil {
+		for _, a := range c.Args {
+			if name, ok := FuncPointer(info, a); ok && e.Destructor(name) {
+				return Escape
+			}
+		}
+	}
+	return Read
+}
+
+// FuncPointer reports whether e (conversions removed) is a C function used
+// as a value, C.free in C.f(p, C.free), which cmd/cgo writes as
+// _Cgo_ptr(_Cfpvar_fp_free), and returns the C name.
+func FuncPointer(info *types.Info, e ast.Expr) (string, bool) {
+	e = Strip(info, e)
+	if call, ok := unparen(e).(*ast.CallExpr); ok && len(call.Args) == 1 {
+		if id, ok := unparen(call.Fun).(*ast.Ident); ok && id.Name == "_Cgo_ptr" {
+			e = call.Args[0]
+		}
+	}
+	switch x := unparen(e).(type) {
+	case *ast.Ident:
+		if name, ok := strings.CutPrefix(x.Name, "_Cfpvar_fp_"); ok {
+			return name, true
+		}
+	case *ast.SelectorExpr:
+		if id, ok := x.X.(*ast.Ident); ok && id.Name == "C" {
+			return x.Sel.Name, true
+		}
+	}
+	return "", false
+}
+
 // Classify says what node n does with v. When n does several things the
 // strongest wins in the order Free, Escape, Assign, Read, Compare, except
 // that a read of v on the right of an assignment to v counts as a Read.
 // Function literals the user wrote count as Escape when they capture v,
 // unless deferred and freeing it (Free).
-func Classify(info *types.Info, n ast.Node, v *types.Var, owners Owners) Use {
+func Classify(info *types.Info, n ast.Node, v *types.Var, env *Env) Use {
 	res := None
 	raise := func(u Use) {
 		if rank(u) > rank(res) {
@@ -77,7 +150,7 @@ func Classify(info *types.Info, n ast.Node, v *types.Var, owners Owners) Use {
 	// Deferred closure that frees v.
 	if d, ok := n.(*ast.DeferStmt); ok {
 		if lit, ok := unparen(d.Call.Fun).(*ast.FuncLit); ok && !IsCgoClosure(lit) && Mentions(info, lit, v) {
-			if FreesIn(info, lit.Body, v) {
+			if FreesIn(info, lit.Body, v) || env.freesIn(info, lit.Body, v) {
 				return Free
 			}
 			return Escape
@@ -97,7 +170,7 @@ func Classify(info *types.Info, n ast.Node, v *types.Var, owners Owners) Use {
 			return false
 		}
 		if id, ok := node.(*ast.Ident); ok && info.Uses[id] == v {
-			u := classifyIdent(info, id, stack, v, owners)
+			u := classifyIdent(info, id, stack, v, env)
 			if u == Read || u == Compare {
 				readOnRHS = true
 			}
@@ -170,9 +243,51 @@ func FreesIn(info *types.Info, body ast.Node, v *types.Var) bool {
 	return found
 }
 
+// freesIn reports whether body releases v with a library deallocator or
+// hands it to a Go function that frees it.
+func (e *Env) freesIn(info *types.Info, body ast.Node, v *types.Var) bool {
+	if e == nil {
+		return false
+	}
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if found {
+			return false
+		}
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		if c, ok := CCall(call); ok {
+			for _, a := range c.Args {
+				if Var(info, a) == v && e.CUse(info, c) == Free {
+					found = true
+				}
+			}
+			return !found
+		}
+		if e.GoArg != nil {
+			for i, a := range call.Args {
+				if Var(info, a) == v || (e.Holder && isAddrOf(info, a, v)) {
+					if u, ok := e.GoArg(call, i); ok && u == Free {
+						found = true
+					}
+				}
+			}
+		}
+		return true
+	})
+	return found
+}
+
+func isAddrOf(info *types.Info, e ast.Expr, v *types.Var) bool {
+	u, ok := unparen(Strip(info, e)).(*ast.UnaryExpr)
+	return ok && u.Op == token.AND && Var(info, u.X) == v
+}
+
 // classifyIdent climbs from a use of v through conversions and cgo's
 // temporaries to the construct that consumes it.
-func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.Var, owners Owners) Use {
+func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.Var, env *Env) Use {
 	var child ast.Node = id
 	for i := len(stack) - 1; i >= 0; i-- {
 		p := stack[i]
@@ -189,13 +304,7 @@ func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.V
 				return Read
 			}
 			if c, ok := CCall(p); ok {
-				switch {
-				case c.Name == "free":
-					return Free
-				case owners[c.Name]:
-					return Escape
-				}
-				return Read
+				return env.CUse(info, c)
 			}
 			if sel, ok := unparen(p.Fun).(*ast.SelectorExpr); ok {
 				if _, ok := info.Uses[sel.Sel].(*types.Builtin); ok {
@@ -218,6 +327,15 @@ func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.V
 					return Read
 				}
 			}
+			if env != nil && env.GoArg != nil {
+				for i, a := range p.Args {
+					if a == child {
+						if u, ok := env.GoArg(p, i); ok {
+							return u
+						}
+					}
+				}
+			}
 			return Escape
 		case *ast.AssignStmt:
 			for _, l := range p.Lhs {
@@ -231,13 +349,13 @@ func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.V
 			// v is on the right: a cgo temporary keeps climbing to its closure.
 			if len(p.Lhs) == 1 {
 				if l, ok := p.Lhs[0].(*ast.Ident); ok && strings.HasPrefix(l.Name, "_cgo") {
-					return tempUse(stack[:i], owners)
+					return tempUse(info, stack[:i], env)
 				}
 			}
 			return Escape
 		case *ast.ValueSpec:
 			if len(p.Names) == 1 && strings.HasPrefix(p.Names[0].Name, "_cgo") {
-				return tempUse(stack[:i], owners)
+				return tempUse(info, stack[:i], env)
 			}
 			return Escape
 		case *ast.BinaryExpr:
@@ -248,17 +366,21 @@ func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.V
 			return Read
 		case *ast.SelectorExpr, *ast.IndexExpr, *ast.StarExpr, *ast.SliceExpr:
 			if x := xOf(p); x == child {
-				// read or write through v
-				for j := i - 1; j >= 0; j-- {
-					if a, ok := stack[j].(*ast.AssignStmt); ok {
-						_ = a
+				if sel, ok := p.(*ast.SelectorExpr); ok && env != nil && env.Holder {
+					if fv, ok := info.Uses[sel.Sel].(*types.Var); ok && fv.IsField() {
+						child = p // a field of the holder: follow what holds the memory
+						continue
 					}
 				}
-				return Read
+				return Read // read or write through v
 			}
 			return Escape
 		case *ast.UnaryExpr:
 			if p.Op == token.AND {
+				if env != nil && env.Holder {
+					child = p // &holder stands for the holder
+					continue
+				}
 				return Escape
 			}
 			child = p
@@ -274,17 +396,11 @@ func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.V
 
 // tempUse classifies a value held in one of cgo's temporaries by the C
 // call of the closure that holds it (stack ends just above the temporary).
-func tempUse(stack []ast.Node, owners Owners) Use {
+func tempUse(info *types.Info, stack []ast.Node, env *Env) Use {
 	for j := len(stack) - 1; j >= 0; j-- {
 		if call, ok := stack[j].(*ast.CallExpr); ok {
 			if c, ok := CCall(call); ok {
-				switch {
-				case c.Name == "free":
-					return Free
-				case owners[c.Name]:
-					return Escape
-				}
-				return Read
+				return env.CUse(info, c)
 			}
 		}
 	}

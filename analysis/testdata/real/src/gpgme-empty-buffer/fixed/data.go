@@ -15,6 +15,7 @@ import "C"
 
 import (
 	"io"
+	"runtime"
 	"sync"
 	"unsafe"
 )
@@ -24,23 +25,69 @@ type Data struct {
 	buf []byte
 	r   io.Reader
 	w   io.Writer
+	cbc uintptr
 	err error
 }
 
-var (
-	callbacks   = map[uintptr]*Data{}
-	callbacksMu sync.Mutex
-)
+var callbacks struct {
+	sync.Mutex
+	m map[uintptr]interface{}
+	c uintptr
+}
 
-func callbackLookup(c uintptr) *Data {
-	callbacksMu.Lock()
-	defer callbacksMu.Unlock()
-	return callbacks[c]
+func callbackAdd(v interface{}) uintptr {
+	callbacks.Lock()
+	defer callbacks.Unlock()
+	if callbacks.m == nil {
+		callbacks.m = make(map[uintptr]interface{})
+	}
+	callbacks.c++
+	ret := callbacks.c
+	callbacks.m[ret] = v
+	return ret
+}
+
+func callbackLookup(c uintptr) interface{} {
+	callbacks.Lock()
+	defer callbacks.Unlock()
+	ret := callbacks.m[c]
+	if ret == nil {
+		panic("callback pointer not found")
+	}
+	return ret
+}
+
+func callbackDelete(c uintptr) {
+	callbacks.Lock()
+	defer callbacks.Unlock()
+	delete(callbacks.m, c)
+}
+
+func newData() *Data {
+	d := &Data{}
+	runtime.SetFinalizer(d, (*Data).Close)
+	return d
+}
+
+// NewDataReader returns a new callback based data buffer
+func NewDataReader(r io.Reader) *Data {
+	d := newData()
+	d.r = r
+	d.cbc = callbackAdd(d)
+	return d
+}
+
+// Close releases any resources associated with the data buffer
+func (d *Data) Close() error {
+	if d.cbc > 0 {
+		callbackDelete(d.cbc)
+	}
+	return nil
 }
 
 //export gogpgme_readfunc
 func gogpgme_readfunc(handle, buffer unsafe.Pointer, size C.size_t) C.ssize_t {
-	d := callbackLookup(uintptr(handle))
+	d := callbackLookup(uintptr(handle)).(*Data)
 	if len(d.buf) < int(size) {
 		d.buf = make([]byte, size)
 	}
@@ -58,7 +105,7 @@ func gogpgme_readfunc(handle, buffer unsafe.Pointer, size C.size_t) C.ssize_t {
 
 //export gogpgme_writefunc
 func gogpgme_writefunc(handle, buffer unsafe.Pointer, size C.size_t) C.ssize_t {
-	d := callbackLookup(uintptr(handle))
+	d := callbackLookup(uintptr(handle)).(*Data)
 	if len(d.buf) < int(size) {
 		d.buf = make([]byte, size)
 	}
