@@ -70,6 +70,8 @@ func run(modulesFile, verdictsFile, dir string, list bool) error {
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	var tot struct{ all, tru, fal, unread, adv, advAll, out int }
 	var lists []string
+	type ruleTally struct{ n, tru, fal, unread int }
+	perRule := map[string]*ruleTally{}
 	for _, name := range names {
 		idb, _ := os.ReadFile(name)
 		modVer := strings.TrimSpace(string(idb))
@@ -86,16 +88,25 @@ func run(modulesFile, verdictsFile, dir string, list bool) error {
 		tru, fal, unread := 0, 0, 0
 		for _, f := range open(def) {
 			byRule[f.Rule]++
+			rt := perRule[f.Rule]
+			if rt == nil {
+				rt = &ruleTally{}
+				perRule[f.Rule] = rt
+			}
+			rt.n++
 			rel := relFile(f.File, modVer)
 			v, ok := vs[key(module, rel, f.Line, f.Rule)]
 			switch {
 			case !ok:
 				unread++
+				rt.unread++
 				v.kind = "UNREAD"
 			case v.kind == "true":
 				tru++
+				rt.tru++
 			case v.kind == "false":
 				fal++
+				rt.fal++
 			}
 			lists = append(lists, fmt.Sprintf("%s\t%s:%d\t%s\t%s\t%s\t%s", module, rel, f.Line, f.Rule, v.kind, v.note, f.Message))
 		}
@@ -138,6 +149,18 @@ func run(modulesFile, verdictsFile, dir string, list bool) error {
 	}
 	fmt.Printf("| **all** | | %d | %d | %d | %d | %s | %d / %d | %s |\n",
 		tot.all, tot.tru, tot.fal, tot.unread, precision(tot.tru, tot.fal, tot.unread), tot.adv, tot.advAll, share(tot.adv, tot.out))
+	fmt.Println()
+	fmt.Println("| rule | findings | true | false | unread | precision |")
+	fmt.Println("|---|---|---|---|---|---|")
+	var ids []string
+	for id := range perRule {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		rt := perRule[id]
+		fmt.Printf("| %s | %d | %d | %d | %d | %s |\n", id, rt.n, rt.tru, rt.fal, rt.unread, precision(rt.tru, rt.fal, rt.unread))
+	}
 	if list {
 		fmt.Println()
 		for _, l := range lists {
