@@ -6,6 +6,8 @@ import (
 	"go/types"
 
 	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/analysis/passes/ctrlflow"
+	"golang.org/x/tools/go/cfg"
 
 	"github.com/cgoguard/cgoguard/analysis/internal/cflow"
 	"github.com/cgoguard/cgoguard/analysis/internal/cgoast"
@@ -22,6 +24,7 @@ var Analyzer = &analysis.Analyzer{
 	Doc:        Doc,
 	URL:        URL,
 	Run:        run,
+	Requires:   []*analysis.Analyzer{ctrlflow.Analyzer},
 	ResultType: diag.ResultType,
 }
 
@@ -53,7 +56,7 @@ func run(pass *analysis.Pass) (any, error) {
 			if !ok || fd.Body == nil || finBodies[fd.Body] {
 				continue
 			}
-			keepAlive(r, info, fd, finalized, finBodies)
+			keepAlive(r, info, pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs), fd, finalized, finBodies)
 			children(r, info, fd.Body, finalized)
 		}
 	}
@@ -149,7 +152,14 @@ func fieldRoot(info *types.Info, e ast.Expr) *types.Var {
 // its callers in the package hold the object and are expected to use it
 // after the call; exported functions, and objects the function makes or
 // loads itself, are.
-func keepAlive(r *diag.Reporter, info *types.Info, fd *ast.FuncDecl, finalized map[*types.Named]bool, finBodies map[*ast.BlockStmt]bool) {
+//
+// An object x is alive during a C call given x.f when, on every path
+// from the call to the function's exit, x (or a variable derived from it,
+// or one it was derived from: o := x.AsObject() keeps pointing into x) is
+// used again (runtime.KeepAlive(x), another field, a method), or a
+// deferred call mentions it; or when x itself goes into the call's
+// arguments (C.f(x.h, keep(x)) keeps it reachable through keep).
+func keepAlive(r *diag.Reporter, info *types.Info, cfgs *ctrlflow.CFGs, fd *ast.FuncDecl, finalized map[*types.Named]bool, finBodies map[*ast.BlockStmt]bool) {
 	body := fd.Body
 	params := map[*types.Var]bool{}
 	if !fd.Name.IsExported() {
@@ -166,6 +176,11 @@ func keepAlive(r *diag.Reporter, info *types.Info, fd *ast.FuncDecl, finalized m
 			}
 		}
 	}
+	g := cfgs.FuncDecl(fd)
+	if g == nil {
+		return
+	}
+	deferred := deferredMentions(info, body)
 	ast.Inspect(body, func(n ast.Node) bool {
 		if lit, ok := n.(*ast.FuncLit); ok && finBodies[lit.Body] {
 			return false
@@ -183,7 +198,8 @@ func keepAlive(r *diag.Reporter, info *types.Info, fd *ast.FuncDecl, finalized m
 			if x == nil || params[x] || !finalized[cflow.Named(x.Type())] {
 				continue
 			}
-			if usedAfter(info, body, x, c.Expr.End()) {
+			related := aliases(info, body, x)
+			if wholeInArgs(info, c, related) || aliveAfter(info, g, c.Expr, related, deferred) {
 				continue
 			}
 			r.Report(c.Expr, "CG022", "%s.%s is passed to C.%s but %s may be finalized during the call: add runtime.KeepAlive(%s) after it",
@@ -194,24 +210,150 @@ func keepAlive(r *diag.Reporter, info *types.Info, fd *ast.FuncDecl, finalized m
 	})
 }
 
-// usedAfter reports whether x is referenced in body after pos, or in a
-// deferred call anywhere in body (it runs at return).
-func usedAfter(info *types.Info, body *ast.BlockStmt, x *types.Var, pos token.Pos) bool {
+// aliases returns x and the local variables it is derived from or that
+// are derived from it (o := x.AsObject(), o := &x.embedded, x := o.Child):
+// a use of any of them keeps the same allocation reachable.
+func aliases(info *types.Info, body *ast.BlockStmt, x *types.Var) map[*types.Var]bool {
+	set := map[*types.Var]bool{x: true}
+	for changed := true; changed; {
+		changed = false
+		ast.Inspect(body, func(n ast.Node) bool {
+			a, ok := n.(*ast.AssignStmt)
+			if !ok || len(a.Lhs) != len(a.Rhs) {
+				return true
+			}
+			for i, l := range a.Lhs {
+				lv := cflow.Var(info, l)
+				if lv == nil {
+					continue
+				}
+				var roots []*types.Var
+				ast.Inspect(a.Rhs[i], func(m ast.Node) bool {
+					if id, ok := m.(*ast.Ident); ok {
+						if v, ok := info.Uses[id].(*types.Var); ok && !v.IsField() {
+							roots = append(roots, v)
+						}
+					}
+					return true
+				})
+				if len(roots) != 1 || !isPointerLike(lv.Type()) {
+					continue
+				}
+				if set[roots[0]] && !set[lv] {
+					set[lv], changed = true, true
+				}
+				if set[lv] && !set[roots[0]] && isPointerLike(roots[0].Type()) {
+					set[roots[0]], changed = true, true
+				}
+			}
+			return true
+		})
+	}
+	return set
+}
+
+func isPointerLike(t types.Type) bool {
+	switch t.Underlying().(type) {
+	case *types.Pointer, *types.Interface:
+		return true
+	}
+	return false
+}
+
+// wholeInArgs reports whether the object itself (not one of its fields)
+// is among the call's arguments: C.f(x.h, keep(x)) or C.f(unsafe.Pointer(x)).
+func wholeInArgs(info *types.Info, c *cflow.Call, related map[*types.Var]bool) bool {
 	found := false
+	for _, a := range c.Args {
+		var stack []ast.Node
+		ast.Inspect(a, func(n ast.Node) bool {
+			if n == nil {
+				stack = stack[:len(stack)-1]
+				return true
+			}
+			stack = append(stack, n)
+			id, ok := n.(*ast.Ident)
+			if !ok || found {
+				return !found
+			}
+			v, ok := info.Uses[id].(*types.Var)
+			if !ok || !related[v] {
+				return true
+			}
+			// x.f reads a field: not the object itself.
+			if len(stack) >= 2 {
+				if sel, ok := stack[len(stack)-2].(*ast.SelectorExpr); ok && sel.X == id {
+					if fv, ok := info.Uses[sel.Sel].(*types.Var); ok && fv.IsField() {
+						return true
+					}
+				}
+			}
+			found = true
+			return false
+		})
+	}
+	return found
+}
+
+// deferredMentions returns the variables that the function's deferred
+// calls mention: they are used when the function returns.
+func deferredMentions(info *types.Info, body *ast.BlockStmt) map[*types.Var]bool {
+	out := map[*types.Var]bool{}
 	ast.Inspect(body, func(n ast.Node) bool {
-		if found {
-			return false
-		}
-		if d, ok := n.(*ast.DeferStmt); ok && cflow.Mentions(info, d, x) {
-			found = true
-			return false
-		}
-		if id, ok := n.(*ast.Ident); ok && id.Pos() >= pos && info.Uses[id] == x {
-			found = true
+		if d, ok := n.(*ast.DeferStmt); ok {
+			ast.Inspect(d, func(m ast.Node) bool {
+				if id, ok := m.(*ast.Ident); ok {
+					if v, ok := info.Uses[id].(*types.Var); ok {
+						out[v] = true
+					}
+				}
+				return true
+			})
 		}
 		return true
 	})
-	return found
+	return out
+}
+
+// aliveAfter reports whether every path from the C call call to the
+// function's exit uses one of the related variables.
+func aliveAfter(info *types.Info, g *cfg.CFG, call ast.Node, related map[*types.Var]bool, deferred map[*types.Var]bool) bool {
+	for v := range related {
+		if deferred[v] {
+			return true
+		}
+	}
+	b, i, ok := cflow.Find(g, call.Pos())
+	if !ok {
+		return true
+	}
+	uses := func(n ast.Node, after token.Pos) bool {
+		found := false
+		ast.Inspect(n, func(m ast.Node) bool {
+			if id, ok := m.(*ast.Ident); ok && !found && id.Pos() >= after {
+				if v, ok := info.Uses[id].(*types.Var); ok && related[v] {
+					found = true
+				}
+			}
+			return !found
+		})
+		return found
+	}
+	// The rest of the node holding the call: r := C.f(x.h); use(x) in one
+	// statement, or x used in a later argument of an enclosing call.
+	if uses(b.Nodes[i], call.End()) {
+		return true
+	}
+	w := &cflow.Walker{
+		Step: func(n ast.Node) cflow.Step {
+			if uses(n, token.NoPos) {
+				return cflow.Done
+			}
+			return cflow.Next
+		},
+	}
+	_, leaks := w.From(b, i)
+	return !leaks
 }
 
 // children reports CG023 in one function body: a struct literal that

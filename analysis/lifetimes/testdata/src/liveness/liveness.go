@@ -1,0 +1,132 @@
+// Package liveness holds the CG022 patterns that need the paths after the
+// call: a finalized object must be used again on every path, or be kept
+// reachable by the call's own arguments. Lines without a want comment are
+// correct code.
+package liveness
+
+/*
+#include <stdint.h>
+#include <stdlib.h>
+
+typedef struct conn { int n; } conn;
+static conn *conn_open(void) { return calloc(1, sizeof(conn)); }
+static void conn_close(conn *c) { free(c); }
+static int conn_exec(conn *c, int q) { return c->n + q; }
+static void conn_set_hook(conn *c, uintptr_t h) { (void)c; (void)h; }
+static const char *conn_name(conn *c) { (void)c; return "main"; }
+*/
+import "C"
+
+import (
+	"runtime"
+	"sync"
+)
+
+// Conn closes its C connection in a finalizer.
+type Conn struct {
+	c    *C.conn
+	last int
+}
+
+func Open() *Conn {
+	c := &Conn{c: C.conn_open()}
+	runtime.SetFinalizer(c, (*Conn).Close)
+	return c
+}
+
+func (c *Conn) Close() {
+	if c.c != nil {
+		C.conn_close(c.c)
+		c.c = nil
+	}
+}
+
+var (
+	mu       sync.Mutex
+	registry = map[uintptr]any{}
+)
+
+// keep stores v in a package registry and returns its key.
+func keep(v any) C.uintptr_t {
+	mu.Lock()
+	defer mu.Unlock()
+	k := uintptr(len(registry) + 1)
+	registry[k] = v
+	return C.uintptr_t(k)
+}
+
+// The object is an argument of the same call: keep(c) keeps it reachable.
+func (c *Conn) Hook() {
+	C.conn_set_hook(c.c, keep(c))
+}
+
+// Used again after the call.
+func (c *Conn) ExecRecord(q int) int {
+	n := C.conn_exec(c.c, C.int(q))
+	c.last = int(n)
+	return int(n)
+}
+
+// KeepAlive after the call.
+func (c *Conn) Exec(q int) int {
+	n := C.conn_exec(c.c, C.int(q))
+	runtime.KeepAlive(c)
+	return int(n)
+}
+
+// The result read through C.GoString, nothing after.
+func (c *Conn) Name() string {
+	return C.GoString(C.conn_name(c.c)) // want `CG022: c.c is passed to C.conn_name but c may be finalized during the call`
+}
+
+// A later branch's use does not make an earlier branch's call safe.
+func (c *Conn) Branches(fast bool, q int) int {
+	if fast {
+		return int(C.conn_exec(c.c, C.int(q))) // want `CG022: c.c is passed to C.conn_exec but c may be finalized`
+	}
+	n := C.conn_exec(c.c, C.int(q))
+	runtime.KeepAlive(c)
+	return int(n)
+}
+
+// Used after the call on one path only.
+func (c *Conn) OnePath(q int, log bool) int {
+	n := C.conn_exec(c.c, C.int(q)) // want `CG022: c.c is passed to C.conn_exec but c may be finalized`
+	if log {
+		runtime.KeepAlive(c)
+	}
+	return int(n)
+}
+
+// A deferred call mentions the object: it runs at return.
+func (c *Conn) Deferred(q int) int {
+	defer runtime.KeepAlive(c)
+	return int(C.conn_exec(c.c, C.int(q)))
+}
+
+// Base and Derived: the finalizer is on *Derived; AsBase returns a
+// pointer into the same allocation.
+type Base struct {
+	c *C.conn
+}
+
+type Derived struct {
+	Base
+}
+
+func NewDerived() *Derived {
+	d := &Derived{Base{c: C.conn_open()}}
+	runtime.SetFinalizer(d, func(d *Derived) { C.conn_close(d.c) })
+	runtime.SetFinalizer(&d.Base, nil)
+	return d
+}
+
+func (d *Derived) AsBase() *Base { return &d.Base }
+
+// An interior pointer used with the object kept alive after.
+func Interior(d *Derived, q int) int {
+	b := d.AsBase()
+	n := C.conn_exec(b.c, C.int(q))
+	runtime.KeepAlive(d)
+	return int(n)
+}
