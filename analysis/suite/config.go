@@ -25,7 +25,7 @@ const ConfigName = ".cgoguard.yaml"
 //	vet:
 //	  advisory: true          # report advisory rules (default false)
 //	  advisory-max: 3         # advisory findings per function and rule (default 1, -1 all)
-//	  advisory-package-max: 5 # advisory findings per package and rule (default 3, -1 all)
+//	  advisory-package-max: 5 # advisory findings per package and rule (default 1, -1 all)
 //	  tests: true             # analyse _test.go files (default false)
 //	  disable: [CG031]        # rules not to report
 //	  flags:                  # analyzer flags, as cgoguard-vet spells them

@@ -11,7 +11,7 @@
 //	-advisory          also report the advisory rules (CG020, CG027, CG028)
 //	-advisory-max N    at most N findings of each advisory rule per function (default 1, -1 all)
 //	-advisory-package-max N
-//	                   at most N per package (default 3, -1 all)
+//	                   at most N per package (default 1, -1 all)
 //	-tests             also report findings in _test.go files (go vet hands them over)
 //
 // Settings also come from the "vet" section of .cgoguard.yaml in the

@@ -68,7 +68,7 @@ func TestGoVetOptions(t *testing.T) {
 	if err := os.CopyFS(configured, os.DirFS(mod)); err != nil {
 		t.Fatal(err)
 	}
-	config := "vet:\n  advisory: true\n  advisory-max: -1\n  tests: true\n"
+	config := "vet:\n  advisory: true\n  advisory-max: -1\n  advisory-package-max: -1\n  tests: true\n"
 	if err := os.WriteFile(filepath.Join(configured, ".cgoguard.yaml"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestGoVetOptions(t *testing.T) {
 		{"default", mod, nil, 0, 0, 0, false},
 		{"advisory", mod, []string{"-advisory"}, 1, 1, 0, true},
 		{"advisory=true", mod, []string{"-advisory=true"}, 1, 1, 0, true},
-		{"advisory all", mod, []string{"-advisory", "-advisory-max=-1"}, 2, 1, 0, false},
+		{"advisory all", mod, []string{"-advisory", "-advisory-max=-1", "-advisory-package-max=-1"}, 2, 1, 0, false},
 		{"tests", mod, []string{"-tests"}, 0, 0, 1, false},
 		{"config", configured, nil, 2, 1, 1, false},
 		{"flags override config", configured, []string{"-advisory=false", "-tests=false"}, 0, 0, 0, false},
