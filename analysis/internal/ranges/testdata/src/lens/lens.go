@@ -255,8 +255,8 @@ func train(n int, samples [][]byte) {
 		buf = append(buf, s...)
 		sizes = append(sizes, C.size_t(len(s)))
 	}
-	C.use(unsafe.Pointer(&dict[0]), C.size_t(len(dict)))    // want "non-empty"
-	C.use(unsafe.Pointer(&buf[0]), C.size_t(len(buf)))      // want "non-empty"
+	C.use(unsafe.Pointer(&dict[0]), C.size_t(len(dict)))   // want "non-empty"
+	C.use(unsafe.Pointer(&buf[0]), C.size_t(len(buf)))     // want "non-empty"
 	C.use(unsafe.Pointer(&sizes[0]), C.size_t(len(sizes))) // want "non-empty"
 }
 
