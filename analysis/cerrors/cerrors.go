@@ -173,6 +173,12 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	gen := cflow.InGenerated(pass.Fset, pass.Files)
+	goFuncs := map[*types.Func]bool{} // functions the package runs as goroutines
+	ins.Preorder([]ast.Node{(*ast.GoStmt)(nil)}, func(n ast.Node) {
+		if fn := cflow.Callee(pass.TypesInfo, n.(*ast.GoStmt).Call); fn != nil {
+			goFuncs[fn] = true
+		}
+	})
 	ins.WithStack([]ast.Node{(*ast.AssignStmt)(nil), (*ast.ExprStmt)(nil)}, func(n ast.Node, push bool, stack []ast.Node) bool {
 		if !push || gen(n.Pos()) {
 			return true
@@ -185,7 +191,7 @@ func run(pass *analysis.Pass) (any, error) {
 			if !ok || c.Errno || cflow.IsHelper(c.Name) || !ls.status.has(c.Name) || ls.noStatus.has(c.Name) || !isInteger(pass.TypesInfo.TypeOf(c.Expr)) {
 				return true
 			}
-			if excused(pass.TypesInfo, n, c, stack) {
+			if excused(pass.TypesInfo, n, c, stack, goFuncs) {
 				return true
 			}
 			if strings.Contains(strings.ToLower(c.Name), "close") && readOnlyStream(pass.TypesInfo, outerBody(stack), c) {
@@ -203,7 +209,7 @@ func run(pass *analysis.Pass) (any, error) {
 // next statements check by other means (ferror, a library's last-error
 // call), or a periodic flush in a goroutine's loop, which the next round
 // retries.
-func excused(info *types.Info, es *ast.ExprStmt, c *cflow.Call, stack []ast.Node) bool {
+func excused(info *types.Info, es *ast.ExprStmt, c *cflow.Call, stack []ast.Node, goFuncs map[*types.Func]bool) bool {
 	if len(stack) < 2 {
 		return false
 	}
@@ -259,7 +265,8 @@ func excused(info *types.Info, es *ast.ExprStmt, c *cflow.Call, stack []ast.Node
 				}
 				return false
 			case *ast.FuncDecl:
-				return false
+				fn, _ := info.Defs[n.Name].(*types.Func)
+				return inLoop && goFuncs[fn]
 			}
 		}
 	}

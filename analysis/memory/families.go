@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"regexp"
 	"strings"
 
 	"golang.org/x/tools/go/cfg"
@@ -540,4 +541,86 @@ func (s *state) deferredEarlyFrom(b *cfg.Block, i int, d *ast.DeferStmt, c *cflo
 	}
 	s.r.Report(d, rule, "defer C.%s(%s) evaluates %s when the defer statement runs; the memory C.%s stores in %s at line %d is never freed (free it after it is set, or defer a closure)",
 		c.Name, v.Name(), v.Name(), what, v.Name(), line)
+}
+
+// inferOwners adds to the owners the C functions of the package's own C
+// code that free a parameter, or hand it to another call together with a
+// destructor (free, a library's deallocator): void result_text(ctx *c,
+// const char *s, int n) { lib_result(c, s, n, free); } takes ownership of
+// s.
+func (s *state) inferOwners() {
+	for _, src := range cgoast.CSources(s.pass) {
+		for _, f := range cgoast.CFuncs(src.Code) {
+			params := map[string]int{} // pointer parameters by name → index
+			for i, p := range strings.Split(f.Params, ",") {
+				if ids := cIdent.FindAllString(p, -1); len(ids) > 1 && strings.Contains(p, "*") {
+					params[ids[len(ids)-1]] = i
+				}
+			}
+			if len(params) == 0 {
+				continue
+			}
+			for _, m := range cCall.FindAllStringSubmatchIndex(f.Body, -1) {
+				callee := f.Body[m[2]:m[3]]
+				args, _ := cgoast.CallArgs(f.Body, m[1]-1)
+				if _, ok := s.lib.Dealloc(callee); ok {
+					// free(p) of a parameter: the function releases it.
+					for _, a := range args {
+						if i, ok := params[strings.TrimLeft(stripCasts(a), "&")]; ok {
+							s.ownArg(f.Name, i)
+						}
+					}
+					continue
+				}
+				destructor := false
+				var passed []int
+				for _, a := range args {
+					name := strings.TrimLeft(stripCasts(a), "&")
+					i, isParam := params[name]
+					if _, ok := s.lib.Dealloc(name); ok || (!isParam && cIdent.MatchString(name) && cflow.IsRelease(name)) {
+						destructor = true
+					}
+					if isParam {
+						passed = append(passed, i)
+					}
+				}
+				if destructor {
+					for _, i := range passed {
+						s.ownArg(f.Name, i)
+					}
+				}
+			}
+		}
+	}
+}
+
+// ownArg records that the C function name takes ownership of argument i.
+func (s *state) ownArg(name string, i int) {
+	if s.owned[name] == nil {
+		s.owned[name] = map[int]bool{}
+	}
+	s.owned[name][i] = true
+}
+
+var (
+	cIdent = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
+	cCall  = regexp.MustCompile(`\b([A-Za-z_][A-Za-z0-9_]*)\s*\(`)
+	cCast  = regexp.MustCompile(`^\(\s*[A-Za-z_][A-Za-z0-9_\s\*]*\)\s*`)
+)
+
+// stripCasts removes leading C casts and spaces: "(void (*)(void*))free"
+// is reduced as far as a simple cast goes; "(char *)s" becomes "s".
+func stripCasts(a string) string {
+	a = strings.TrimSpace(a)
+	for {
+		b := cCast.ReplaceAllString(a, "")
+		if b == a {
+			break
+		}
+		a = strings.TrimSpace(b)
+	}
+	if i := strings.LastIndex(a, ")"); i >= 0 && strings.HasPrefix(a, "(") {
+		a = strings.TrimSpace(a[i+1:]) // a function-pointer cast
+	}
+	return a
 }

@@ -54,8 +54,9 @@ type state struct {
 	owners cflow.Owners
 	lib    *cgoast.Lib
 	sums   *summaries
-	env    *cflow.Env            // for plain pointers
-	fields map[*types.Var]string // allocator family of what each field holds; "" when mixed
+	env    *cflow.Env              // for plain pointers
+	fields map[*types.Var]string   // allocator family of what each field holds; "" when mixed
+	owned  map[string]map[int]bool // C functions of the package that own argument i
 
 	reported map[ast.Node]bool
 	// mentions holds, for each CFG node of the function being checked,
@@ -77,12 +78,14 @@ func run(pass *analysis.Pass) (any, error) {
 		cfgs:   pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs),
 		owners: cflow.OwnersFromComments(pass.Files, owns),
 		lib:    cgoast.NewLib(pass),
+		owned:  map[string]map[int]bool{},
 
 		reported:  map[ast.Node]bool{},
 		goVars:    map[*types.Var]bool{},
 		originals: map[string]origFile{},
 	}
 	s.owners.Add(builtinOwners)
+	s.inferOwners()
 	s.sums = newSummaries(s, cflow.Decls(s.info, cgoast.UserFiles(pass.Files)))
 	s.env = s.envFor(false)
 	s.fields = s.fieldFamilies()
@@ -121,6 +124,7 @@ func run(pass *analysis.Pass) (any, error) {
 func (s *state) envFor(holder bool) *cflow.Env {
 	return &cflow.Env{
 		Owners:     s.owners,
+		OwnsArg:    func(name string, i int) bool { return s.owned[name][i] },
 		Dealloc:    s.lib.IsLibDealloc,
 		Destructor: s.isDestructor,
 		GoArg:      s.sums.goArg,

@@ -68,6 +68,9 @@ type Env struct {
 	// Owners are C functions that take ownership of the pointers passed
 	// to them.
 	Owners Owners
+	// OwnsArg, when set, reports C functions that take ownership of the
+	// pointer passed as argument i only.
+	OwnsArg func(name string, i int) bool
 	// Dealloc reports C functions other than free that release the
 	// memory passed to them (a library's own deallocator, sqlite3_free).
 	Dealloc func(name string) bool
@@ -90,6 +93,14 @@ type Env struct {
 // Free for C.free and library deallocators, Escape for owners and calls
 // given a destructor, Read otherwise.
 func (e *Env) CUse(info *types.Info, c *Call) Use {
+	return e.CArgUse(info, c, -1)
+}
+
+// CArgUse is CUse for the pointer passed as argument i (-1 when unknown).
+func (e *Env) CArgUse(info *types.Info, c *Call, i int) Use {
+	if e != nil && e.OwnsArg != nil && i >= 0 && e.OwnsArg(c.Name, i) {
+		return Escape
+	}
 	if c.Name == "free" {
 		return Free
 	}
@@ -304,7 +315,7 @@ func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.V
 				return Read
 			}
 			if c, ok := CCall(p); ok {
-				return env.CUse(info, c)
+				return env.CArgUse(info, c, argIndex(c, id))
 			}
 			if sel, ok := unparen(p.Fun).(*ast.SelectorExpr); ok {
 				if _, ok := info.Uses[sel.Sel].(*types.Builtin); ok {
@@ -349,13 +360,13 @@ func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.V
 			// v is on the right: a cgo temporary keeps climbing to its closure.
 			if len(p.Lhs) == 1 {
 				if l, ok := p.Lhs[0].(*ast.Ident); ok && strings.HasPrefix(l.Name, "_cgo") {
-					return tempUse(info, stack[:i], env)
+					return tempUse(info, stack[:i], env, id)
 				}
 			}
 			return Escape
 		case *ast.ValueSpec:
 			if len(p.Names) == 1 && strings.HasPrefix(p.Names[0].Name, "_cgo") {
-				return tempUse(info, stack[:i], env)
+				return tempUse(info, stack[:i], env, id)
 			}
 			return Escape
 		case *ast.BinaryExpr:
@@ -366,6 +377,13 @@ func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.V
 			return Read
 		case *ast.SelectorExpr, *ast.IndexExpr, *ast.StarExpr, *ast.SliceExpr:
 			if x := xOf(p); x == child {
+				// &v[i], &(*T)(v).f: an interior pointer aliases v; what
+				// happens to it happens to v.
+				if j := addrAbove(stack, i); j >= 0 {
+					child = stack[j]
+					i = j
+					continue
+				}
 				if sel, ok := p.(*ast.SelectorExpr); ok && env != nil && env.Holder {
 					if fv, ok := info.Uses[sel.Sel].(*types.Var); ok && fv.IsField() {
 						child = p // a field of the holder: follow what holds the memory
@@ -396,15 +414,43 @@ func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.V
 
 // tempUse classifies a value held in one of cgo's temporaries by the C
 // call of the closure that holds it (stack ends just above the temporary).
-func tempUse(info *types.Info, stack []ast.Node, env *Env) Use {
+func tempUse(info *types.Info, stack []ast.Node, env *Env, id *ast.Ident) Use {
 	for j := len(stack) - 1; j >= 0; j-- {
 		if call, ok := stack[j].(*ast.CallExpr); ok {
 			if c, ok := CCall(call); ok {
-				return env.CUse(info, c)
+				return env.CArgUse(info, c, argIndex(c, id))
 			}
 		}
 	}
 	return Read
+}
+
+// argIndex returns the index of the argument of c that contains the
+// identifier id, -1 if none does.
+func argIndex(c *Call, id *ast.Ident) int {
+	for i, a := range c.Args {
+		if a.Pos() <= id.Pos() && id.End() <= a.End() {
+			return i
+		}
+	}
+	return -1
+}
+
+// addrAbove returns the index in stack of a & operator taking the address
+// of stack[i] (through parentheses), or -1.
+func addrAbove(stack []ast.Node, i int) int {
+	for j := i - 1; j >= 0; j-- {
+		switch p := stack[j].(type) {
+		case *ast.ParenExpr:
+			continue
+		case *ast.UnaryExpr:
+			if p.Op == token.AND {
+				return j
+			}
+		}
+		return -1
+	}
+	return -1
 }
 
 func xOf(n ast.Node) ast.Node {

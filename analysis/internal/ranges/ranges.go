@@ -47,6 +47,8 @@ type Prog struct {
 	steps int
 
 	globals map[*ssa.Global]bool
+	fields  map[fieldID]bool
+	sites   map[*ssa.Function][]ssa.CallInstruction
 }
 
 // site is where a function literal runs: the instruction that calls it.
@@ -87,6 +89,8 @@ func (p *Prog) build() {
 
 	p.index = map[token.Pos][]*ssa.IndexAddr{}
 	p.globals = map[*ssa.Global]bool{}
+	p.fields = map[fieldID]bool{}
+	p.sites = map[*ssa.Function][]ssa.CallInstruction{}
 	p.calls = map[*ssa.Function]site{}
 	seen := map[*ssa.Function]bool{}
 	var add func(f *ssa.Function)
@@ -186,6 +190,19 @@ type target struct {
 func lenOf(k any) target { return target{isLen: true, key: k} }
 func intOf(k any) target { return target{key: k} }
 
+// intTarget is the target "v >= 1" for an integer value v; a length
+// len(x) becomes the length target of x, so a check of len(x) anywhere
+// proves it.
+func (p *Prog) intTarget(v ssa.Value) target {
+	v = stripConv(v)
+	if call, ok := v.(*ssa.Call); ok {
+		if b, ok := call.Call.Value.(*ssa.Builtin); ok && b.Name() == "len" && len(call.Call.Args) == 1 {
+			return lenOf(p.key(call.Call.Args[0]))
+		}
+	}
+	return intOf(p.key(v))
+}
+
 // fieldKey identifies a field reached from a base key.
 type fieldKey struct {
 	base  any
@@ -245,8 +262,8 @@ func (p *Prog) binding(fv *ssa.FreeVar) ssa.Value {
 // lenArgs returns the keys of the integer arguments of the C call made
 // in the same cgo closure as ia: the lengths passed along with the
 // pointer.
-func (p *Prog) lenArgs(ia *ssa.IndexAddr) []any {
-	var out []any
+func (p *Prog) lenArgs(ia *ssa.IndexAddr) []ssa.Value {
+	var out []ssa.Value
 	for _, b := range ia.Parent().Blocks {
 		for _, in := range b.Instrs {
 			c, ok := in.(*ssa.Call)
@@ -259,7 +276,7 @@ func (p *Prog) lenArgs(ia *ssa.IndexAddr) []any {
 			}
 			for _, a := range c.Call.Args {
 				if isInteger(a.Type()) {
-					out = append(out, p.key(stripConv(a)))
+					out = append(out, a)
 				}
 			}
 		}
@@ -291,14 +308,14 @@ func stripConv(v ssa.Value) ssa.Value {
 
 // proveAt proves t holds just before instruction in. A length passed to
 // the same C call (alts) may be proved instead of the slice's length.
-func (p *Prog) proveAt(in ssa.Instruction, t target, alts []any) bool {
+func (p *Prog) proveAt(in ssa.Instruction, t target, alts []ssa.Value) bool {
 	b := in.Block()
 	idx := indexOf(b, in)
-	if p.prove(t, b, idx, map[visit]bool{}) {
+	if p.prove(t, b, idx, map[visit]bool{}, nil) {
 		return true
 	}
 	for _, a := range alts {
-		if p.prove(intOf(a), b, idx, map[visit]bool{}) {
+		if p.prove(p.intTarget(a), b, idx, map[visit]bool{}, nil) {
 			return true
 		}
 	}
@@ -319,15 +336,35 @@ type visit struct {
 	key any
 }
 
-// prove reports whether t holds on every path reaching instruction
-// index before of block b.
-func (p *Prog) prove(t target, b *ssa.BasicBlock, before int, seen map[visit]bool) bool {
+// assumption is the outcome of a condition on an edge that a backward
+// path has crossed.
+type assumption struct {
+	cond    ssa.Value
+	outcome bool
+}
+
+// prove reports whether t holds on every feasible path reaching
+// instruction index before of block b. assume holds the conditions the
+// path has crossed: a path on which a cell gets a value contradicting one
+// of them (the loop for len(buf) < 1024 entered with buf nil runs at
+// least once) is infeasible and proves nothing wrong.
+func (p *Prog) prove(t target, b *ssa.BasicBlock, before int, seen map[visit]bool, assume []assumption) bool {
 	p.steps++
 	if p.steps > budget {
 		return true
 	}
+	refuted := false // t failed on this path; only infeasibility can save it
 	for i := before - 1; i >= 0; i-- {
 		in := b.Instrs[i]
+		if cell, val, ok := p.defines(in); ok {
+			if p.contradicts(assume, cell, val) {
+				return true
+			}
+			assume = dropAbout(p, assume, cell)
+		}
+		if refuted {
+			continue
+		}
 		if st, ok := in.(*ssa.Store); ok && p.loc(st.Addr) == t.key {
 			if t.isLen {
 				if p.nonEmptyValue(st.Val, st) {
@@ -335,27 +372,43 @@ func (p *Prog) prove(t target, b *ssa.BasicBlock, before int, seen map[visit]boo
 				}
 				t = lenOf(p.key(st.Val))
 			} else {
-				t = intOf(p.key(stripConv(st.Val)))
+				t = p.intTarget(st.Val)
 			}
-			if v, ok := t.key.(ssa.Value); ok && !isPhi(v) {
-				return p.holdsByValue(t, v, st)
+			if v, ok := t.key.(ssa.Value); ok && decidedHere(v) {
+				if p.holdsByValue(t, v, st) {
+					return true
+				}
+				refuted = true
 			}
 			continue
 		}
 		if v, ok := in.(ssa.Value); ok && v == t.key && !isPhi(v) {
-			return p.holdsByValue(t, v, in)
+			if p.holdsByValue(t, v, in) {
+				return true
+			}
+			refuted = true
 		}
 	}
-	if seen[visit{b, t.key}] {
+	if refuted && len(assume) == 0 {
+		return false
+	}
+	k := visit{b, t.key}
+	if refuted {
+		k.key = refutedKey{}
+	}
+	if seen[k] {
 		return true // a cycle adds nothing; the entries into it decide
 	}
-	seen[visit{b, t.key}] = true
+	seen[k] = true
 	if len(b.Preds) == 0 {
-		return p.proveAtCall(t, b.Parent(), seen)
+		if refuted {
+			return false
+		}
+		return p.proveAtEntry(t, b.Parent(), seen, assume)
 	}
 	for _, pred := range b.Preds {
 		pt := t
-		if phi, ok := t.key.(*ssa.Phi); ok && phi.Block() == b {
+		if phi, ok := t.key.(*ssa.Phi); ok && phi.Block() == b && !refuted {
 			ev := phi.Edges[indexOfPred(b, pred)]
 			if t.isLen {
 				if p.nonEmptyValue(ev, nil) {
@@ -366,17 +419,202 @@ func (p *Prog) prove(t target, b *ssa.BasicBlock, before int, seen map[visit]boo
 				if lb, ok := p.lowerBound(ev, map[ssa.Value]bool{}); ok && lb >= 1 {
 					continue
 				}
-				pt = intOf(p.key(stripConv(ev)))
+				pt = p.intTarget(ev)
 			}
 		}
-		if p.edgeImplies(pred, b, pt) {
-			continue
+		pa := assume
+		if iff, outcome, ok := edgeCond(pred, b); ok {
+			if !refuted {
+				if p.implies(iff.Cond, outcome, pt) {
+					continue
+				}
+				if alias, ok := p.aliasAtEnd(pred, pt); ok && p.implies(iff.Cond, outcome, alias) {
+					continue
+				}
+			}
+			pa = append(append([]assumption(nil), assume...), assumption{iff.Cond, outcome})
 		}
-		if !p.prove(pt, pred, len(pred.Instrs), seen) {
+		if refuted {
+			pt = target{key: refutedKey{}}
+		}
+		if !p.prove(pt, pred, len(pred.Instrs), seen, pa) {
 			return false
 		}
 	}
 	return true
+}
+
+// refutedKey stands for the target of a path on which it already failed.
+type refutedKey struct{}
+
+// edgeCond returns the If that ends pred and its outcome on the edge to
+// succ.
+func edgeCond(pred, succ *ssa.BasicBlock) (*ssa.If, bool, bool) {
+	if len(pred.Instrs) == 0 || len(pred.Succs) != 2 || pred.Succs[0] == pred.Succs[1] {
+		return nil, false, false
+	}
+	iff, ok := pred.Instrs[len(pred.Instrs)-1].(*ssa.If)
+	if !ok {
+		return nil, false, false
+	}
+	return iff, pred.Succs[0] == succ, true
+}
+
+// aliasAtEnd returns what t stands for when pred ends: the last value
+// stored in t's cell in pred (valp := v; if len(v) == 0 {...}: the check
+// of v is a check of valp).
+func (p *Prog) aliasAtEnd(pred *ssa.BasicBlock, t target) (target, bool) {
+	for i := len(pred.Instrs) - 1; i >= 0; i-- {
+		st, ok := pred.Instrs[i].(*ssa.Store)
+		if !ok || p.loc(st.Addr) != t.key {
+			continue
+		}
+		if t.isLen {
+			return lenOf(p.key(st.Val)), true
+		}
+		return p.intTarget(st.Val), true
+	}
+	return target{}, false
+}
+
+// defines reports an instruction that sets a local cell to a value: a
+// store, or the zero value of a fresh allocation.
+func (p *Prog) defines(in ssa.Instruction) (cellKey, ssa.Value, bool) {
+	switch x := in.(type) {
+	case *ssa.Store:
+		if k, ok := p.loc(x.Addr).(cellKey); ok {
+			return k, x.Val, true
+		}
+	case *ssa.Alloc:
+		return cellKey{x}, nil, true // nil: the zero value
+	}
+	return cellKey{}, nil, false
+}
+
+// dropAbout removes the assumptions that mention cell: older values of
+// the cell say nothing about them.
+func dropAbout(p *Prog, assume []assumption, cell cellKey) []assumption {
+	var out []assumption
+	for _, a := range assume {
+		if !p.mentionsCell(a.cond, cell) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (p *Prog) mentionsCell(cond ssa.Value, cell cellKey) bool {
+	be, ok := cond.(*ssa.BinOp)
+	if !ok {
+		if u, ok := cond.(*ssa.UnOp); ok && u.Op == token.NOT {
+			return p.mentionsCell(u.X, cell)
+		}
+		return false
+	}
+	for _, side := range []ssa.Value{be.X, be.Y} {
+		if _, ok := p.cellOperand(side, cell); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// cellOperand reports whether e is a load of cell (possibly converted) or
+// len of one, and says which.
+func (p *Prog) cellOperand(e ssa.Value, cell cellKey) (isLen, ok bool) {
+	e = stripConv(e)
+	if call, isCall := e.(*ssa.Call); isCall {
+		if b, isB := call.Call.Value.(*ssa.Builtin); isB && b.Name() == "len" && len(call.Call.Args) == 1 {
+			return true, p.key(call.Call.Args[0]) == cell
+		}
+		return false, false
+	}
+	return false, p.key(e) == cell
+}
+
+// contradicts reports whether giving cell the value val (nil: the zero
+// value) makes an assumption false.
+func (p *Prog) contradicts(assume []assumption, cell cellKey, val ssa.Value) bool {
+	for _, a := range assume {
+		cond, outcome := a.cond, a.outcome
+		for {
+			u, ok := cond.(*ssa.UnOp)
+			if !ok || u.Op != token.NOT {
+				break
+			}
+			cond, outcome = u.X, !outcome
+		}
+		be, ok := cond.(*ssa.BinOp)
+		if !ok {
+			continue
+		}
+		x, okx := p.evalWith(be.X, cell, val)
+		y, oky := p.evalWith(be.Y, cell, val)
+		if !okx || !oky {
+			continue
+		}
+		if r, ok := compare(be.Op, x, y); ok && r != outcome {
+			return true
+		}
+	}
+	return false
+}
+
+// evalWith evaluates an integer operand when it is a constant, or a load
+// (or len) of cell holding val with a known value.
+func (p *Prog) evalWith(e ssa.Value, cell cellKey, val ssa.Value) (int64, bool) {
+	if c, ok := stripConv(e).(*ssa.Const); ok && c.Value != nil && c.Value.Kind() == constant.Int {
+		return constant.Int64Val(c.Value)
+	}
+	isLen, ok := p.cellOperand(e, cell)
+	if !ok {
+		return 0, false
+	}
+	if val == nil {
+		return 0, true // the zero value: 0, or an empty slice
+	}
+	if isLen {
+		if c, ok := val.(*ssa.Const); ok && c.IsNil() {
+			return 0, true
+		}
+		return 0, false
+	}
+	if c, ok := stripConv(val).(*ssa.Const); ok && c.Value != nil && c.Value.Kind() == constant.Int {
+		return constant.Int64Val(c.Value)
+	}
+	return 0, false
+}
+
+func compare(op token.Token, x, y int64) (bool, bool) {
+	switch op {
+	case token.LSS:
+		return x < y, true
+	case token.LEQ:
+		return x <= y, true
+	case token.GTR:
+		return x > y, true
+	case token.GEQ:
+		return x >= y, true
+	case token.EQL:
+		return x == y, true
+	case token.NEQ:
+		return x != y, true
+	}
+	return false, false
+}
+
+// decidedHere reports values whose definition decides a target: constants
+// and values computed by instructions other than phis (parameters, free
+// variables and phis are followed further back).
+func decidedHere(v ssa.Value) bool {
+	switch v.(type) {
+	case *ssa.Const:
+		return true
+	case *ssa.Phi, *ssa.Parameter, *ssa.FreeVar:
+		return false
+	}
+	_, isInstr := v.(ssa.Instruction)
+	return isInstr
 }
 
 func isPhi(v ssa.Value) bool {
@@ -393,18 +631,85 @@ func indexOfPred(b, pred *ssa.BasicBlock) int {
 	return 0
 }
 
-// proveAtCall continues a proof from the entry of a function literal at
-// the statement that runs it.
-func (p *Prog) proveAtCall(t target, fn *ssa.Function, seen map[visit]bool) bool {
-	s, ok := p.calls[fn]
-	if !ok {
+// proveAtEntry continues a proof from a function's entry: for a
+// function literal at the statement that runs it, for an unexported
+// function only ever called directly at each of its call sites.
+func (p *Prog) proveAtEntry(t target, fn *ssa.Function, seen map[visit]bool, assume []assumption) bool {
+	if s, ok := p.calls[fn]; ok {
+		if v, isValue := t.key.(ssa.Value); isValue && v.Parent() == fn {
+			if _, isFV := v.(*ssa.FreeVar); !isFV {
+				return false // a value of the literal itself, undefined outside
+			}
+		}
+		b := s.instr.Block()
+		return p.prove(t, b, indexOf(b, s.instr), seen, assume)
+	}
+	param, ok := t.key.(*ssa.Parameter)
+	if !ok || param.Parent() != fn || fn.Object() == nil || fn.Object().Exported() {
 		return false
 	}
-	if v, isValue := t.key.(ssa.Value); isValue && v.Parent() == fn {
-		return false // a value of the literal itself, undefined outside
+	idx := -1
+	for i, q := range fn.Params {
+		if q == param {
+			idx = i
+		}
 	}
-	b := s.instr.Block()
-	return p.prove(t, b, indexOf(b, s.instr), seen)
+	sites := p.callSites(fn)
+	if idx < 0 || len(sites) == 0 {
+		return false
+	}
+	for _, c := range sites {
+		args := c.Common().Args
+		if idx >= len(args) {
+			return false
+		}
+		pt := p.intTarget(args[idx])
+		if t.isLen {
+			if p.nonEmptyValue(args[idx], c) {
+				continue
+			}
+			pt = lenOf(p.key(args[idx]))
+		}
+		if lb, ok := p.lowerBound(args[idx], map[ssa.Value]bool{}); !t.isLen && ok && lb >= 1 {
+			continue
+		}
+		b := c.Block()
+		if !p.prove(pt, b, indexOf(b, c), seen, nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// callSites returns the calls of fn in the package, nil when fn is also
+// used as a value (called where it cannot be seen).
+func (p *Prog) callSites(fn *ssa.Function) []ssa.CallInstruction {
+	if cs, ok := p.sites[fn]; ok {
+		return cs
+	}
+	var out []ssa.CallInstruction
+	var ops []*ssa.Value
+	for _, f := range p.funcs {
+		for _, b := range f.Blocks {
+			for _, in := range b.Instrs {
+				c, isCall := in.(ssa.CallInstruction)
+				ops = in.Operands(ops[:0])
+				for i, op := range ops {
+					if *op != fn {
+						continue
+					}
+					if isCall && i == 0 && c.Common().Value == fn {
+						out = append(out, c)
+						continue
+					}
+					p.sites[fn] = nil
+					return nil
+				}
+			}
+		}
+	}
+	p.sites[fn] = out
+	return out
 }
 
 // holdsByValue decides t where its key is defined: v is the value.
@@ -414,19 +719,6 @@ func (p *Prog) holdsByValue(t target, v ssa.Value, at ssa.Instruction) bool {
 	}
 	lb, ok := p.lowerBound(v, map[ssa.Value]bool{})
 	return ok && lb >= 1
-}
-
-// edgeImplies reports whether taking the edge pred → succ proves t:
-// pred ends in a condition whose outcome on that edge implies it.
-func (p *Prog) edgeImplies(pred, succ *ssa.BasicBlock, t target) bool {
-	if len(pred.Instrs) == 0 || len(pred.Succs) != 2 || pred.Succs[0] == pred.Succs[1] {
-		return false
-	}
-	iff, ok := pred.Instrs[len(pred.Instrs)-1].(*ssa.If)
-	if !ok {
-		return false
-	}
-	return p.implies(iff.Cond, pred.Succs[0] == succ, t)
 }
 
 // implies reports whether cond having the given outcome proves t >= 1.
@@ -561,11 +853,16 @@ func (p *Prog) lowerBound(v ssa.Value, seen map[ssa.Value]bool) (int64, bool) {
 			}
 		}
 	case *ssa.BinOp:
-		if x.Op == token.ADD {
-			a, ok1 := p.lowerBound(x.X, seen)
-			b, ok2 := p.lowerBound(x.Y, seen)
-			if ok1 && ok2 {
+		a, ok1 := p.lowerBound(x.X, seen)
+		b, ok2 := p.lowerBound(x.Y, seen)
+		if ok1 && ok2 {
+			switch x.Op {
+			case token.ADD:
 				return a + b, true
+			case token.MUL:
+				if a >= 0 && b >= 0 {
+					return a * b, true
+				}
 			}
 		}
 	case *ssa.Phi:
@@ -677,8 +974,16 @@ func (p *Prog) nonEmptyValue(v ssa.Value, at ssa.Instruction) bool {
 			}
 		}
 		if x.High != nil {
-			lb, ok := p.lowerBound(x.High, map[ssa.Value]bool{})
-			return ok && lb >= 1
+			if lb, ok := p.lowerBound(x.High, map[ssa.Value]bool{}); ok && lb >= 1 {
+				return true
+			}
+			// s[:cap(s)] is at least as long as s.
+			if call, ok := stripConv(x.High).(*ssa.Call); ok {
+				if b, ok := call.Call.Value.(*ssa.Builtin); ok && b.Name() == "cap" && len(call.Call.Args) == 1 && p.key(call.Call.Args[0]) == p.key(x.X) {
+					return p.nonEmptyValue(x.X, at)
+				}
+			}
+			return false
 		}
 		if ptr, ok := x.X.Type().Underlying().(*types.Pointer); ok {
 			if arr, ok := ptr.Elem().Underlying().(*types.Array); ok {
@@ -690,7 +995,7 @@ func (p *Prog) nonEmptyValue(v ssa.Value, at ssa.Instruction) bool {
 		if lb, ok := p.lowerBound(x.Len, map[ssa.Value]bool{}); ok && lb >= 1 {
 			return true
 		}
-		return p.proveAt(x, intOf(p.key(stripConv(x.Len))), nil)
+		return p.proveAt(x, p.intTarget(x.Len), nil)
 	case *ssa.Call:
 		if b, ok := x.Call.Value.(*ssa.Builtin); ok && b.Name() == "append" && len(x.Call.Args) == 2 {
 			return p.nonEmptyValue(x.Call.Args[1], at) || p.nonEmptyValue(x.Call.Args[0], at)
@@ -767,6 +1072,9 @@ func (p *Prog) globalNonEmpty(g *ssa.Global) bool {
 	return ok
 }
 
+// fieldID identifies a struct field for the memo of fieldNonEmpty.
+type fieldID = *types.Var
+
 // fieldNonEmpty reports a struct field (of the struct fa addresses)
 // that every construction of the struct in the package sets, and every
 // store sets to a non-empty slice or appends to.
@@ -779,6 +1087,22 @@ func (p *Prog) fieldNonEmpty(fa *ssa.FieldAddr) bool {
 	if named, ok := types.Unalias(st).(*types.Named); !ok || named.Obj().Pkg() != p.pass.Pkg {
 		return false
 	}
+	stt, ok := st.Underlying().(*types.Struct)
+	if !ok || fa.Field >= stt.NumFields() {
+		return false
+	}
+	id := stt.Field(fa.Field)
+	if ok, done := p.fields[id]; done {
+		return ok
+	}
+	p.fields[id] = true // assume while checking: w.buf = w.buf[:cap(w.buf)]
+	ok = p.fieldStores(fa, st)
+	p.fields[id] = ok
+	return ok
+}
+
+// fieldStores checks the stores and constructions for fieldNonEmpty.
+func (p *Prog) fieldStores(fa *ssa.FieldAddr, st types.Type) bool {
 	stores := 0
 	for _, f := range p.funcs {
 		setIn := map[ssa.Value]bool{} // struct pointers whose field is stored in f

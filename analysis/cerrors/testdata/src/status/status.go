@@ -165,3 +165,19 @@ func writeAll(path string) {
 	}
 	defer func() { C.fclose(f) }() // want `CG031: status returned by C.fclose is ignored`
 }
+
+type producer struct{ stop chan struct{} }
+
+// A periodic flush in a method the package runs as a goroutine.
+func (p *producer) flushLoop() {
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-time.After(time.Second):
+			C.lib_flush()
+		}
+	}
+}
+
+func (p *producer) start() { go p.flushLoop() }

@@ -114,10 +114,15 @@ type Derived struct {
 	Base
 }
 
+func NewBase() *Base {
+	b := &Base{c: C.conn_open()}
+	runtime.SetFinalizer(b, func(b *Base) { C.conn_close(b.c) })
+	return b
+}
+
 func NewDerived() *Derived {
 	d := &Derived{Base{c: C.conn_open()}}
 	runtime.SetFinalizer(d, func(d *Derived) { C.conn_close(d.c) })
-	runtime.SetFinalizer(&d.Base, nil)
 	return d
 }
 
@@ -129,4 +134,10 @@ func Interior(d *Derived, q int) int {
 	n := C.conn_exec(b.c, C.int(q))
 	runtime.KeepAlive(d)
 	return int(n)
+}
+
+// The interior pointer's object is not kept alive.
+func InteriorLost(d *Derived, q int) int {
+	b := d.AsBase()
+	return int(C.conn_exec(b.c, C.int(q))) // want `CG022: b.c is passed to C.conn_exec but b may be finalized`
 }

@@ -73,16 +73,16 @@ func goMemory() {
 	C.free(unsafe.Pointer(unsafe.SliceData(buf))) // want `CG014: C.free of Go memory`
 }
 
-func loop(names []string) {
-	for _, n := range names {
+func loop(names chan string) {
+	for n := range names {
 		p := C.CString(n)
 		defer C.free(unsafe.Pointer(p)) // want `CG015: defer C.free in a loop`
 		C.use(p)
 	}
 }
 
-func loopClosure(names []string) {
-	for _, n := range names {
+func loopClosure(next func() (string, bool)) {
+	for n, ok := next(); ok; n, ok = next() {
 		p := C.CString(n)
 		defer func() { C.free(unsafe.Pointer(p)) }() // want `CG015: defer C.free in a loop`
 		C.use(p)

@@ -207,3 +207,140 @@ func madeUnchecked(keys []string) {
 	ptrs := make([]*C.char, n)
 	C.use(unsafe.Pointer(&ptrs[0]), C.size_t(n)) // want "may be empty"
 }
+
+// A fallback chosen through an alias of the checked slice.
+var oneByte = []byte{0}
+
+func produce(v []byte) {
+	valp := v
+	if len(v) == 0 {
+		valp = oneByte
+	}
+	C.use(unsafe.Pointer(&valp[0]), C.size_t(len(v))) // want "non-empty"
+}
+
+func produceNoFallback(v []byte) {
+	valp := v
+	if len(v) == 0 {
+		println("empty")
+	}
+	C.use(unsafe.Pointer(&valp[0]), C.size_t(len(v))) // want "may be empty"
+}
+
+// A field made non-empty, resliced to its capacity, remade with a
+// positive size.
+type writer struct{ buf []byte }
+
+func newWriter() *writer { return &writer{buf: make([]byte, 1024)} }
+
+func (w *writer) Write(p []byte) {
+	w.buf = w.buf[0:cap(w.buf)]
+	if len(w.buf) < 2*len(p)+16 {
+		w.buf = make([]byte, 2*len(p)+16)
+	}
+	C.use(unsafe.Pointer(&w.buf[0]), C.size_t(len(w.buf))) // want "non-empty"
+}
+
+// Padded in a loop that runs at least once: what the body appends is
+// there after it.
+func train(n int, samples [][]byte) {
+	if n < 256 {
+		n = 256
+	}
+	dict := make([]byte, n)
+	var buf []byte
+	var sizes []C.size_t
+	for len(buf) < 1024 {
+		s := []byte("pad")
+		buf = append(buf, s...)
+		sizes = append(sizes, C.size_t(len(s)))
+	}
+	C.use(unsafe.Pointer(&dict[0]), C.size_t(len(dict)))   // want "non-empty"
+	C.use(unsafe.Pointer(&buf[0]), C.size_t(len(buf)))     // want "non-empty"
+	C.use(unsafe.Pointer(&sizes[0]), C.size_t(len(sizes))) // want "non-empty"
+}
+
+// The loop may not run when the slice starts long enough.
+func trainGiven(buf []byte) {
+	var sizes []C.size_t
+	for len(buf) < 1024 {
+		buf = append(buf, 'x')
+		sizes = append(sizes, 1)
+	}
+	C.use(unsafe.Pointer(&sizes[0]), C.size_t(len(sizes))) // want "may be empty"
+}
+
+// make with len(x), after an early return when x is empty, or when it
+// has not exactly one element.
+func del(names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	c := make([]*C.char, len(names))
+	C.use(unsafe.Pointer(&c[0]), C.size_t(len(c))) // want "non-empty"
+	return nil
+}
+
+func one(names []string) {
+	if len(names) != 1 {
+		return
+	}
+	c := make([]*C.char, len(names))
+	C.use(unsafe.Pointer(&c[0]), 1) // want "non-empty"
+}
+
+func counted(count C.uint) {
+	if count == 0 {
+		return
+	}
+	c := make([]*C.char, count)
+	C.use(unsafe.Pointer(&c[0]), C.size_t(count)) // want "non-empty"
+}
+
+// The call inside if size > 0, the slice made with size.
+func copyOut(size C.size_t) []byte {
+	data := make([]byte, int(size))
+	if size > 0 {
+		C.use(unsafe.Pointer(&data[0]), size) // want "non-empty"
+	}
+	return data
+}
+
+// An unexported function whose every caller passes a constant size, or a
+// slice built by append.
+func getString(bufsize int) {
+	v := make([]byte, bufsize)
+	C.use(unsafe.Pointer(&v[0]), C.size_t(len(v))) // want "non-empty"
+}
+
+func Identity() { getString(256) }
+
+func Routing() { getString(1024) }
+
+func sendBatch(batch []int32) {
+	C.use(unsafe.Pointer(&batch[0]), C.size_t(len(batch))) // want "non-empty"
+}
+
+func Produce(x int32) {
+	var batch []int32
+	batch = append(batch, x)
+	sendBatch(batch)
+}
+
+// One caller passes something possibly empty.
+func getAny(bufsize int) {
+	v := make([]byte, bufsize)
+	C.use(unsafe.Pointer(&v[0]), C.size_t(len(v))) // want "may be empty"
+}
+
+func Any(n int) { getAny(n) }
+
+func Fixed() { getAny(64) }
+
+// Exported: callers elsewhere are unknown.
+func GetExported(bufsize int) {
+	v := make([]byte, bufsize)
+	C.use(unsafe.Pointer(&v[0]), C.size_t(len(v))) // want "may be empty"
+}
+
+func UseExported() { GetExported(64) }
