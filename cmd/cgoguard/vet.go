@@ -451,19 +451,20 @@ func vetPackages(patterns []string, opts vetOptions) *vetReport {
 }
 
 // testVariants drops, when test files are loaded, each package that also
-// has a test variant (which holds its files plus the in-package tests)
-// and the generated test mains, as go vet does.
+// has a test variant (which holds its files plus the in-package tests),
+// unless the variant does not load, and the generated test mains, as go
+// vet does.
 func testVariants(pkgs []*packages.Package) []*packages.Package {
-	ids := map[string]bool{}
+	byID := map[string]*packages.Package{}
 	for _, p := range pkgs {
-		ids[p.ID] = true
+		byID[p.ID] = p
 	}
 	out := pkgs[:0:0]
 	for _, p := range pkgs {
 		if p.Name == "main" && strings.HasSuffix(p.PkgPath, ".test") && strings.HasSuffix(p.ID, ".test") {
 			continue
 		}
-		if ids[p.ID+" ["+p.PkgPath+".test]"] {
+		if v := byID[p.ID+" ["+p.PkgPath+".test]"]; v != nil && len(v.Errors) == 0 {
 			continue
 		}
 		out = append(out, p)

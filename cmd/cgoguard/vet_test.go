@@ -56,6 +56,7 @@ func TestVetGolden(t *testing.T) {
 		{"bad-advisory-max", []string{"-advisory-max", "0", "./hot"}, 2, "txt"},
 		{"no-tests", []string{"./withtests"}, 0, "txt"},
 		{"tests", []string{"-tests", "./withtests"}, 1, "txt"},
+		{"tests-broken", []string{"-tests", "./brokentest"}, 3, "txt"},
 		{"missing", []string{"./missing"}, 2, "txt"},
 		{"bad-format", []string{"-format", "xml", "./bad"}, 2, "txt"},
 		{"unknown-rule", []string{"-rules", "CG099", "./bad"}, 2, "txt"},
