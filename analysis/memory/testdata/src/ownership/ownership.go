@@ -149,3 +149,27 @@ func NewRing() *Ring {
 func (r *Ring) Close() {
 	C.free(r.buf) // want `CG017: Close frees r.buf and is also run by the finalizer`
 }
+
+// track keeps its allocation in a registry that releases it: the memory
+// it returns is not the caller's alone.
+var registry = map[unsafe.Pointer]any{}
+
+func track(v any) unsafe.Pointer {
+	p := C.malloc(1)
+	registry[p] = v
+	return p
+}
+
+func untrack(p unsafe.Pointer) { // want untrack:`ownership\(Free\)`
+	delete(registry, p)
+	C.free(p)
+}
+
+func setup(m *C.msg_t, v any) { // want setup:`ownership\(Read -\)`
+	m.payload = track(v)
+}
+
+func setupLocal(v any) {
+	payload := track(v)
+	_ = payload
+}
