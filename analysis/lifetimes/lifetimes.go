@@ -153,12 +153,13 @@ func fieldRoot(info *types.Info, e ast.Expr) *types.Var {
 // after the call; exported functions, and objects the function makes or
 // loads itself, are.
 //
-// An object x is alive during a C call given x.f when, on every path
-// from the call to the function's exit, x (or a variable derived from it,
-// or one it was derived from: o := x.AsObject() keeps pointing into x) is
-// used again (runtime.KeepAlive(x), another field, a method), or a
-// deferred call mentions it; or when x itself goes into the call's
-// arguments (C.f(x.h, keep(x)) keeps it reachable through keep).
+// An object x is alive during a C call given x.f when some path from the
+// call uses x again (runtime.KeepAlive(x), another field, a method), or a
+// variable derived from it or that it was derived from (o :=
+// x.AsObject() keeps pointing into x), or a deferred call mentions it; or
+// when x itself goes into the call's arguments (C.f(x.h, keep(x)) keeps
+// it reachable through keep), directly or through a variable a Go call
+// computed from it.
 func keepAlive(r *diag.Reporter, info *types.Info, cfgs *ctrlflow.CFGs, fd *ast.FuncDecl, finalized map[*types.Named]bool, finBodies map[*ast.BlockStmt]bool) {
 	body := fd.Body
 	params := map[*types.Var]bool{}
@@ -199,7 +200,7 @@ func keepAlive(r *diag.Reporter, info *types.Info, cfgs *ctrlflow.CFGs, fd *ast.
 				continue
 			}
 			related := aliases(info, body, x)
-			if wholeInArgs(info, c, related) || aliveAfter(info, g, c.Expr, related, deferred) {
+			if wholeInArgs(info, c, related) || computedFrom(info, body, c, related) || aliveAfter(info, g, c.Expr, related, deferred) {
 				continue
 			}
 			r.Report(c.Expr, "CG022", "%s.%s is passed to C.%s but %s may be finalized during the call: add runtime.KeepAlive(%s) after it",
@@ -315,8 +316,12 @@ func deferredMentions(info *types.Info, body *ast.BlockStmt) map[*types.Var]bool
 	return out
 }
 
-// aliveAfter reports whether every path from the C call call to the
-// function's exit uses one of the related variables.
+// aliveAfter reports whether the object is live at the C call: a
+// related variable is used on some path from the call (the compiler keeps
+// a variable live at a call when any path after it uses the variable, so
+// the collector cannot finalize the object during the call), or a
+// deferred call mentions one. A mention that no path from the call
+// reaches (a sibling branch) does not count.
 func aliveAfter(info *types.Info, g *cfg.CFG, call ast.Node, related map[*types.Var]bool, deferred map[*types.Var]bool) bool {
 	for v := range related {
 		if deferred[v] {
@@ -344,16 +349,74 @@ func aliveAfter(info *types.Info, g *cfg.CFG, call ast.Node, related map[*types.
 	if uses(b.Nodes[i], call.End()) {
 		return true
 	}
-	w := &cflow.Walker{
-		Step: func(n ast.Node) cflow.Step {
+	seen := map[*cfg.Block]bool{}
+	var reach func(b *cfg.Block, from int) bool
+	reach = func(b *cfg.Block, from int) bool {
+		for _, n := range b.Nodes[from:] {
 			if uses(n, token.NoPos) {
-				return cflow.Done
+				return true
 			}
-			return cflow.Next
-		},
+		}
+		for _, s := range b.Succs {
+			if !seen[s] {
+				seen[s] = true
+				if reach(s, 0) {
+					return true
+				}
+			}
+		}
+		return false
 	}
-	_, leaks := w.From(b, i)
-	return !leaks
+	return reach(b, i+1)
+}
+
+// computedFrom reports whether an argument of the C call is a variable
+// computed by a Go call given the object itself (handle := keep(x); C.f(x.h,
+// handle)): the object is reachable through what that call stored.
+func computedFrom(info *types.Info, body *ast.BlockStmt, c *cflow.Call, related map[*types.Var]bool) bool {
+	args := map[*types.Var]bool{}
+	for _, a := range c.Args {
+		ast.Inspect(a, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok {
+				if v, ok := info.Uses[id].(*types.Var); ok && !related[v] {
+					args[v] = true
+				}
+			}
+			return true
+		})
+	}
+	if len(args) == 0 {
+		return false
+	}
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		a, ok := n.(*ast.AssignStmt)
+		if !ok || found || len(a.Rhs) != 1 {
+			return !found
+		}
+		assigns := false
+		for _, l := range a.Lhs {
+			if v := cflow.Var(info, l); v != nil && args[v] {
+				assigns = true
+			}
+		}
+		if !assigns {
+			return true
+		}
+		call, ok := ast.Unparen(a.Rhs[0]).(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		if _, isC := cflow.CCall(call); isC {
+			return true
+		}
+		fake := &cflow.Call{Args: call.Args}
+		if wholeInArgs(info, fake, related) {
+			found = true
+		}
+		return true
+	})
+	return found
 }
 
 // children reports CG023 in one function body: a struct literal that

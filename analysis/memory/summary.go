@@ -348,7 +348,7 @@ func (ss *summaries) fresh(body *ast.BlockStmt, e ast.Expr) string {
 		return a
 	}
 	v := cflow.Var(s.info, e)
-	if v == nil || !isLocal(v, body) || cflow.FreesIn(s.info, body, v) {
+	if v == nil || !isLocal(v, body) || cflow.FreesIn(s.info, body, v) || ss.handedOn(body, v) {
 		return ""
 	}
 	alloc := ""
@@ -398,6 +398,30 @@ func (ss *summaries) fresh(body *ast.BlockStmt, e ast.Expr) string {
 		return ""
 	}
 	return alloc
+}
+
+// handedOn reports whether a statement of body other than a return hands
+// v to someone else (a registry map, a field, a Go function): the memory
+// is then not the caller's alone to free.
+func (ss *summaries) handedOn(body *ast.BlockStmt, v *types.Var) bool {
+	s := ss.s
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if found {
+			return false
+		}
+		switch st := n.(type) {
+		case *ast.ReturnStmt, *ast.FuncLit:
+			return false
+		case *ast.ExprStmt, *ast.AssignStmt, *ast.DeferStmt, *ast.GoStmt, *ast.SendStmt:
+			if cflow.Mentions(s.info, st, v) && cflow.Classify(s.info, st, v, s.env) == cflow.Escape {
+				found = true
+			}
+			return false
+		}
+		return true
+	})
+	return found
 }
 
 // freshCall names the allocator when e is a call that returns fresh C

@@ -41,9 +41,10 @@ func run(pass *analysis.Pass) (any, error) {
 	files := cgoast.UserFiles(pass.Files)
 	keeps := cgoast.Marked(files, "keeps")
 	prog := ranges.New(pass)
+	mirrors := cgoast.MirrorTypes(pass.TypesInfo, files)
 	for _, f := range files {
 		for _, fd := range cgoast.Funcs(f) {
-			c := &checker{pass: pass, r: r, info: pass.TypesInfo, keeps: keeps, fd: fd, export: cgoast.ExportName(fd) != "", ranges: prog}
+			c := &checker{pass: pass, r: r, info: pass.TypesInfo, keeps: keeps, fd: fd, export: cgoast.ExportName(fd) != "", ranges: prog, mirrors: mirrors}
 			c.function()
 		}
 	}
@@ -51,13 +52,14 @@ func run(pass *analysis.Pass) (any, error) {
 }
 
 type checker struct {
-	pass   *analysis.Pass
-	r      *diag.Reporter
-	info   *types.Info
-	keeps  map[string]bool
-	fd     *ast.FuncDecl
-	export bool
-	ranges *ranges.Prog
+	pass    *analysis.Pass
+	r       *diag.Reporter
+	info    *types.Info
+	keeps   map[string]bool
+	fd      *ast.FuncDecl
+	export  bool
+	ranges  *ranges.Prog
+	mirrors map[*types.Named]bool // Go types the package lays over C memory
 
 	pinned    map[*types.Var]bool     // roots of Pin arguments
 	laundered map[*types.Var]ast.Expr // uintptr vars holding Go pointers
@@ -237,8 +239,14 @@ func (c *checker) launderedPointer(e ast.Expr) (ast.Expr, bool) {
 
 // arg checks one argument of a C call.
 func (c *checker) arg(call *cgoast.Call, a ast.Expr) {
-	// CG008: uintptr laundering, inline or through a variable.
+	// CG008: uintptr laundering, inline or through a variable. With
+	// runtime.KeepAlive of the object right after the call, the object
+	// stays where it is for the call (the integer form some bindings use
+	// to skip cgo's pointer checks).
 	if p, ok := c.launderedPointer(a); ok {
+		if c.keptAliveAfter(call, p) {
+			return
+		}
 		c.r.Report(a, "CG008", "Go pointer %s is passed to C.%s as an integer; the garbage collector no longer tracks it (pass it as a pointer, or use a cgo.Handle)", c.str(p), call.Name)
 		return
 	}
@@ -373,6 +381,53 @@ func (c *checker) firstElemVars() {
 			delete(stores, v)
 		}
 	})
+}
+
+// keptAliveAfter reports whether the statements following the one holding
+// call, in the same block, include runtime.KeepAlive of p's root variable
+// (or a deferred KeepAlive of it precedes the call).
+func (c *checker) keptAliveAfter(call *cgoast.Call, p ast.Expr) bool {
+	root := cgoast.RootVar(c.info, p)
+	if root == nil {
+		return false
+	}
+	keeps := func(n ast.Node) bool {
+		found := false
+		ast.Inspect(n, func(m ast.Node) bool {
+			if ce, ok := m.(*ast.CallExpr); ok && !found && cgoast.IsPkgFunc(c.info, ce, "runtime", "KeepAlive") && len(ce.Args) == 1 {
+				if cgoast.RootVar(c.info, ce.Args[0]) == root {
+					found = true
+				}
+			}
+			return !found
+		})
+		return found
+	}
+	result := false
+	ast.Inspect(c.fd.Body, func(n ast.Node) bool {
+		if result {
+			return false
+		}
+		if d, ok := n.(*ast.DeferStmt); ok && d.Pos() < call.Pos() && keeps(d) {
+			result = true
+			return false
+		}
+		b, ok := n.(*ast.BlockStmt)
+		if !ok {
+			return true
+		}
+		for i, st := range b.List {
+			if st.Pos() <= call.Pos() && call.Pos() < st.End() {
+				for _, later := range b.List[i+1:] {
+					if keeps(later) {
+						result = true
+					}
+				}
+			}
+		}
+		return true
+	})
+	return result
 }
 
 // lengthKnown reports whether the length of s is checked before pos, or s
@@ -526,12 +581,36 @@ func identVar(info *types.Info, e ast.Expr) *types.Var {
 }
 
 // goPointer is cgoast.GoPointer, except that variables assigned only C
-// memory in this function are not Go pointers.
+// memory in this function are not Go pointers, and neither is a pointer
+// to a type the package lays over C memory ((*T)(unsafe.Pointer(cptr))
+// somewhere) unless it is &x or new(T) right there.
 func (c *checker) goPointer(e ast.Expr) (types.Type, bool) {
 	if v := identVar(c.info, e); v != nil && len(c.assigns[v]) > 0 && c.varFromC(v, map[*types.Var]bool{}, false) {
 		return nil, false
 	}
-	return cgoast.GoPointer(c.info, e)
+	t, ok := cgoast.GoPointer(c.info, e)
+	if !ok {
+		return nil, false
+	}
+	if named, isNamed := types.Unalias(t).(*types.Named); isNamed && c.mirrors[named] && !c.allocatedHere(e) {
+		return nil, false
+	}
+	return t, true
+}
+
+// allocatedHere reports &x, &T{...} and new(T): memory certainly from the
+// Go allocator.
+func (c *checker) allocatedHere(e ast.Expr) bool {
+	switch x := ast.Unparen(e).(type) {
+	case *ast.UnaryExpr:
+		return x.Op == token.AND
+	case *ast.CallExpr:
+		if id, ok := ast.Unparen(x.Fun).(*ast.Ident); ok && id.Name == "new" {
+			_, builtin := c.info.Uses[id].(*types.Builtin)
+			return builtin
+		}
+	}
+	return false
 }
 
 // exportResults checks the results of an //export function (CG006).

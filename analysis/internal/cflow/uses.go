@@ -334,7 +334,7 @@ func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.V
 			}
 			if b, ok := info.Uses[identOf(p.Fun)].(*types.Builtin); ok {
 				switch b.Name() {
-				case "len", "cap", "copy", "print", "println":
+				case "len", "cap", "copy", "print", "println", "delete":
 					return Read
 				}
 			}

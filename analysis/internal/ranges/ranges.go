@@ -46,6 +46,9 @@ type Prog struct {
 	calls map[*ssa.Function]site         // call site of each closure
 	steps int
 
+	at      *ssa.BasicBlock // the block whose condition implies is reading
+	env     map[*ssa.Parameter]bound
+	depth   int
 	globals map[*ssa.Global]bool
 	fields  map[fieldID]bool
 	sites   map[*ssa.Function][]ssa.CallInstruction
@@ -173,7 +176,8 @@ func (p *Prog) NonEmpty(lbrack token.Pos) (nonEmpty, ok bool) {
 			continue // arrays are never empty at index 0 of a constant-size array
 		}
 		p.steps = 0
-		if !p.nonEmptyValue(ia.X, ia) && !p.proveAt(ia, lenOf(p.key(ia.X)), p.lenArgs(ia)) {
+		alts := append(p.lenArgs(ia), p.madeLengths(ia.X)...)
+		if !p.nonEmptyValue(ia.X, ia) && !p.proveAt(ia, lenOf(p.key(ia.X)), alts) {
 			return false, true
 		}
 	}
@@ -215,8 +219,16 @@ type cellKey struct {
 	v ssa.Value // *ssa.Alloc or *ssa.Global
 }
 
+// exprKey identifies a computed value by its operation and operands, so
+// that len(a)+len(b) computed twice is the same quantity.
+type exprKey struct {
+	op   string
+	x, y any
+}
+
 // key returns the canonical identity of v: the memory cell, package
-// variable or field a loaded value comes from, otherwise v itself.
+// variable or field a loaded value comes from, the operation and operands
+// of a length or a sum, otherwise v itself.
 func (p *Prog) key(v ssa.Value) any {
 	switch x := v.(type) {
 	case *ssa.UnOp:
@@ -225,6 +237,23 @@ func (p *Prog) key(v ssa.Value) any {
 		}
 	case *ssa.ChangeType:
 		return p.key(x.X)
+	case *ssa.Convert:
+		if isInteger(x.X.Type()) && isInteger(x.Type()) {
+			return p.key(x.X)
+		}
+	case *ssa.Call:
+		if b, ok := x.Call.Value.(*ssa.Builtin); ok && len(x.Call.Args) == 1 && (b.Name() == "len" || b.Name() == "cap") {
+			return exprKey{op: b.Name(), x: p.key(x.Call.Args[0])}
+		}
+	case *ssa.BinOp:
+		switch x.Op {
+		case token.ADD, token.MUL, token.SUB, token.SHL, token.SHR:
+			return exprKey{op: x.Op.String(), x: p.key(x.X), y: p.key(x.Y)}
+		}
+	case *ssa.Const:
+		if x.Value != nil {
+			return exprKey{op: "const", x: x.Value.ExactString()}
+		}
 	}
 	return v
 }
@@ -240,8 +269,45 @@ func (p *Prog) loc(addr ssa.Value) any {
 		}
 	case *ssa.FieldAddr:
 		return fieldKey{p.key(x.X), x.Field}
+	case *ssa.UnOp:
+		// A pointer loaded from a local cell stored once (cmd/cgo's
+		// _cgoIndex0 := &s, kept in a cell by a nested closure): the
+		// location is where that pointer points.
+		if a, ok := x.X.(*ssa.Alloc); ok && x.Op == token.MUL {
+			if v := uniqueStore(a); v != nil {
+				return p.loc(v)
+			}
+		}
 	}
 	return addr
+}
+
+// uniqueStore returns the value of the only store to a local cell whose
+// address serves nothing but loads and that store, or nil.
+func uniqueStore(a *ssa.Alloc) ssa.Value {
+	refs := a.Referrers()
+	if refs == nil {
+		return nil
+	}
+	var val ssa.Value
+	for _, r := range *refs {
+		switch x := r.(type) {
+		case *ssa.Store:
+			if x.Addr != a || val != nil {
+				return nil
+			}
+			val = x.Val
+		case *ssa.UnOp:
+			if x.Op != token.MUL {
+				return nil
+			}
+		case *ssa.MakeClosure, *ssa.DebugRef:
+			// captured by a nested closure that only reads it (cgo's)
+		default:
+			return nil
+		}
+	}
+	return val
 }
 
 // binding returns the value a closure's free variable is bound to.
@@ -282,6 +348,23 @@ func (p *Prog) lenArgs(ia *ssa.IndexAddr) []ssa.Value {
 		}
 	}
 	return out
+}
+
+// madeLengths returns the length given to make when the slice comes from
+// one make (directly, or through the only store to its cell): a check of
+// that length where the slice is used proves the slice non-empty.
+func (p *Prog) madeLengths(v ssa.Value) []ssa.Value {
+	if m, ok := v.(*ssa.MakeSlice); ok {
+		return []ssa.Value{m.Len}
+	}
+	if k, ok := p.key(v).(cellKey); ok {
+		if a, ok := k.v.(*ssa.Alloc); ok {
+			if m, ok := uniqueStore(a).(*ssa.MakeSlice); ok {
+				return []ssa.Value{m.Len}
+			}
+		}
+	}
+	return nil
 }
 
 func isInteger(t types.Type) bool {
@@ -366,23 +449,29 @@ func (p *Prog) prove(t target, b *ssa.BasicBlock, before int, seen map[visit]boo
 			continue
 		}
 		if st, ok := in.(*ssa.Store); ok && p.loc(st.Addr) == t.key {
+			val := st.Val
 			if t.isLen {
-				if p.nonEmptyValue(st.Val, st) {
+				if p.nonEmptyValue(val, st) {
 					return true
 				}
-				t = lenOf(p.key(st.Val))
+				t = lenOf(p.key(val))
 			} else {
-				t = p.intTarget(st.Val)
+				t = p.intTarget(val)
+				val = stripConv(val)
 			}
-			if v, ok := t.key.(ssa.Value); ok && decidedHere(v) {
-				if p.holdsByValue(t, v, st) {
-					return true
+			if decidedHere(val) && t.key != nil {
+				if _, isCell := t.key.(cellKey); !isCell {
+					if _, isField := t.key.(fieldKey); !isField && !p.lenTarget(val, t) {
+						if p.holdsByValue(t, val, st) {
+							return true
+						}
+						refuted = true
+					}
 				}
-				refuted = true
 			}
 			continue
 		}
-		if v, ok := in.(ssa.Value); ok && v == t.key && !isPhi(v) {
+		if v, ok := in.(ssa.Value); ok && !isPhi(v) && p.key(v) == t.key && v == p.defOf(t) {
 			if p.holdsByValue(t, v, in) {
 				return true
 			}
@@ -425,10 +514,10 @@ func (p *Prog) prove(t target, b *ssa.BasicBlock, before int, seen map[visit]boo
 		pa := assume
 		if iff, outcome, ok := edgeCond(pred, b); ok {
 			if !refuted {
-				if p.implies(iff.Cond, outcome, pt) {
+				if p.impliesAt(iff.Cond, outcome, pt, pred) {
 					continue
 				}
-				if alias, ok := p.aliasAtEnd(pred, pt); ok && p.implies(iff.Cond, outcome, alias) {
+				if alias, ok := p.aliasAtEnd(pred, pt); ok && p.impliesAt(iff.Cond, outcome, alias, pred) {
 					continue
 				}
 			}
@@ -603,6 +692,20 @@ func compare(op token.Token, x, y int64) (bool, bool) {
 	return false, false
 }
 
+// lenTarget reports an integer value that intTarget turned into the
+// length target of a slice (len(x)): conditions on that length decide,
+// not the value's own bounds.
+func (p *Prog) lenTarget(val ssa.Value, t target) bool {
+	return t.isLen
+}
+
+// defOf returns the SSA value a target is keyed by when it is a plain
+// value (not a cell, field or computed expression).
+func (p *Prog) defOf(t target) ssa.Value {
+	v, _ := t.key.(ssa.Value)
+	return v
+}
+
 // decidedHere reports values whose definition decides a target: constants
 // and values computed by instructions other than phis (parameters, free
 // variables and phis are followed further back).
@@ -721,6 +824,16 @@ func (p *Prog) holdsByValue(t target, v ssa.Value, at ssa.Instruction) bool {
 	return ok && lb >= 1
 }
 
+// impliesAt is implies for a condition that ends block at: an operand
+// loaded from a cell that at stored earlier stands for the stored value
+// (n = len(v); if n > 0 is a check of len(v)).
+func (p *Prog) impliesAt(cond ssa.Value, outcome bool, t target, at *ssa.BasicBlock) bool {
+	saved := p.at
+	p.at = at
+	defer func() { p.at = saved }()
+	return p.implies(cond, outcome, t)
+}
+
 // implies reports whether cond having the given outcome proves t >= 1.
 func (p *Prog) implies(cond ssa.Value, outcome bool, t target) bool {
 	for {
@@ -765,8 +878,42 @@ func (p *Prog) implies(cond ssa.Value, outcome bool, t target) bool {
 	return false
 }
 
-// matches reports whether e stands for the quantity t is about.
+// matches reports whether e stands for the quantity t is about, directly
+// or through the value last stored in the cell e is loaded from (in the
+// block whose condition is being read).
 func (p *Prog) matches(e ssa.Value, t target) bool {
+	if p.matches1(e, t) {
+		return true
+	}
+	if r := p.storedAt(e); r != nil {
+		return p.matches1(r, t)
+	}
+	return false
+}
+
+// storedAt returns the value last stored, in block p.at, into the cell
+// that e (conversions removed) is loaded from.
+func (p *Prog) storedAt(e ssa.Value) ssa.Value {
+	u, ok := stripConv(e).(*ssa.UnOp)
+	if p.at == nil || !ok || u.Op != token.MUL {
+		return nil
+	}
+	k, ok := p.loc(u.X).(cellKey)
+	if !ok {
+		return nil
+	}
+	for i := len(p.at.Instrs) - 1; i >= 0; i-- {
+		if st, ok := p.at.Instrs[i].(*ssa.Store); ok && p.loc(st.Addr) == k {
+			return st.Val
+		}
+	}
+	if a, ok := k.v.(*ssa.Alloc); ok {
+		return uniqueStore(a) // n := C.size_t(len(s)), stored once
+	}
+	return nil
+}
+
+func (p *Prog) matches1(e ssa.Value, t target) bool {
 	e = stripConv(e)
 	if t.isLen {
 		call, ok := e.(*ssa.Call)
@@ -826,7 +973,16 @@ func (p *Prog) lowerBound(v ssa.Value, seen map[ssa.Value]bool) (int64, bool) {
 			}
 		}
 		return 0, false
+	case *ssa.Parameter:
+		if env := p.env; env != nil {
+			if b, ok := env[x]; ok {
+				return b.lb, b.ok
+			}
+		}
 	case *ssa.Call:
+		if fn := x.Call.StaticCallee(); fn != nil && fn.Pkg == p.pkg && len(fn.Blocks) > 0 && x.Call.Signature().Results().Len() == 1 {
+			return p.resultLowerBound(fn, x.Call.Args, seen)
+		}
 		if b, ok := x.Call.Value.(*ssa.Builtin); ok {
 			switch b.Name() {
 			case "len", "cap":
@@ -863,6 +1019,10 @@ func (p *Prog) lowerBound(v ssa.Value, seen map[ssa.Value]bool) (int64, bool) {
 				if a >= 0 && b >= 0 {
 					return a * b, true
 				}
+			case token.SHR:
+				if a >= 0 {
+					return 0, true
+				}
 			}
 		}
 	case *ssa.Phi:
@@ -885,6 +1045,49 @@ func (p *Prog) lowerBound(v ssa.Value, seen map[ssa.Value]bool) (int64, bool) {
 		return 0, true
 	}
 	return 0, false
+}
+
+// bound is a lower bound that may be unknown.
+type bound struct {
+	lb int64
+	ok bool
+}
+
+// resultLowerBound returns a lower bound of what fn returns when called
+// with args: the least bound of its return values, its parameters bound by
+// the arguments' bounds (bound(len(src)) with return n + n>>8 + 64).
+func (p *Prog) resultLowerBound(fn *ssa.Function, args []ssa.Value, seen map[ssa.Value]bool) (int64, bool) {
+	if p.depth > 4 {
+		return 0, false
+	}
+	env := map[*ssa.Parameter]bound{}
+	for i, a := range args {
+		if i < len(fn.Params) {
+			lb, ok := p.lowerBound(a, seen)
+			env[fn.Params[i]] = bound{lb, ok}
+		}
+	}
+	saved := p.env
+	p.env = env
+	p.depth++
+	defer func() { p.env, p.depth = saved, p.depth-1 }()
+	best, found := int64(0), false
+	for _, b := range fn.Blocks {
+		for _, in := range b.Instrs {
+			r, ok := in.(*ssa.Return)
+			if !ok || len(r.Results) != 1 {
+				continue
+			}
+			lb, ok := p.lowerBound(r.Results[0], map[ssa.Value]bool{})
+			if !ok {
+				return 0, false
+			}
+			if !found || lb < best {
+				best, found = lb, true
+			}
+		}
+	}
+	return best, found
 }
 
 // cellLowerBound returns the least lower bound of the values stored in a
@@ -1002,6 +1205,8 @@ func (p *Prog) nonEmptyValue(v ssa.Value, at ssa.Instruction) bool {
 		}
 	case *ssa.ChangeType:
 		return p.nonEmptyValue(x.X, at)
+	case *ssa.Extract:
+		return p.mapValueNonEmpty(x)
 	case *ssa.Convert:
 		if c, ok := x.X.(*ssa.Const); ok && c.Value != nil && c.Value.Kind() == constant.String {
 			return constant.StringVal(c.Value) != ""
@@ -1030,6 +1235,103 @@ func (p *Prog) nonEmptyValue(v ssa.Value, at ssa.Instruction) bool {
 		}
 	}
 	return false
+}
+
+// mapValueNonEmpty reports a value of a range over a local map whose
+// every element is stored non-empty (m[k] = append(m[k], v)) and which
+// serves nothing but lookups, stores, ranges and len.
+func (p *Prog) mapValueNonEmpty(x *ssa.Extract) bool {
+	next, ok := x.Tuple.(*ssa.Next)
+	if !ok || next.IsString || x.Index != 2 {
+		return false
+	}
+	rng, ok := next.Iter.(*ssa.Range)
+	if !ok {
+		return false
+	}
+	var maps []ssa.Value // the values standing for the map
+	inSet := map[ssa.Value]bool{}
+	var collect func(v ssa.Value) bool
+	collect = func(v ssa.Value) bool {
+		if inSet[v] {
+			return true
+		}
+		inSet[v] = true
+		switch m := v.(type) {
+		case *ssa.MakeMap:
+			maps = append(maps, m)
+			return true
+		case *ssa.Phi:
+			maps = append(maps, m)
+			for _, e := range m.Edges {
+				if !collect(e) {
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	}
+	switch m := rng.X.(type) {
+	case *ssa.MakeMap, *ssa.Phi:
+		if !collect(m) {
+			return false
+		}
+	case *ssa.UnOp:
+		k, ok := p.key(m).(cellKey)
+		if !ok {
+			return false
+		}
+		a, ok := k.v.(*ssa.Alloc)
+		if !ok || a.Referrers() == nil {
+			return false
+		}
+		for _, r := range *a.Referrers() {
+			switch y := r.(type) {
+			case *ssa.Store:
+				if _, isMake := y.Val.(*ssa.MakeMap); !isMake || y.Addr != a {
+					return false // a map from elsewhere
+				}
+			case *ssa.UnOp:
+				if y.Op != token.MUL {
+					return false
+				}
+				maps = append(maps, y)
+			case *ssa.MakeClosure, *ssa.DebugRef:
+			default:
+				return false
+			}
+		}
+	default:
+		return false
+	}
+	updates := 0
+	for _, m := range maps {
+		if m.Referrers() == nil {
+			return false
+		}
+		for _, u := range *m.Referrers() {
+			switch z := u.(type) {
+			case *ssa.Lookup, *ssa.Range, *ssa.DebugRef:
+			case *ssa.Phi:
+				if !inSet[z] {
+					return false
+				}
+			case *ssa.MapUpdate:
+				if z.Map != m || !p.nonEmptyValue(z.Value, z) {
+					return false
+				}
+				updates++
+			case *ssa.Call:
+				if b, ok := z.Call.Value.(*ssa.Builtin); !ok || b.Name() != "len" {
+					return false
+				}
+			default:
+				return false
+			}
+		}
+	}
+	return updates > 0
 }
 
 // globalNonEmpty reports a package variable whose every store is a

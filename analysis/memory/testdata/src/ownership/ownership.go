@@ -18,7 +18,10 @@ static void use(const char *s) { (void)s; }
 */
 import "C"
 
-import "unsafe"
+import (
+	"runtime"
+	"unsafe"
+)
 
 // Ownership passes to the library with free as destructor.
 func resultText(c *C.ctx, s string) {
@@ -104,4 +107,69 @@ func freeThenUse(m map[*C.char]bool) {
 		C.free(unsafe.Pointer(h))
 		C.use(h) // want `CG016: h is used after it was freed`
 	}
+}
+
+/*
+The filter releases its C context in Release, which the finalizer runs.
+*/
+
+type Filter struct {
+	valid bool
+	ctx   unsafe.Pointer
+}
+
+func NewFilter() *Filter {
+	f := &Filter{valid: true, ctx: C.malloc(16)}
+	runtime.SetFinalizer(f, (*Filter).Release)
+	return f
+}
+
+// Release returns early once the flag is cleared: a second run, by the
+// finalizer after an explicit call, frees nothing.
+func (f *Filter) Release() {
+	if !f.valid {
+		return
+	}
+	f.valid = false
+	C.free(f.ctx)
+}
+
+type Ring struct {
+	buf unsafe.Pointer
+}
+
+func NewRing() *Ring {
+	r := &Ring{buf: C.malloc(64)}
+	runtime.SetFinalizer(r, (*Ring).Close)
+	return r
+}
+
+// Close frees without a guard: an explicit Close and then the finalizer
+// free it twice.
+func (r *Ring) Close() {
+	C.free(r.buf) // want `CG017: Close frees r.buf and is also run by the finalizer`
+}
+
+// track keeps its allocation in a registry that releases it: the memory
+// it returns is not the caller's alone.
+var registry = map[unsafe.Pointer]any{}
+
+func track(v any) unsafe.Pointer {
+	p := C.malloc(1)
+	registry[p] = v
+	return p
+}
+
+func untrack(p unsafe.Pointer) { // want untrack:`ownership\(Free\)`
+	delete(registry, p)
+	C.free(p)
+}
+
+func setup(m *C.msg_t, v any) { // want setup:`ownership\(Read -\)`
+	m.payload = track(v)
+}
+
+func setupLocal(v any) {
+	payload := track(v)
+	_ = payload
 }

@@ -361,3 +361,52 @@ func viaVariableChecked(input []byte) {
 	}
 	C.use(unsafe.Pointer(cInput), C.size_t(len(input)))
 }
+
+// A check of the make length where the slice is used.
+func checkedCount(a, b []string) {
+	count := len(a) + len(b)
+	list := make([]*C.char, count)
+	var ptr unsafe.Pointer
+	if count > 0 {
+		ptr = unsafe.Pointer(&list[0])
+	}
+	C.use(ptr, C.size_t(count))
+}
+
+// A nil check of the source is no length check.
+func statesOf(val []int32) {
+	if val == nil {
+		return
+	}
+	states := make([]C.int, len(val))
+	ptr := (*C.int)(unsafe.Pointer(&states[0])) // want `CG002: &states\[0\], passed to C.use through ptr, panics when states is empty`
+	C.use(unsafe.Pointer(ptr), C.size_t(len(val)))
+}
+
+// The length checked through a variable converted to a C type.
+func namesPtr(groups []string) {
+	list := make([]*C.char, len(groups))
+	count := C.size_t(len(groups))
+	for i := range groups {
+		list[i] = nil
+	}
+	var ptr unsafe.Pointer
+	if count > 0 {
+		ptr = unsafe.Pointer(&list[0])
+	}
+	C.use(ptr, count)
+}
+
+// The same sum computed twice: once for make, once for the check.
+func alterations(ups, dels []string) {
+	list := make([]*C.char, len(ups)+len(dels))
+	count := C.size_t(len(ups) + len(dels))
+	for i := range ups {
+		list[i] = nil
+	}
+	var ptr unsafe.Pointer
+	if count > 0 {
+		ptr = unsafe.Pointer(&list[0])
+	}
+	C.use(ptr, count)
+}

@@ -344,3 +344,92 @@ func GetExported(bufsize int) {
 }
 
 func UseExported() { GetExported(64) }
+
+// A constant length, the address taken by a deferred call.
+func deferredDestroy() {
+	recs := make([]*C.char, 1)
+	defer C.use(unsafe.Pointer(&recs[0]), C.size_t(1)) // want "non-empty"
+	recs[0] = nil
+}
+
+// A check of the make length at the use.
+func checkedCount(a, b []string) {
+	count := len(a) + len(b)
+	list := make([]*C.char, count)
+	var ptr unsafe.Pointer
+	if count > 0 {
+		ptr = unsafe.Pointer(&list[0])
+	}
+	C.use(ptr, C.size_t(count))
+}
+
+// The check is of a variable holding len(value).
+func produceLen(value []byte) {
+	var valp []byte
+	var valLen int
+	oneByte := []byte{0}
+	if value == nil {
+		valp = oneByte
+	} else {
+		valLen = len(value)
+		if valLen > 0 {
+			valp = value
+		} else {
+			valp = oneByte
+		}
+	}
+	C.use(unsafe.Pointer(&valp[0]), C.size_t(valLen)) // want "non-empty"
+}
+
+// Batches grouped in a map by append, each sent to an unexported
+// function.
+func sendGroup(batch []int32) {
+	out := make([]C.int, len(batch))
+	C.use(unsafe.Pointer(&out[0]), C.size_t(len(out))) // want "non-empty"
+}
+
+func Group(in chan int32) {
+	groups := make(map[int32][]int32)
+	for v := range in {
+		groups[v%4] = append(groups[v%4], v)
+	}
+	for _, batch := range groups {
+		sendGroup(batch)
+	}
+}
+
+// The groups map is remade each round.
+func GroupRounds(in chan int32) {
+	groups := make(map[int32][]int32)
+	for v := range in {
+		groups[v%4] = append(groups[v%4], v)
+		if len(groups) > 8 {
+			for _, batch := range groups {
+				sendGroup(batch)
+			}
+			groups = make(map[int32][]int32)
+		}
+	}
+}
+
+// A length from a function whose result is at least 64 for any length.
+func bound(n int) int { return n + n>>8 + 64 }
+
+func compress(dst, src []byte) {
+	b := bound(len(src))
+	if cap(dst) >= b {
+		dst = dst[:b]
+	} else {
+		dst = make([]byte, b)
+	}
+	C.use(unsafe.Pointer(&dst[0]), C.size_t(len(dst))) // want "non-empty"
+}
+
+// One whose result may be 0.
+func margin(n int) int { return n >> 8 }
+
+func compressSmall(dst, src []byte) {
+	b := margin(len(src))
+	dst = make([]byte, b)
+	C.use(unsafe.Pointer(&dst[0]), C.size_t(len(dst))) // want "may be empty"
+}
