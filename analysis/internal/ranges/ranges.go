@@ -184,15 +184,17 @@ func (p *Prog) NonEmpty(lbrack token.Pos) (nonEmpty, ok bool) {
 	return true, true
 }
 
-// target is what a query must prove is at least 1: the length of a slice
-// (by its key), or an integer value (by its key).
+// target is what a query must prove is at least min (1 unless said
+// otherwise): the length of a slice (by its key), or an integer value (by
+// its key).
 type target struct {
 	isLen bool
 	key   any
+	min   int64
 }
 
-func lenOf(k any) target { return target{isLen: true, key: k} }
-func intOf(k any) target { return target{key: k} }
+func lenOf(k any) target { return target{isLen: true, key: k, min: 1} }
+func intOf(k any) target { return target{key: k, min: 1} }
 
 // intTarget is the target "v >= 1" for an integer value v; a length
 // len(x) becomes the length target of x, so a check of len(x) anywhere
@@ -244,6 +246,15 @@ func (p *Prog) key(v ssa.Value) any {
 	case *ssa.Call:
 		if b, ok := x.Call.Value.(*ssa.Builtin); ok && len(x.Call.Args) == 1 && (b.Name() == "len" || b.Name() == "cap") {
 			return exprKey{op: b.Name(), x: p.key(x.Call.Args[0])}
+		}
+		// A function of the package over integers only is taken as
+		// deterministic: bound(len(src)) computed twice is one quantity.
+		if fn := x.Call.StaticCallee(); fn != nil && fn.Pkg == p.pkg && integerOnly(fn.Signature) {
+			var args any
+			for i := len(x.Call.Args) - 1; i >= 0; i-- {
+				args = exprKey{op: "arg", x: p.key(x.Call.Args[i]), y: args}
+			}
+			return exprKey{op: "call " + fn.String(), x: args}
 		}
 	case *ssa.BinOp:
 		switch x.Op {
@@ -325,9 +336,9 @@ func (p *Prog) binding(fv *ssa.FreeVar) ssa.Value {
 	return nil
 }
 
-// lenArgs returns the keys of the integer arguments of the C call made
-// in the same cgo closure as ia: the lengths passed along with the
-// pointer.
+// lenArgs returns the length passed along with the pointer ia makes: the
+// first integer argument after it in the C call of the same cgo closure
+// (C.f(&b[0], n), C.memcpy(&dst[0], src, n)).
 func (p *Prog) lenArgs(ia *ssa.IndexAddr) []ssa.Value {
 	var out []ssa.Value
 	for _, b := range ia.Parent().Blocks {
@@ -340,14 +351,53 @@ func (p *Prog) lenArgs(ia *ssa.IndexAddr) []ssa.Value {
 			if !ok || !strings.HasPrefix(fn.Name(), "_Cfunc_") {
 				continue
 			}
+			seen := false
 			for _, a := range c.Call.Args {
+				if !seen {
+					seen = derivesFrom(a, ia, 0)
+					continue
+				}
 				if isInteger(a.Type()) {
 					out = append(out, a)
+					break
 				}
 			}
 		}
 	}
 	return out
+}
+
+// derivesFrom reports whether v is ia, through conversions and local
+// cells stored once (cmd/cgo's temporaries).
+func derivesFrom(v ssa.Value, ia *ssa.IndexAddr, depth int) bool {
+	for depth < 8 {
+		depth++
+		switch x := v.(type) {
+		case *ssa.IndexAddr:
+			return x == ia
+		case *ssa.Convert:
+			v = x.X
+		case *ssa.ChangeType:
+			v = x.X
+		case *ssa.MakeInterface:
+			v = x.X
+		case *ssa.UnOp:
+			if x.Op != token.MUL {
+				return false
+			}
+			a, ok := x.X.(*ssa.Alloc)
+			if !ok {
+				return false
+			}
+			v = uniqueStore(a)
+			if v == nil {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // madeLengths returns the length given to make when the slice comes from
@@ -365,6 +415,22 @@ func (p *Prog) madeLengths(v ssa.Value) []ssa.Value {
 		}
 	}
 	return nil
+}
+
+// integerOnly reports a signature whose parameters and results are all
+// integers.
+func integerOnly(sig *types.Signature) bool {
+	if sig.Recv() != nil || sig.Results().Len() == 0 {
+		return false
+	}
+	for _, tup := range []*types.Tuple{sig.Params(), sig.Results()} {
+		for i := range tup.Len() {
+			if !isInteger(tup.At(i).Type()) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func isInteger(t types.Type) bool {
@@ -417,6 +483,7 @@ func indexOf(b *ssa.BasicBlock, in ssa.Instruction) int {
 type visit struct {
 	b   *ssa.BasicBlock
 	key any
+	min int64
 }
 
 // assumption is the outcome of a condition on an edge that a backward
@@ -450,6 +517,7 @@ func (p *Prog) prove(t target, b *ssa.BasicBlock, before int, seen map[visit]boo
 		}
 		if st, ok := in.(*ssa.Store); ok && p.loc(st.Addr) == t.key {
 			val := st.Val
+			min := t.min
 			if t.isLen {
 				if p.nonEmptyValue(val, st) {
 					return true
@@ -459,6 +527,7 @@ func (p *Prog) prove(t target, b *ssa.BasicBlock, before int, seen map[visit]boo
 				t = p.intTarget(val)
 				val = stripConv(val)
 			}
+			t.min = min
 			if decidedHere(val) && t.key != nil {
 				if _, isCell := t.key.(cellKey); !isCell {
 					if _, isField := t.key.(fieldKey); !isField && !p.lenTarget(val, t) {
@@ -481,7 +550,7 @@ func (p *Prog) prove(t target, b *ssa.BasicBlock, before int, seen map[visit]boo
 	if refuted && len(assume) == 0 {
 		return false
 	}
-	k := visit{b, t.key}
+	k := visit{b, t.key, t.min}
 	if refuted {
 		k.key = refutedKey{}
 	}
@@ -505,10 +574,11 @@ func (p *Prog) prove(t target, b *ssa.BasicBlock, before int, seen map[visit]boo
 				}
 				pt = lenOf(p.key(ev))
 			} else {
-				if lb, ok := p.lowerBound(ev, map[ssa.Value]bool{}); ok && lb >= 1 {
+				if lb, ok := p.lowerBound(ev, map[ssa.Value]bool{}); ok && lb >= t.min {
 					continue
 				}
 				pt = p.intTarget(ev)
+				pt.min = t.min
 			}
 		}
 		pa := assume
@@ -558,10 +628,14 @@ func (p *Prog) aliasAtEnd(pred *ssa.BasicBlock, t target) (target, bool) {
 		if !ok || p.loc(st.Addr) != t.key {
 			continue
 		}
+		var a target
 		if t.isLen {
-			return lenOf(p.key(st.Val)), true
+			a = lenOf(p.key(st.Val))
+		} else {
+			a = p.intTarget(st.Val)
 		}
-		return p.intTarget(st.Val), true
+		a.min = t.min
+		return a, true
 	}
 	return target{}, false
 }
@@ -818,10 +892,10 @@ func (p *Prog) callSites(fn *ssa.Function) []ssa.CallInstruction {
 // holdsByValue decides t where its key is defined: v is the value.
 func (p *Prog) holdsByValue(t target, v ssa.Value, at ssa.Instruction) bool {
 	if t.isLen {
-		return p.nonEmptyValue(v, at)
+		return t.min <= 0 || p.nonEmptyValue(v, at)
 	}
 	lb, ok := p.lowerBound(v, map[ssa.Value]bool{})
-	return ok && lb >= 1
+	return ok && lb >= t.min
 }
 
 // impliesAt is implies for a condition that ends block at: an operand
@@ -860,20 +934,38 @@ func (p *Prog) implies(cond ssa.Value, outcome bool, t target) bool {
 	if !outcome {
 		op = negate(op)
 	}
+	if t.isLen && t.min <= 0 {
+		return true // a length is never negative
+	}
 	lb, ok := p.lowerBound(y, map[ssa.Value]bool{})
 	switch op {
 	case token.GTR:
-		return ok && lb >= 0
+		return ok && lb >= t.min-1
 	case token.GEQ, token.EQL:
-		return ok && lb >= 1
+		return ok && lb >= t.min
 	case token.NEQ:
-		if c, isConst := y.(*ssa.Const); isConst && c.Value != nil && constant.Sign(c.Value) == 0 {
-			if t.isLen {
-				return true
-			}
-			xlb, ok := p.lowerBound(x, map[ssa.Value]bool{})
-			return ok && xlb >= 0
+		c, isConst := y.(*ssa.Const)
+		if !isConst || c.Value == nil || c.Value.Kind() != constant.Int {
+			return false
 		}
+		cv, exact := constant.Int64Val(c.Value)
+		if !exact || cv != t.min-1 {
+			return false
+		}
+		if t.isLen {
+			return t.min <= 1 // len(s) != 0
+		}
+		// x != min-1 and x >= min-1 (known, or proved on the path).
+		if xlb, ok := p.lowerBound(x, map[ssa.Value]bool{}); ok && xlb >= t.min-1 {
+			return true
+		}
+		if p.at == nil || t.min <= -8 {
+			return false
+		}
+		lower := t
+		lower.min = t.min - 1
+		at := p.at
+		return p.prove(lower, at, len(at.Instrs)-1, map[visit]bool{}, nil)
 	}
 	return false
 }
@@ -986,6 +1078,14 @@ func (p *Prog) lowerBound(v ssa.Value, seen map[ssa.Value]bool) (int64, bool) {
 		if b, ok := x.Call.Value.(*ssa.Builtin); ok {
 			switch b.Name() {
 			case "len", "cap":
+				// The length of a field kept non-empty is at least 1.
+				if len(x.Call.Args) == 1 {
+					if u, ok := x.Call.Args[0].(*ssa.UnOp); ok && u.Op == token.MUL {
+						if fa, ok := u.X.(*ssa.FieldAddr); ok && p.fieldNonEmpty(fa) {
+							return 1, true
+						}
+					}
+				}
 				return 0, true
 			case "max":
 				best, found := int64(0), false
@@ -1009,6 +1109,14 @@ func (p *Prog) lowerBound(v ssa.Value, seen map[ssa.Value]bool) (int64, bool) {
 			}
 		}
 	case *ssa.BinOp:
+		if x.Op == token.SUB {
+			a, ok1 := p.lowerBound(x.X, seen)
+			b, ok2 := p.upperBound(x.Y)
+			if ok1 && ok2 {
+				return a - b, true
+			}
+			return 0, false
+		}
 		a, ok1 := p.lowerBound(x.X, seen)
 		b, ok2 := p.lowerBound(x.Y, seen)
 		if ok1 && ok2 {
@@ -1020,7 +1128,10 @@ func (p *Prog) lowerBound(v ssa.Value, seen map[ssa.Value]bool) (int64, bool) {
 					return a * b, true
 				}
 			case token.SHR:
-				if a >= 0 {
+				if a >= 0 && b >= 0 && b < 63 {
+					if c, isConst := x.Y.(*ssa.Const); isConst && c.Value != nil {
+						return a >> uint(b), true
+					}
 					return 0, true
 				}
 			}
@@ -1047,10 +1158,30 @@ func (p *Prog) lowerBound(v ssa.Value, seen map[ssa.Value]bool) (int64, bool) {
 	return 0, false
 }
 
-// bound is a lower bound that may be unknown.
+// bound is a lower bound that may be unknown, and an upper bound when the
+// argument was a constant.
 type bound struct {
-	lb int64
-	ok bool
+	lb   int64
+	ok   bool
+	ub   int64
+	okUB bool
+}
+
+// upperBound returns an upper bound of v when it is a constant, or a
+// parameter bound to a constant argument.
+func (p *Prog) upperBound(v ssa.Value) (int64, bool) {
+	v = stripConv(v)
+	switch x := v.(type) {
+	case *ssa.Const:
+		if x.Value != nil && x.Value.Kind() == constant.Int {
+			return constant.Int64Val(x.Value)
+		}
+	case *ssa.Parameter:
+		if b, ok := p.env[x]; ok && b.okUB {
+			return b.ub, true
+		}
+	}
+	return 0, false
 }
 
 // resultLowerBound returns a lower bound of what fn returns when called
@@ -1064,7 +1195,8 @@ func (p *Prog) resultLowerBound(fn *ssa.Function, args []ssa.Value, seen map[ssa
 	for i, a := range args {
 		if i < len(fn.Params) {
 			lb, ok := p.lowerBound(a, seen)
-			env[fn.Params[i]] = bound{lb, ok}
+			ub, okUB := p.upperBound(a)
+			env[fn.Params[i]] = bound{lb: lb, ok: ok, ub: ub, okUB: okUB}
 		}
 	}
 	saved := p.env

@@ -148,3 +148,46 @@ func InteriorLost(d *Derived, q int) int {
 	b := d.AsBase()
 	return int(C.conn_exec(b.c, C.int(q))) // want `CG022: b.c is passed to C.conn_exec but b may be finalized`
 }
+
+// The string C returned from c's connection is read after the last use
+// of c on the non-nil path.
+func (c *Conn) SymbolicName() string {
+	var ret string
+	cstr := C.conn_name(c.c)
+	if cstr != nil {
+		return C.GoString(cstr) // want `CG022: cstr, which C.conn_name returned from c.c, is read by C.GoString after the last use of c`
+	}
+	runtime.KeepAlive(c)
+	return ret
+}
+
+// Read with c kept alive after.
+func (c *Conn) NameKept() string {
+	cstr := C.conn_name(c.c)
+	s := C.GoString(cstr)
+	runtime.KeepAlive(c)
+	return s
+}
+
+// A method returning a copy, not an interior pointer: c is not kept
+// alive by the copy.
+type ID struct{ n int }
+
+func (c *Conn) ID() *ID { return &ID{n: c.last} }
+
+func (c *Conn) Owner() int {
+	id := c.ID()
+	n := C.conn_exec(c.c, 0) // want `CG022: c.c is passed to C.conn_exec but c may be finalized`
+	return int(n) + id.n
+}
+
+// Through an interface whose implementations all return an interior
+// pointer.
+type Baser interface{ AsBase() *Base }
+
+func InteriorIface(o Baser, q int) int {
+	b := o.AsBase()
+	n := C.conn_exec(b.c, C.int(q))
+	runtime.KeepAlive(o)
+	return int(n)
+}

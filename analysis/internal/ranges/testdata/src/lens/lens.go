@@ -3,6 +3,7 @@ package lens
 /*
 #include <stddef.h>
 static void use(void *p, size_t n) { (void)p; (void)n; }
+static void use2(void *p, size_t n, void *q, size_t m) { (void)p; (void)n; (void)q; (void)m; }
 */
 import "C"
 
@@ -432,4 +433,102 @@ func compressSmall(dst, src []byte) {
 	b := margin(len(src))
 	dst = make([]byte, b)
 	C.use(unsafe.Pointer(&dst[0]), C.size_t(len(dst))) // want "may be empty"
+}
+
+// Two returns: size < 0, then size == 0.
+func recv(next func() (C.int, error)) []byte {
+	var size C.int
+	var err error
+	for {
+		size, err = next()
+		if size >= 0 || err == nil {
+			break
+		}
+	}
+	if size < 0 {
+		return nil
+	}
+	if size == 0 {
+		return []byte{}
+	}
+	data := make([]byte, int(size))
+	C.use(unsafe.Pointer(&data[0]), C.size_t(size)) // want "non-empty"
+	return data
+}
+
+// Only size == 0 returns: a negative size is left.
+func recvNeg(size C.int) []byte {
+	if size == 0 {
+		return nil
+	}
+	data := make([]byte, 1+int(size)-1)
+	C.use(unsafe.Pointer(&data[0]), C.size_t(size)) // want "may be empty"
+	return data
+}
+
+// A bound with a margin for small sizes, called with a constant.
+func compressBound(srcSize int) int {
+	lowLimit := 128 << 10
+	var margin int
+	if srcSize < lowLimit {
+		margin = (lowLimit - srcSize) >> 11
+	}
+	return srcSize + (srcSize >> 8) + margin
+}
+
+type streamWriter struct{ dst []byte }
+
+func newStreamWriter() *streamWriter {
+	return &streamWriter{dst: make([]byte, compressBound(1024))}
+}
+
+func (w *streamWriter) flush() {
+	w.dst = w.dst[0:cap(w.dst)]
+	C.use(unsafe.Pointer(&w.dst[0]), C.size_t(len(w.dst))) // want "non-empty"
+}
+
+// An inner slice of a checked outer slice may be empty.
+func replicaAssignment(assign [][]int32) {
+	if len(assign) == 0 {
+		return
+	}
+	for p, replicas := range assign {
+		out := make([]C.int, len(replicas))
+		for ri, r := range replicas {
+			out[ri] = C.int(r)
+		}
+		C.use(unsafe.Pointer(&out[0]), C.size_t(p)) // want "may be empty"
+	}
+}
+
+// An unrelated constant size after the length does not count.
+func withErrbuf(assign [][]int32) {
+	errbuf := make([]C.char, 512)
+	errsize := C.size_t(512)
+	for p, replicas := range assign {
+		out := make([]C.int, len(replicas))
+		C.use2(unsafe.Pointer(&out[0]), C.size_t(len(out)), unsafe.Pointer(&errbuf[0]), errsize) // want "may be empty" "non-empty"
+		_ = p
+	}
+}
+
+// A field kept at least as long as bound(len(p)), checked with a second
+// call of the same function.
+type bufWriter struct{ dst []byte }
+
+func newBufWriter() *bufWriter { return &bufWriter{dst: make([]byte, compressBound(1024))} }
+
+func (w *bufWriter) Write(p []byte) {
+	w.dst = w.dst[0:cap(w.dst)]
+	if len(w.dst) < compressBound(len(p)) {
+		w.dst = make([]byte, compressBound(len(p)))
+	}
+	C.use(unsafe.Pointer(&w.dst[0]), C.size_t(len(w.dst))) // want "non-empty"
+}
+
+// Grown by its own length plus a constant.
+func (w *bufWriter) grow() {
+	nb := make([]byte, len(w.dst)+16)
+	copy(nb, w.dst)
+	w.dst = nb
 }
