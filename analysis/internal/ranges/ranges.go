@@ -30,6 +30,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"maps"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
@@ -52,6 +53,7 @@ type Prog struct {
 	globals map[*ssa.Global]bool
 	fields  map[fieldID]bool
 	sites   map[*ssa.Function][]ssa.CallInstruction
+	pure    map[*ssa.Function]bool
 }
 
 // site is where a function literal runs: the instruction that calls it.
@@ -247,9 +249,10 @@ func (p *Prog) key(v ssa.Value) any {
 		if b, ok := x.Call.Value.(*ssa.Builtin); ok && len(x.Call.Args) == 1 && (b.Name() == "len" || b.Name() == "cap") {
 			return exprKey{op: b.Name(), x: p.key(x.Call.Args[0])}
 		}
-		// A function of the package over integers only is taken as
+		// A function of the package over integers only that calls nothing
+		// but such functions and reads no package variable is
 		// deterministic: bound(len(src)) computed twice is one quantity.
-		if fn := x.Call.StaticCallee(); fn != nil && fn.Pkg == p.pkg && integerOnly(fn.Signature) {
+		if fn := x.Call.StaticCallee(); fn != nil && fn.Pkg == p.pkg && integerOnly(fn.Signature) && p.isPure(fn) {
 			var args any
 			for i := len(x.Call.Args) - 1; i >= 0; i-- {
 				args = exprKey{op: "arg", x: p.key(x.Call.Args[i]), y: args}
@@ -417,6 +420,51 @@ func (p *Prog) madeLengths(v ssa.Value) []ssa.Value {
 	return nil
 }
 
+// isPure reports a function declared at package level (not a closure,
+// such as the ones cmd/cgo wraps C calls in) whose body calls only the
+// builtins and other such functions, and neither reads nor writes memory
+// other than its own locals.
+func (p *Prog) isPure(fn *ssa.Function) bool {
+	if r, ok := p.pure[fn]; ok {
+		return r
+	}
+	if p.pure == nil {
+		p.pure = map[*ssa.Function]bool{}
+	}
+	p.pure[fn] = false // recursion: not proved
+	if fn.Parent() != nil || fn.Blocks == nil || len(fn.FreeVars) > 0 {
+		return false
+	}
+	for _, b := range fn.Blocks {
+		for _, in := range b.Instrs {
+			switch x := in.(type) {
+			case *ssa.Call:
+				if _, ok := x.Call.Value.(*ssa.Builtin); ok {
+					continue
+				}
+				callee := x.Call.StaticCallee()
+				if callee == nil || callee.Pkg != p.pkg || !p.isPure(callee) {
+					return false
+				}
+			case *ssa.Go, *ssa.Defer, *ssa.Send, *ssa.Select, *ssa.MapUpdate, *ssa.Panic:
+				return false
+			case *ssa.UnOp:
+				if x.Op == token.MUL || x.Op == token.ARROW {
+					if _, local := x.X.(*ssa.Alloc); !local {
+						return false
+					}
+				}
+			case *ssa.Store:
+				if _, local := x.Addr.(*ssa.Alloc); !local {
+					return false
+				}
+			}
+		}
+	}
+	p.pure[fn] = true
+	return true
+}
+
 // integerOnly reports a signature whose parameters and results are all
 // integers.
 func integerOnly(sig *types.Signature) bool {
@@ -515,6 +563,13 @@ func (p *Prog) prove(t target, b *ssa.BasicBlock, before int, seen map[visit]boo
 		if refuted {
 			continue
 		}
+		if ek, ok := t.key.(exprKey); ok && p.setsOperand(ek, in) {
+			// Above this point the expression's operands held other
+			// values (an earlier iteration, an older value of a cell):
+			// conditions there say nothing about it.
+			refuted = true
+			continue
+		}
 		if st, ok := in.(*ssa.Store); ok && p.loc(st.Addr) == t.key {
 			val := st.Val
 			min := t.min
@@ -601,6 +656,34 @@ func (p *Prog) prove(t target, b *ssa.BasicBlock, before int, seen map[visit]boo
 		}
 	}
 	return true
+}
+
+// setsOperand reports whether in gives an operand of the computed
+// expression k its value: it defines a value k is computed from, or
+// stores to a cell or field k reads.
+func (p *Prog) setsOperand(k exprKey, in ssa.Instruction) bool {
+	var loc any
+	if st, ok := in.(*ssa.Store); ok {
+		loc = p.loc(st.Addr)
+	} else if a, ok := in.(*ssa.Alloc); ok {
+		loc = cellKey{a}
+	}
+	v, _ := in.(ssa.Value)
+	var walk func(x any) bool
+	walk = func(x any) bool {
+		switch x := x.(type) {
+		case exprKey:
+			return walk(x.x) || walk(x.y)
+		case fieldKey:
+			return (loc != nil && x == loc) || walk(x.base)
+		case cellKey:
+			return loc != nil && x == loc
+		case ssa.Value:
+			return v != nil && x == v
+		}
+		return false
+	}
+	return walk(k)
 }
 
 // refutedKey stands for the target of a path on which it already failed.
@@ -1115,6 +1198,10 @@ func (p *Prog) lowerBound(v ssa.Value, seen map[ssa.Value]bool) (int64, bool) {
 			if ok1 && ok2 {
 				return a - b, true
 			}
+			// low - n where a condition n < low guards the computation.
+			if d, ok := p.guardedDifference(x); ok {
+				return d, true
+			}
 			return 0, false
 		}
 		a, ok1 := p.lowerBound(x.X, seen)
@@ -1138,9 +1225,12 @@ func (p *Prog) lowerBound(v ssa.Value, seen map[ssa.Value]bool) (int64, bool) {
 		}
 	case *ssa.Phi:
 		best, found := int64(0), false
-		for _, e := range x.Edges {
+		for i, e := range x.Edges {
 			if increments(e, x) {
 				continue // i = i + 1 around a loop only grows
+			}
+			if p.env != nil && i < len(x.Block().Preds) && p.edgeInfeasible(x.Block().Preds[i], x.Block()) {
+				continue // the parameters' bounds rule this edge out
 			}
 			lb, ok := p.lowerBound(e, seen)
 			if !ok {
@@ -1165,6 +1255,129 @@ type bound struct {
 	ok   bool
 	ub   int64
 	okUB bool
+}
+
+// edgeInfeasible reports an edge from pred to succ taken on an outcome of
+// pred's condition that the parameters' bounds (p.env) rule out.
+func (p *Prog) edgeInfeasible(pred, succ *ssa.BasicBlock) bool {
+	iff, outcome, ok := edgeCond(pred, succ)
+	if !ok {
+		return false
+	}
+	r, ok := p.evalCond(iff.Cond)
+	return ok && r != outcome
+}
+
+// evalCond decides a comparison of integers whose bounds are known.
+func (p *Prog) evalCond(cond ssa.Value) (bool, bool) {
+	if u, ok := cond.(*ssa.UnOp); ok && u.Op == token.NOT {
+		r, ok := p.evalCond(u.X)
+		return !r, ok
+	}
+	be, ok := cond.(*ssa.BinOp)
+	if !ok || !isInteger(be.X.Type()) {
+		return false, false
+	}
+	xl, okxl := p.lowerBound(be.X, map[ssa.Value]bool{})
+	xu, okxu := p.upperBound(be.X)
+	yl, okyl := p.lowerBound(be.Y, map[ssa.Value]bool{})
+	yu, okyu := p.upperBound(be.Y)
+	switch be.Op {
+	case token.GTR, token.GEQ:
+		// x > y is y < x.
+		xl, okxl, xu, okxu, yl, okyl, yu, okyu = yl, okyl, yu, okyu, xl, okxl, xu, okxu
+	}
+	switch be.Op {
+	case token.LSS, token.GTR: // x < y
+		if okxu && okyl && xu < yl {
+			return true, true
+		}
+		if okxl && okyu && xl >= yu {
+			return false, true
+		}
+	case token.LEQ, token.GEQ: // x <= y
+		if okxu && okyl && xu <= yl {
+			return true, true
+		}
+		if okxl && okyu && xl > yu {
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// guardedDifference returns a lower bound of x - y computed only where a
+// dominating condition says y < x (1) or y <= x (0).
+func (p *Prog) guardedDifference(d *ssa.BinOp) (int64, bool) {
+	b := d.Block()
+	if b == nil {
+		return 0, false
+	}
+	for dom := b.Idom(); dom != nil; dom = dom.Idom() {
+		if len(dom.Succs) != 2 {
+			continue
+		}
+		iff, ok := dom.Instrs[len(dom.Instrs)-1].(*ssa.If)
+		if !ok {
+			continue
+		}
+		for si, s := range dom.Succs {
+			if len(s.Preds) != 1 || !s.Dominates(b) {
+				continue
+			}
+			cond, outcome := iff.Cond, si == 0
+			for {
+				u, ok := cond.(*ssa.UnOp)
+				if !ok || u.Op != token.NOT {
+					break
+				}
+				cond, outcome = u.X, !outcome
+			}
+			be, ok := cond.(*ssa.BinOp)
+			if !ok {
+				continue
+			}
+			same := func(a, b ssa.Value) bool {
+				k := p.key(a)
+				switch k.(type) {
+				case cellKey, fieldKey:
+					return false // memory may change between the two
+				}
+				return k == p.key(b)
+			}
+			op, l, r := be.Op, be.X, be.Y
+			if !outcome {
+				switch op {
+				case token.LSS:
+					op = token.GEQ
+				case token.LEQ:
+					op = token.GTR
+				case token.GTR:
+					op = token.LEQ
+				case token.GEQ:
+					op = token.LSS
+				default:
+					continue
+				}
+			}
+			// Normalise to l < r or l <= r.
+			switch op {
+			case token.GTR:
+				op, l, r = token.LSS, r, l
+			case token.GEQ:
+				op, l, r = token.LEQ, r, l
+			}
+			if same(l, d.Y) && same(r, d.X) {
+				switch op {
+				case token.LSS:
+					return 1, true
+				case token.LEQ:
+					return 0, true
+				}
+			}
+		}
+	}
+	return 0, false
 }
 
 // upperBound returns an upper bound of v when it is a constant, or a
@@ -1199,6 +1412,29 @@ func (p *Prog) resultLowerBound(fn *ssa.Function, args []ssa.Value, seen map[ssa
 			env[fn.Params[i]] = bound{lb: lb, ok: ok, ub: ub, okUB: okUB}
 		}
 	}
+	// A parameter that may be 0 is taken in two cases, 0 and at least 1:
+	// n + (low-n)>>11 is 64 for n == 0 and at least 1 otherwise.
+	for _, prm := range fn.Params {
+		b, ok := env[prm]
+		if !ok || !b.ok || b.lb != 0 || (b.okUB && b.ub == 0) {
+			continue
+		}
+		zero, one := maps.Clone(env), maps.Clone(env)
+		zero[prm] = bound{lb: 0, ok: true, ub: 0, okUB: true}
+		one[prm] = bound{lb: 1, ok: true, ub: b.ub, okUB: b.okUB}
+		lb0, ok0 := p.returnsLowerBound(fn, zero)
+		lb1, ok1 := p.returnsLowerBound(fn, one)
+		if ok0 && ok1 {
+			return min(lb0, lb1), true
+		}
+		break
+	}
+	return p.returnsLowerBound(fn, env)
+}
+
+// returnsLowerBound is the least lower bound of fn's return values with
+// its parameters bound as env says.
+func (p *Prog) returnsLowerBound(fn *ssa.Function, env map[*ssa.Parameter]bound) (int64, bool) {
 	saved := p.env
 	p.env = env
 	p.depth++
