@@ -280,6 +280,12 @@ func aliases(info *types.Info, decls map[*types.Func]*ast.FuncDecl, body *ast.Bl
 				return true
 			}
 			for i, l := range a.Lhs {
+				// A holder: it := &Iter{cfg: c}, or it.cfg = c. While
+				// the holder is reachable, so is what it holds.
+				if h := holderOf(info, l, a.Rhs[i], set); h != nil && !set[h] {
+					set[h], changed = true, true
+					continue
+				}
 				lv := cflow.Var(info, l)
 				if lv == nil {
 					continue
@@ -299,6 +305,38 @@ func aliases(info *types.Info, decls map[*types.Func]*ast.FuncDecl, body *ast.Bl
 		})
 	}
 	return set
+}
+
+// holderOf returns the variable that the assignment l = r makes hold a
+// pointer to a member of set: v := &T{f: x} (or T{...}), v.f = x.
+func holderOf(info *types.Info, l, r ast.Expr, set map[*types.Var]bool) *types.Var {
+	isMember := func(e ast.Expr) bool {
+		v := cflow.Var(info, e)
+		return v != nil && set[v] && isPointerLike(v.Type())
+	}
+	if sel, ok := ast.Unparen(l).(*ast.SelectorExpr); ok {
+		if isMember(r) {
+			return rootOfSelector(info, sel)
+		}
+		return nil
+	}
+	e := ast.Unparen(r)
+	if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.AND {
+		e = ast.Unparen(u.X)
+	}
+	lit, ok := e.(*ast.CompositeLit)
+	if !ok {
+		return nil
+	}
+	for _, el := range lit.Elts {
+		if kv, ok := el.(*ast.KeyValueExpr); ok {
+			el = kv.Value
+		}
+		if isMember(el) {
+			return cflow.Var(info, l)
+		}
+	}
+	return nil
 }
 
 // interiorOf returns y when e points into y's allocation: &y.f (any
@@ -410,10 +448,11 @@ func wholeInArgs(info *types.Info, c *cflow.Call, related map[*types.Var]bool) b
 			if !ok || !related[v] {
 				return true
 			}
-			// x.f reads a field: not the object itself.
+			// x.f reads a field: not the object itself; &x.f points into
+			// it.
 			if len(stack) >= 2 {
 				if sel, ok := stack[len(stack)-2].(*ast.SelectorExpr); ok && sel.X == id {
-					if fv, ok := info.Uses[sel.Sel].(*types.Var); ok && fv.IsField() {
+					if fv, ok := info.Uses[sel.Sel].(*types.Var); ok && fv.IsField() && !addressed(stack) {
 						return true
 					}
 				}
@@ -423,6 +462,29 @@ func wholeInArgs(info *types.Info, c *cflow.Call, related map[*types.Var]bool) b
 		})
 	}
 	return found
+}
+
+// addressed reports whether the selector chain ending the stack (x.f.g,
+// x at the top) is the operand of &.
+func addressed(stack []ast.Node) bool {
+	i := len(stack) - 2
+	for i > 0 {
+		if _, ok := stack[i-1].(*ast.SelectorExpr); !ok {
+			break
+		}
+		i--
+	}
+	for i > 0 {
+		if _, ok := stack[i-1].(*ast.ParenExpr); !ok {
+			break
+		}
+		i--
+	}
+	if i <= 0 {
+		return false
+	}
+	u, ok := stack[i-1].(*ast.UnaryExpr)
+	return ok && u.Op == token.AND
 }
 
 // deferredMentions returns the variables that the function's deferred

@@ -1,7 +1,7 @@
 // Package liveness holds the CG022 patterns that need the paths after the
-// call: a finalized object must be used again on every path, or be kept
-// reachable by the call's own arguments. Lines without a want comment are
-// correct code.
+// call: a finalized object must be used again on some path after it, or
+// be kept reachable by the call's own arguments or by a variable holding
+// it. Lines without a want comment are correct code.
 package liveness
 
 /*
@@ -14,6 +14,7 @@ static void conn_close(conn *c) { free(c); }
 static int conn_exec(conn *c, int q) { return c->n + q; }
 static void conn_set_hook(conn *c, uintptr_t h) { (void)c; (void)h; }
 static const char *conn_name(conn *c) { (void)c; return "main"; }
+static int conn_iter(conn **out, conn *c) { *out = c; return 0; }
 */
 import "C"
 
@@ -190,4 +191,38 @@ func InteriorIface(o Baser, q int) int {
 	n := C.conn_exec(b.c, C.int(q))
 	runtime.KeepAlive(o)
 	return int(n)
+}
+
+// An iterator that holds the connection; the address of its field is an
+// argument of the call, so the iterator, and the connection it holds,
+// stay reachable during the call.
+type Iter struct {
+	conn *Conn
+	ptr  *C.conn
+}
+
+func (c *Conn) Iterate() (*Iter, int) {
+	it := &Iter{conn: c}
+	ret := C.conn_iter(&it.ptr, c.c)
+	if ret < 0 {
+		return nil, int(ret)
+	}
+	return it, 0
+}
+
+// The holder is set after the call, and only C's result goes into it.
+func (c *Conn) IterateLate() *Iter {
+	var out *C.conn
+	C.conn_iter(&out, c.c) // want `CG022: c.c is passed to C.conn_iter but c may be finalized`
+	return &Iter{ptr: out}
+}
+
+// A holder built before the call and used after it keeps c reachable.
+func (c *Conn) IterateHeld() *Iter {
+	it := &Iter{}
+	it.conn = c
+	var out *C.conn
+	C.conn_iter(&out, c.c)
+	it.ptr = out
+	return it
 }
