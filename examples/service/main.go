@@ -23,6 +23,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/cgoguard/cgoguard/observe"
 )
 
 func main() {
@@ -35,7 +37,8 @@ func main() {
 	}
 }
 
-// run serves on addr until ctx ends.
+// run serves on addr until ctx ends, publishing the module states in the
+// process's status file meanwhile.
 func run(ctx context.Context, addr string, stdout io.Writer) error {
 	s, err := newServer()
 	if err != nil {
@@ -46,6 +49,13 @@ func run(ctx context.Context, addr string, stdout io.Writer) error {
 	if err := s.selfTest(); err != nil {
 		return fmt.Errorf("self-test: %w", err)
 	}
+	// The status file names the process's modules for cgoguard status and
+	// cgoguard probe.
+	status, err := observe.StartStatus()
+	if err != nil {
+		return err
+	}
+	defer status.Stop()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
