@@ -41,9 +41,10 @@ const DefaultFuncs = "close,fclose,fflush,fsync,fdatasync,ftruncate,truncate,wri
 	"pthread_cond_timedwait,pthread_key_create,pthread_setspecific,pthread_attr_init,pthread_attr_setstacksize," +
 	"sqlite3_close,sqlite3_close_v2,sqlite3_exec,sqlite3_step,sqlite3_wal_checkpoint,sqlite3_wal_checkpoint_v2," +
 	"sqlite3_backup_step,sqlite3_backup_finish,sqlite3_blob_write,sqlite3_blob_close," +
-	// Name patterns: whatever flushes, closes, writes, syncs or commits
-	// reports failure through its status.
-	"*flush*,*close*,*write*,*sync*,*commit*"
+	// Name patterns: whatever flushes, closes, writes, syncs, commits or
+	// initialises reports failure through its status (option-struct
+	// initialisers are in DefaultNoStatus).
+	"*flush*,*close*,*write*,*sync*,*commit*,*_init"
 
 // DefaultNoStatus lists C functions whose integer result carries no
 // status worth checking: option-struct initialisers that fail only on a
@@ -210,44 +211,92 @@ func run(pass *analysis.Pass) (any, error) {
 // call), or a periodic flush in a goroutine's loop, which the next round
 // retries.
 func excused(info *types.Info, es *ast.ExprStmt, c *cflow.Call, stack []ast.Node, goFuncs map[*types.Func]bool) bool {
-	if len(stack) < 2 {
-		return false
+	// Look at what follows the call in its block and in each enclosing
+	// block of the function: if db != nil { C.close(db) }; return nil, err.
+	// The call must sit in a branch (an error path), not at the top level
+	// of the function.
+	nested := false
+	for i := len(stack) - 2; i >= 0; i-- {
+		switch n := stack[i].(type) {
+		case *ast.IfStmt, *ast.CaseClause, *ast.CommClause:
+			nested = true
+		case *ast.FuncLit:
+			if !cflow.IsCgoClosure(n) {
+				i = -1
+			}
+		case *ast.FuncDecl:
+			i = -1
+		}
 	}
-	var list []ast.Stmt
-	switch b := stack[len(stack)-2].(type) {
-	case *ast.BlockStmt:
-		list = b.List
-	case *ast.CaseClause:
-		list = b.Body
-	case *ast.CommClause:
-		list = b.Body
+	// The status checked by other means in the statements that follow.
+	if len(stack) >= 2 {
+		var list []ast.Stmt
+		switch b := stack[len(stack)-2].(type) {
+		case *ast.BlockStmt:
+			list = b.List
+		case *ast.CaseClause:
+			list = b.Body
+		case *ast.CommClause:
+			list = b.Body
+		}
+		after := false
+		for _, st := range list {
+			if st == es {
+				after = true
+			} else if after && checksByOtherMeans(st) {
+				return true
+			}
+		}
 	}
-	after := false
-	for _, st := range list {
-		if st == es {
-			after = true
+	var inner ast.Node = es
+	if !nested {
+		inner = nil // no error path: skip to the periodic flush check
+	}
+	for i := len(stack) - 2; i >= 0 && inner != nil; i-- {
+		var list []ast.Stmt
+		switch b := stack[i].(type) {
+		case *ast.BlockStmt:
+			list = b.List
+		case *ast.CaseClause:
+			list = b.Body
+		case *ast.CommClause:
+			list = b.Body
+		case *ast.FuncDecl, *ast.FuncLit:
+			if lit, ok := b.(*ast.FuncLit); ok && cflow.IsCgoClosure(lit) {
+				inner = b
+				continue
+			}
+			i = -1
+			continue
+		default:
+			inner = b
 			continue
 		}
-		if !after {
-			continue
-		}
-		switch st := st.(type) {
-		case *ast.ReturnStmt:
-			for _, res := range st.Results {
-				if isErrorValue(info, res) {
-					return true
+		after := false
+		for _, st := range list {
+			if st == inner {
+				after = true
+				continue
+			}
+			if !after {
+				continue
+			}
+			switch st := st.(type) {
+			case *ast.ReturnStmt:
+				for _, res := range st.Results {
+					if isErrorValue(info, res) {
+						return true
+					}
+				}
+			case *ast.ExprStmt:
+				if call, ok := ast.Unparen(st.X).(*ast.CallExpr); ok {
+					if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && id.Name == "panic" {
+						return true
+					}
 				}
 			}
-		case *ast.ExprStmt:
-			if call, ok := ast.Unparen(st.X).(*ast.CallExpr); ok {
-				if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && id.Name == "panic" {
-					return true
-				}
-			}
 		}
-		if checksByOtherMeans(st) {
-			return true
-		}
+		inner = stack[i]
 	}
 	if strings.Contains(strings.ToLower(c.Name), "flush") {
 		inLoop := false
@@ -312,11 +361,40 @@ func readOnlyStream(info *types.Info, body *ast.BlockStmt, c *cflow.Call) bool {
 	if v == nil {
 		return false
 	}
+	if strings.HasPrefix(v.Name(), "_cgo") {
+		// A temporary of cmd/cgo's closure: _cgo0 := f.
+		ast.Inspect(body, func(n ast.Node) bool {
+			if a, ok := n.(*ast.AssignStmt); ok && len(a.Lhs) == 1 && len(a.Rhs) == 1 && cflow.Var(info, a.Lhs[0]) == v {
+				if w := cflow.Var(info, a.Rhs[0]); w != nil {
+					v = w
+				}
+				return false
+			}
+			return true
+		})
+	}
 	modes := map[*types.Var]string{}
 	ro := false
 	ast.Inspect(body, func(n ast.Node) bool {
 		a, ok := n.(*ast.AssignStmt)
-		if !ok || len(a.Lhs) != len(a.Rhs) {
+		if !ok {
+			return true
+		}
+		// f, err := openHelper(path, "rb"): a Go helper given a mode.
+		if len(a.Rhs) == 1 && len(a.Lhs) >= 1 && cflow.Var(info, a.Lhs[0]) == v {
+			if call, ok := ast.Unparen(a.Rhs[0]).(*ast.CallExpr); ok {
+				if _, isC := cflow.CCall(call); !isC {
+					for _, arg := range call.Args {
+						if tv, ok := info.Types[arg]; ok && tv.Value != nil {
+							if m := strings.Trim(tv.Value.ExactString(), `"`); modeRe.MatchString(m) {
+								ro = strings.HasPrefix(m, "r") && !strings.Contains(m, "+")
+							}
+						}
+					}
+				}
+			}
+		}
+		if len(a.Lhs) != len(a.Rhs) {
 			return true
 		}
 		for i, l := range a.Lhs {
@@ -330,7 +408,7 @@ func readOnlyStream(info *types.Info, body *ast.BlockStmt, c *cflow.Call) bool {
 						modes[w] = strings.Trim(tv.Value.ExactString(), `"`)
 					}
 				}
-				if w == v && (oc.Name == "fopen" || oc.Name == "fdopen" || oc.Name == "freopen") && len(oc.Args) >= 2 {
+				if w == v && (oc.Name == "fopen" || oc.Name == "fdopen" || oc.Name == "freopen" || oc.Name == "popen") && len(oc.Args) >= 2 {
 					mode := ""
 					if mc, ok := cflow.CCall(cflow.Strip(info, oc.Args[1])); ok && mc.Name == "CString" && len(mc.Args) == 1 {
 						if tv, ok := info.Types[mc.Args[0]]; ok && tv.Value != nil {
@@ -373,7 +451,7 @@ func errnoForm(pass *analysis.Pass, r *diag.Reporter, a *ast.AssignStmt, stack [
 		return
 	}
 	c, ok := cflow.CCall(a.Rhs[0])
-	if !ok || !c.Errno || ls.errno.has(c.Name) {
+	if !ok || !c.Errno || ls.errno.has(c.Name) || wrapsErrnoFunc(defs, ls, c.Name) {
 		return
 	}
 	info := pass.TypesInfo
@@ -422,6 +500,26 @@ func errnoForm(pass *analysis.Pass, r *diag.Reporter, a *ast.AssignStmt, stack [
 	name := types.ExprString(res)
 	r.Report(errUse, "CG030", "err from C.%s is read before %s: C functions may leave errno set on success, so test %s for failure first", c.Name, name, name)
 }
+
+// modeRe matches an fopen mode string.
+var modeRe = regexp.MustCompile(`^[rwa]\+?[bt]?\+?$`)
+
+// wrapsErrnoFunc reports a C function of the package whose body calls a
+// function documenting errno (static int wrap(...) { return zmq_proxy(...); }).
+func wrapsErrnoFunc(defs map[string]cgoast.CFunc, ls *lists, name string) bool {
+	d, ok := defs[name]
+	if !ok {
+		return false
+	}
+	for _, m := range cCallName.FindAllStringSubmatch(d.Body, -1) {
+		if ls.errno.has(m[1]) {
+			return true
+		}
+	}
+	return false
+}
+
+var cCallName = regexp.MustCompile(`\b([A-Za-z_][A-Za-z0-9_]*)\s*\(`)
 
 // setsErrno matches C code that assigns errno.
 var setsErrno = regexp.MustCompile(`\berrno\s*=[^=]`)

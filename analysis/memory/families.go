@@ -552,9 +552,11 @@ func (s *state) inferOwners() {
 	for _, src := range cgoast.CSources(s.pass) {
 		for _, f := range cgoast.CFuncs(src.Code) {
 			params := map[string]int{} // pointer parameters by name → index
+			data := map[int]bool{}     // those pointing to bytes or void
 			for i, p := range strings.Split(f.Params, ",") {
 				if ids := cIdent.FindAllString(p, -1); len(ids) > 1 && strings.Contains(p, "*") {
 					params[ids[len(ids)-1]] = i
+					data[i] = dataPointer(ids[:len(ids)-1])
 				}
 			}
 			if len(params) == 0 {
@@ -580,7 +582,9 @@ func (s *state) inferOwners() {
 					if _, ok := s.lib.Dealloc(name); ok || (!isParam && cIdent.MatchString(name) && cflow.IsRelease(name)) {
 						destructor = true
 					}
-					if isParam {
+					if isParam && data[i] {
+						// The data handed over (const char *s, void *buf),
+						// not the context it is handed to.
 						passed = append(passed, i)
 					}
 				}
@@ -592,6 +596,21 @@ func (s *state) inferOwners() {
 			}
 		}
 	}
+}
+
+// dataPointer reports a C parameter type (its identifiers) that points to
+// bytes or to void: the data a call with a destructor hands over.
+func dataPointer(typeIdents []string) bool {
+	for _, id := range typeIdents {
+		switch id {
+		case "const", "volatile", "restrict", "unsigned", "signed":
+			continue
+		case "char", "void", "uint8_t", "int8_t", "u_char", "uchar", "byte", "gchar", "guchar", "gpointer", "gconstpointer":
+			return true
+		}
+		return false
+	}
+	return false
 }
 
 // ownArg records that the C function name takes ownership of argument i.

@@ -602,6 +602,18 @@ func (c *checker) goPointer(e ast.Expr) (types.Type, bool) {
 // Go allocator.
 func (c *checker) allocatedHere(e ast.Expr) bool {
 	switch x := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		// A local only ever assigned such an allocation.
+		v := identVar(c.info, x)
+		if v == nil || len(c.assigns[v]) == 0 {
+			return false
+		}
+		for _, rhs := range c.assigns[v] {
+			if !c.allocatedHere(rhs) {
+				return false
+			}
+		}
+		return true
 	case *ast.UnaryExpr:
 		return x.Op == token.AND
 	case *ast.CallExpr:

@@ -113,7 +113,7 @@ func (e *Env) CArgUse(info *types.Info, c *Call, i int) Use {
 	if e.Owners[c.Name] {
 		return Escape
 	}
-	if e.Destructor != nil {
+	if e.Destructor != nil && (i < 0 || i >= len(c.Args) || dataArg(info, c.Args[i])) {
 		for _, a := range c.Args {
 			if name, ok := FuncPointer(info, a); ok && e.Destructor(name) {
 				return Escape
@@ -121,6 +121,24 @@ func (e *Env) CArgUse(info *types.Info, c *Call, i int) Use {
 		}
 	}
 	return Read
+}
+
+// dataArg reports an argument that hands over bytes: an unsafe.Pointer or
+// a pointer to a one-byte integer type (*C.char, *C.uchar, *byte). The
+// destructor of C.f(ctx, s, n, C.free) releases s, not ctx.
+func dataArg(info *types.Info, a ast.Expr) bool {
+	t := info.TypeOf(a)
+	if t == nil {
+		return true
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		return u.Kind() == types.UnsafePointer
+	case *types.Pointer:
+		b, ok := u.Elem().Underlying().(*types.Basic)
+		return ok && (b.Kind() == types.Int8 || b.Kind() == types.Uint8)
+	}
+	return false
 }
 
 // FuncPointer reports whether e (conversions removed) is a C function used

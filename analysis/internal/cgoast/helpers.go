@@ -93,6 +93,30 @@ func GoPointer(info *types.Info, e ast.Expr) (types.Type, bool) {
 	return nil, false
 }
 
+// fromC reports whether e, an unsafe.Pointer, is made from C memory: a C
+// pointer or a C call's result converted to unsafe.Pointer.
+func fromC(info *types.Info, e ast.Expr) bool {
+	for {
+		e = ast.Unparen(e)
+		call, ok := e.(*ast.CallExpr)
+		if !ok {
+			break
+		}
+		if _, _, isC := CalleeName(call.Fun); isC {
+			return true
+		}
+		if tv, ok := info.Types[call.Fun]; ok && tv.IsType() && len(call.Args) == 1 {
+			e = call.Args[0]
+			continue
+		}
+		return false
+	}
+	if p, ok := Under(info.TypeOf(e)).(*types.Pointer); ok {
+		return IsCType(p.Elem())
+	}
+	return false
+}
+
 // MirrorTypes returns the Go named types that files convert C memory to:
 // (*T)(unsafe.Pointer(p)) says T mirrors a C struct, and a *T may point
 // into C memory whatever fields T declares.
@@ -112,7 +136,7 @@ func MirrorTypes(info *types.Info, files []*ast.File) map[*types.Named]bool {
 			if !ok || IsCType(p.Elem()) {
 				return true
 			}
-			if !IsUnsafePointer(info.TypeOf(call.Args[0])) {
+			if !IsUnsafePointer(info.TypeOf(call.Args[0])) || !fromC(info, call.Args[0]) {
 				return true
 			}
 			if named, ok := types.Unalias(p.Elem()).(*types.Named); ok {

@@ -30,6 +30,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"maps"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
@@ -52,6 +53,7 @@ type Prog struct {
 	globals map[*ssa.Global]bool
 	fields  map[fieldID]bool
 	sites   map[*ssa.Function][]ssa.CallInstruction
+	pure    map[*ssa.Function]bool
 }
 
 // site is where a function literal runs: the instruction that calls it.
@@ -184,15 +186,17 @@ func (p *Prog) NonEmpty(lbrack token.Pos) (nonEmpty, ok bool) {
 	return true, true
 }
 
-// target is what a query must prove is at least 1: the length of a slice
-// (by its key), or an integer value (by its key).
+// target is what a query must prove is at least min (1 unless said
+// otherwise): the length of a slice (by its key), or an integer value (by
+// its key).
 type target struct {
 	isLen bool
 	key   any
+	min   int64
 }
 
-func lenOf(k any) target { return target{isLen: true, key: k} }
-func intOf(k any) target { return target{key: k} }
+func lenOf(k any) target { return target{isLen: true, key: k, min: 1} }
+func intOf(k any) target { return target{key: k, min: 1} }
 
 // intTarget is the target "v >= 1" for an integer value v; a length
 // len(x) becomes the length target of x, so a check of len(x) anywhere
@@ -244,6 +248,16 @@ func (p *Prog) key(v ssa.Value) any {
 	case *ssa.Call:
 		if b, ok := x.Call.Value.(*ssa.Builtin); ok && len(x.Call.Args) == 1 && (b.Name() == "len" || b.Name() == "cap") {
 			return exprKey{op: b.Name(), x: p.key(x.Call.Args[0])}
+		}
+		// A function of the package over integers only that calls nothing
+		// but such functions and reads no package variable is
+		// deterministic: bound(len(src)) computed twice is one quantity.
+		if fn := x.Call.StaticCallee(); fn != nil && fn.Pkg == p.pkg && integerOnly(fn.Signature) && p.isPure(fn) {
+			var args any
+			for i := len(x.Call.Args) - 1; i >= 0; i-- {
+				args = exprKey{op: "arg", x: p.key(x.Call.Args[i]), y: args}
+			}
+			return exprKey{op: "call " + fn.String(), x: args}
 		}
 	case *ssa.BinOp:
 		switch x.Op {
@@ -325,9 +339,9 @@ func (p *Prog) binding(fv *ssa.FreeVar) ssa.Value {
 	return nil
 }
 
-// lenArgs returns the keys of the integer arguments of the C call made
-// in the same cgo closure as ia: the lengths passed along with the
-// pointer.
+// lenArgs returns the length passed along with the pointer ia makes: the
+// first integer argument after it in the C call of the same cgo closure
+// (C.f(&b[0], n), C.memcpy(&dst[0], src, n)).
 func (p *Prog) lenArgs(ia *ssa.IndexAddr) []ssa.Value {
 	var out []ssa.Value
 	for _, b := range ia.Parent().Blocks {
@@ -340,14 +354,53 @@ func (p *Prog) lenArgs(ia *ssa.IndexAddr) []ssa.Value {
 			if !ok || !strings.HasPrefix(fn.Name(), "_Cfunc_") {
 				continue
 			}
+			seen := false
 			for _, a := range c.Call.Args {
+				if !seen {
+					seen = derivesFrom(a, ia, 0)
+					continue
+				}
 				if isInteger(a.Type()) {
 					out = append(out, a)
+					break
 				}
 			}
 		}
 	}
 	return out
+}
+
+// derivesFrom reports whether v is ia, through conversions and local
+// cells stored once (cmd/cgo's temporaries).
+func derivesFrom(v ssa.Value, ia *ssa.IndexAddr, depth int) bool {
+	for depth < 8 {
+		depth++
+		switch x := v.(type) {
+		case *ssa.IndexAddr:
+			return x == ia
+		case *ssa.Convert:
+			v = x.X
+		case *ssa.ChangeType:
+			v = x.X
+		case *ssa.MakeInterface:
+			v = x.X
+		case *ssa.UnOp:
+			if x.Op != token.MUL {
+				return false
+			}
+			a, ok := x.X.(*ssa.Alloc)
+			if !ok {
+				return false
+			}
+			v = uniqueStore(a)
+			if v == nil {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // madeLengths returns the length given to make when the slice comes from
@@ -365,6 +418,67 @@ func (p *Prog) madeLengths(v ssa.Value) []ssa.Value {
 		}
 	}
 	return nil
+}
+
+// isPure reports a function declared at package level (not a closure,
+// such as the ones cmd/cgo wraps C calls in) whose body calls only the
+// builtins and other such functions, and neither reads nor writes memory
+// other than its own locals.
+func (p *Prog) isPure(fn *ssa.Function) bool {
+	if r, ok := p.pure[fn]; ok {
+		return r
+	}
+	if p.pure == nil {
+		p.pure = map[*ssa.Function]bool{}
+	}
+	p.pure[fn] = false // recursion: not proved
+	if fn.Parent() != nil || fn.Blocks == nil || len(fn.FreeVars) > 0 {
+		return false
+	}
+	for _, b := range fn.Blocks {
+		for _, in := range b.Instrs {
+			switch x := in.(type) {
+			case *ssa.Call:
+				if _, ok := x.Call.Value.(*ssa.Builtin); ok {
+					continue
+				}
+				callee := x.Call.StaticCallee()
+				if callee == nil || callee.Pkg != p.pkg || !p.isPure(callee) {
+					return false
+				}
+			case *ssa.Go, *ssa.Defer, *ssa.Send, *ssa.Select, *ssa.MapUpdate, *ssa.Panic:
+				return false
+			case *ssa.UnOp:
+				if x.Op == token.MUL || x.Op == token.ARROW {
+					if _, local := x.X.(*ssa.Alloc); !local {
+						return false
+					}
+				}
+			case *ssa.Store:
+				if _, local := x.Addr.(*ssa.Alloc); !local {
+					return false
+				}
+			}
+		}
+	}
+	p.pure[fn] = true
+	return true
+}
+
+// integerOnly reports a signature whose parameters and results are all
+// integers.
+func integerOnly(sig *types.Signature) bool {
+	if sig.Recv() != nil || sig.Results().Len() == 0 {
+		return false
+	}
+	for _, tup := range []*types.Tuple{sig.Params(), sig.Results()} {
+		for i := range tup.Len() {
+			if !isInteger(tup.At(i).Type()) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func isInteger(t types.Type) bool {
@@ -417,6 +531,7 @@ func indexOf(b *ssa.BasicBlock, in ssa.Instruction) int {
 type visit struct {
 	b   *ssa.BasicBlock
 	key any
+	min int64
 }
 
 // assumption is the outcome of a condition on an edge that a backward
@@ -448,8 +563,16 @@ func (p *Prog) prove(t target, b *ssa.BasicBlock, before int, seen map[visit]boo
 		if refuted {
 			continue
 		}
+		if ek, ok := t.key.(exprKey); ok && p.setsOperand(ek, in) {
+			// Above this point the expression's operands held other
+			// values (an earlier iteration, an older value of a cell):
+			// conditions there say nothing about it.
+			refuted = true
+			continue
+		}
 		if st, ok := in.(*ssa.Store); ok && p.loc(st.Addr) == t.key {
 			val := st.Val
+			min := t.min
 			if t.isLen {
 				if p.nonEmptyValue(val, st) {
 					return true
@@ -459,6 +582,7 @@ func (p *Prog) prove(t target, b *ssa.BasicBlock, before int, seen map[visit]boo
 				t = p.intTarget(val)
 				val = stripConv(val)
 			}
+			t.min = min
 			if decidedHere(val) && t.key != nil {
 				if _, isCell := t.key.(cellKey); !isCell {
 					if _, isField := t.key.(fieldKey); !isField && !p.lenTarget(val, t) {
@@ -481,7 +605,7 @@ func (p *Prog) prove(t target, b *ssa.BasicBlock, before int, seen map[visit]boo
 	if refuted && len(assume) == 0 {
 		return false
 	}
-	k := visit{b, t.key}
+	k := visit{b, t.key, t.min}
 	if refuted {
 		k.key = refutedKey{}
 	}
@@ -505,10 +629,11 @@ func (p *Prog) prove(t target, b *ssa.BasicBlock, before int, seen map[visit]boo
 				}
 				pt = lenOf(p.key(ev))
 			} else {
-				if lb, ok := p.lowerBound(ev, map[ssa.Value]bool{}); ok && lb >= 1 {
+				if lb, ok := p.lowerBound(ev, map[ssa.Value]bool{}); ok && lb >= t.min {
 					continue
 				}
 				pt = p.intTarget(ev)
+				pt.min = t.min
 			}
 		}
 		pa := assume
@@ -531,6 +656,34 @@ func (p *Prog) prove(t target, b *ssa.BasicBlock, before int, seen map[visit]boo
 		}
 	}
 	return true
+}
+
+// setsOperand reports whether in gives an operand of the computed
+// expression k its value: it defines a value k is computed from, or
+// stores to a cell or field k reads.
+func (p *Prog) setsOperand(k exprKey, in ssa.Instruction) bool {
+	var loc any
+	if st, ok := in.(*ssa.Store); ok {
+		loc = p.loc(st.Addr)
+	} else if a, ok := in.(*ssa.Alloc); ok {
+		loc = cellKey{a}
+	}
+	v, _ := in.(ssa.Value)
+	var walk func(x any) bool
+	walk = func(x any) bool {
+		switch x := x.(type) {
+		case exprKey:
+			return walk(x.x) || walk(x.y)
+		case fieldKey:
+			return (loc != nil && x == loc) || walk(x.base)
+		case cellKey:
+			return loc != nil && x == loc
+		case ssa.Value:
+			return v != nil && x == v
+		}
+		return false
+	}
+	return walk(k)
 }
 
 // refutedKey stands for the target of a path on which it already failed.
@@ -558,10 +711,14 @@ func (p *Prog) aliasAtEnd(pred *ssa.BasicBlock, t target) (target, bool) {
 		if !ok || p.loc(st.Addr) != t.key {
 			continue
 		}
+		var a target
 		if t.isLen {
-			return lenOf(p.key(st.Val)), true
+			a = lenOf(p.key(st.Val))
+		} else {
+			a = p.intTarget(st.Val)
 		}
-		return p.intTarget(st.Val), true
+		a.min = t.min
+		return a, true
 	}
 	return target{}, false
 }
@@ -818,10 +975,10 @@ func (p *Prog) callSites(fn *ssa.Function) []ssa.CallInstruction {
 // holdsByValue decides t where its key is defined: v is the value.
 func (p *Prog) holdsByValue(t target, v ssa.Value, at ssa.Instruction) bool {
 	if t.isLen {
-		return p.nonEmptyValue(v, at)
+		return t.min <= 0 || p.nonEmptyValue(v, at)
 	}
 	lb, ok := p.lowerBound(v, map[ssa.Value]bool{})
-	return ok && lb >= 1
+	return ok && lb >= t.min
 }
 
 // impliesAt is implies for a condition that ends block at: an operand
@@ -860,20 +1017,38 @@ func (p *Prog) implies(cond ssa.Value, outcome bool, t target) bool {
 	if !outcome {
 		op = negate(op)
 	}
+	if t.isLen && t.min <= 0 {
+		return true // a length is never negative
+	}
 	lb, ok := p.lowerBound(y, map[ssa.Value]bool{})
 	switch op {
 	case token.GTR:
-		return ok && lb >= 0
+		return ok && lb >= t.min-1
 	case token.GEQ, token.EQL:
-		return ok && lb >= 1
+		return ok && lb >= t.min
 	case token.NEQ:
-		if c, isConst := y.(*ssa.Const); isConst && c.Value != nil && constant.Sign(c.Value) == 0 {
-			if t.isLen {
-				return true
-			}
-			xlb, ok := p.lowerBound(x, map[ssa.Value]bool{})
-			return ok && xlb >= 0
+		c, isConst := y.(*ssa.Const)
+		if !isConst || c.Value == nil || c.Value.Kind() != constant.Int {
+			return false
 		}
+		cv, exact := constant.Int64Val(c.Value)
+		if !exact || cv != t.min-1 {
+			return false
+		}
+		if t.isLen {
+			return t.min <= 1 // len(s) != 0
+		}
+		// x != min-1 and x >= min-1 (known, or proved on the path).
+		if xlb, ok := p.lowerBound(x, map[ssa.Value]bool{}); ok && xlb >= t.min-1 {
+			return true
+		}
+		if p.at == nil || t.min <= -8 {
+			return false
+		}
+		lower := t
+		lower.min = t.min - 1
+		at := p.at
+		return p.prove(lower, at, len(at.Instrs)-1, map[visit]bool{}, nil)
 	}
 	return false
 }
@@ -986,6 +1161,14 @@ func (p *Prog) lowerBound(v ssa.Value, seen map[ssa.Value]bool) (int64, bool) {
 		if b, ok := x.Call.Value.(*ssa.Builtin); ok {
 			switch b.Name() {
 			case "len", "cap":
+				// The length of a field kept non-empty is at least 1.
+				if len(x.Call.Args) == 1 {
+					if u, ok := x.Call.Args[0].(*ssa.UnOp); ok && u.Op == token.MUL {
+						if fa, ok := u.X.(*ssa.FieldAddr); ok && p.fieldNonEmpty(fa) {
+							return 1, true
+						}
+					}
+				}
 				return 0, true
 			case "max":
 				best, found := int64(0), false
@@ -1009,6 +1192,18 @@ func (p *Prog) lowerBound(v ssa.Value, seen map[ssa.Value]bool) (int64, bool) {
 			}
 		}
 	case *ssa.BinOp:
+		if x.Op == token.SUB {
+			a, ok1 := p.lowerBound(x.X, seen)
+			b, ok2 := p.upperBound(x.Y)
+			if ok1 && ok2 {
+				return a - b, true
+			}
+			// low - n where a condition n < low guards the computation.
+			if d, ok := p.guardedDifference(x); ok {
+				return d, true
+			}
+			return 0, false
+		}
 		a, ok1 := p.lowerBound(x.X, seen)
 		b, ok2 := p.lowerBound(x.Y, seen)
 		if ok1 && ok2 {
@@ -1020,16 +1215,22 @@ func (p *Prog) lowerBound(v ssa.Value, seen map[ssa.Value]bool) (int64, bool) {
 					return a * b, true
 				}
 			case token.SHR:
-				if a >= 0 {
+				if a >= 0 && b >= 0 && b < 63 {
+					if c, isConst := x.Y.(*ssa.Const); isConst && c.Value != nil {
+						return a >> uint(b), true
+					}
 					return 0, true
 				}
 			}
 		}
 	case *ssa.Phi:
 		best, found := int64(0), false
-		for _, e := range x.Edges {
+		for i, e := range x.Edges {
 			if increments(e, x) {
 				continue // i = i + 1 around a loop only grows
+			}
+			if p.env != nil && i < len(x.Block().Preds) && p.edgeInfeasible(x.Block().Preds[i], x.Block()) {
+				continue // the parameters' bounds rule this edge out
 			}
 			lb, ok := p.lowerBound(e, seen)
 			if !ok {
@@ -1047,10 +1248,153 @@ func (p *Prog) lowerBound(v ssa.Value, seen map[ssa.Value]bool) (int64, bool) {
 	return 0, false
 }
 
-// bound is a lower bound that may be unknown.
+// bound is a lower bound that may be unknown, and an upper bound when the
+// argument was a constant.
 type bound struct {
-	lb int64
-	ok bool
+	lb   int64
+	ok   bool
+	ub   int64
+	okUB bool
+}
+
+// edgeInfeasible reports an edge from pred to succ taken on an outcome of
+// pred's condition that the parameters' bounds (p.env) rule out.
+func (p *Prog) edgeInfeasible(pred, succ *ssa.BasicBlock) bool {
+	iff, outcome, ok := edgeCond(pred, succ)
+	if !ok {
+		return false
+	}
+	r, ok := p.evalCond(iff.Cond)
+	return ok && r != outcome
+}
+
+// evalCond decides a comparison of integers whose bounds are known.
+func (p *Prog) evalCond(cond ssa.Value) (bool, bool) {
+	if u, ok := cond.(*ssa.UnOp); ok && u.Op == token.NOT {
+		r, ok := p.evalCond(u.X)
+		return !r, ok
+	}
+	be, ok := cond.(*ssa.BinOp)
+	if !ok || !isInteger(be.X.Type()) {
+		return false, false
+	}
+	xl, okxl := p.lowerBound(be.X, map[ssa.Value]bool{})
+	xu, okxu := p.upperBound(be.X)
+	yl, okyl := p.lowerBound(be.Y, map[ssa.Value]bool{})
+	yu, okyu := p.upperBound(be.Y)
+	switch be.Op {
+	case token.GTR, token.GEQ:
+		// x > y is y < x.
+		xl, okxl, xu, okxu, yl, okyl, yu, okyu = yl, okyl, yu, okyu, xl, okxl, xu, okxu
+	}
+	switch be.Op {
+	case token.LSS, token.GTR: // x < y
+		if okxu && okyl && xu < yl {
+			return true, true
+		}
+		if okxl && okyu && xl >= yu {
+			return false, true
+		}
+	case token.LEQ, token.GEQ: // x <= y
+		if okxu && okyl && xu <= yl {
+			return true, true
+		}
+		if okxl && okyu && xl > yu {
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// guardedDifference returns a lower bound of x - y computed only where a
+// dominating condition says y < x (1) or y <= x (0).
+func (p *Prog) guardedDifference(d *ssa.BinOp) (int64, bool) {
+	b := d.Block()
+	if b == nil {
+		return 0, false
+	}
+	for dom := b.Idom(); dom != nil; dom = dom.Idom() {
+		if len(dom.Succs) != 2 {
+			continue
+		}
+		iff, ok := dom.Instrs[len(dom.Instrs)-1].(*ssa.If)
+		if !ok {
+			continue
+		}
+		for si, s := range dom.Succs {
+			if len(s.Preds) != 1 || !s.Dominates(b) {
+				continue
+			}
+			cond, outcome := iff.Cond, si == 0
+			for {
+				u, ok := cond.(*ssa.UnOp)
+				if !ok || u.Op != token.NOT {
+					break
+				}
+				cond, outcome = u.X, !outcome
+			}
+			be, ok := cond.(*ssa.BinOp)
+			if !ok {
+				continue
+			}
+			same := func(a, b ssa.Value) bool {
+				k := p.key(a)
+				switch k.(type) {
+				case cellKey, fieldKey:
+					return false // memory may change between the two
+				}
+				return k == p.key(b)
+			}
+			op, l, r := be.Op, be.X, be.Y
+			if !outcome {
+				switch op {
+				case token.LSS:
+					op = token.GEQ
+				case token.LEQ:
+					op = token.GTR
+				case token.GTR:
+					op = token.LEQ
+				case token.GEQ:
+					op = token.LSS
+				default:
+					continue
+				}
+			}
+			// Normalise to l < r or l <= r.
+			switch op {
+			case token.GTR:
+				op, l, r = token.LSS, r, l
+			case token.GEQ:
+				op, l, r = token.LEQ, r, l
+			}
+			if same(l, d.Y) && same(r, d.X) {
+				switch op {
+				case token.LSS:
+					return 1, true
+				case token.LEQ:
+					return 0, true
+				}
+			}
+		}
+	}
+	return 0, false
+}
+
+// upperBound returns an upper bound of v when it is a constant, or a
+// parameter bound to a constant argument.
+func (p *Prog) upperBound(v ssa.Value) (int64, bool) {
+	v = stripConv(v)
+	switch x := v.(type) {
+	case *ssa.Const:
+		if x.Value != nil && x.Value.Kind() == constant.Int {
+			return constant.Int64Val(x.Value)
+		}
+	case *ssa.Parameter:
+		if b, ok := p.env[x]; ok && b.okUB {
+			return b.ub, true
+		}
+	}
+	return 0, false
 }
 
 // resultLowerBound returns a lower bound of what fn returns when called
@@ -1064,9 +1408,33 @@ func (p *Prog) resultLowerBound(fn *ssa.Function, args []ssa.Value, seen map[ssa
 	for i, a := range args {
 		if i < len(fn.Params) {
 			lb, ok := p.lowerBound(a, seen)
-			env[fn.Params[i]] = bound{lb, ok}
+			ub, okUB := p.upperBound(a)
+			env[fn.Params[i]] = bound{lb: lb, ok: ok, ub: ub, okUB: okUB}
 		}
 	}
+	// A parameter that may be 0 is taken in two cases, 0 and at least 1:
+	// n + (low-n)>>11 is 64 for n == 0 and at least 1 otherwise.
+	for _, prm := range fn.Params {
+		b, ok := env[prm]
+		if !ok || !b.ok || b.lb != 0 || (b.okUB && b.ub == 0) {
+			continue
+		}
+		zero, one := maps.Clone(env), maps.Clone(env)
+		zero[prm] = bound{lb: 0, ok: true, ub: 0, okUB: true}
+		one[prm] = bound{lb: 1, ok: true, ub: b.ub, okUB: b.okUB}
+		lb0, ok0 := p.returnsLowerBound(fn, zero)
+		lb1, ok1 := p.returnsLowerBound(fn, one)
+		if ok0 && ok1 {
+			return min(lb0, lb1), true
+		}
+		break
+	}
+	return p.returnsLowerBound(fn, env)
+}
+
+// returnsLowerBound is the least lower bound of fn's return values with
+// its parameters bound as env says.
+func (p *Prog) returnsLowerBound(fn *ssa.Function, env map[*ssa.Parameter]bound) (int64, bool) {
 	saved := p.env
 	p.env = env
 	p.depth++

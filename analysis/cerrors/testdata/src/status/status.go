@@ -21,6 +21,9 @@ static int lib_options_init(struct lib_options *o, unsigned v) { o->version = (i
 static int lib_teardown(void) { return 0; }
 static int lib_flush(void) { return 0; }
 static int lib_last_error(void) { return 0; }
+static int lib_init(void) { return 0; }
+
+static int wrap_proxy(void) { return proxy(); }
 
 // cgoguard:errno proxy
 // cgoguard:nostatus lib_teardown
@@ -181,3 +184,60 @@ func (p *producer) flushLoop() {
 }
 
 func (p *producer) start() { go p.flushLoop() }
+
+// A cleanup inside a nested block of an error path.
+func openNested() (unsafe.Pointer, error) {
+	var db unsafe.Pointer
+	if rv := C.lib_open(&db); rv != 0 {
+		err := errors.New("open failed")
+		if db != nil {
+			C.lib_close(db)
+		}
+		return nil, err
+	}
+	return db, nil
+}
+
+// A wrapper around a function documenting errno.
+func wrapped() error {
+	_, err := C.wrap_proxy()
+	return err
+}
+
+// A stream a Go helper opened for reading.
+func openStream(path, mode string) (*C.FILE, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	cmode := C.CString(mode)
+	defer C.free(unsafe.Pointer(cmode))
+	f := C.fopen(cpath, cmode)
+	if f == nil {
+		return nil, errors.New("open failed")
+	}
+	return f, nil
+}
+
+func ping(path string) error {
+	f, err := openStream(path, "rb")
+	if err != nil {
+		return err
+	}
+	defer C.fclose(f)
+	return nil
+}
+
+// A deferred close of a stream a Go helper opened for writing, with an
+// error returned after: not a cleanup on an error path.
+func dump(path string) error {
+	f, err := openStream(path, "w")
+	if err != nil {
+		return err
+	}
+	defer C.fclose(f) // want `CG031: status returned by C.fclose is ignored`
+	return errors.New("written")
+}
+
+// Library initialisation can fail.
+func init() {
+	C.lib_init() // want `CG031: status returned by C.lib_init is ignored`
+}

@@ -1,7 +1,7 @@
 // Package liveness holds the CG022 patterns that need the paths after the
-// call: a finalized object must be used again on every path, or be kept
-// reachable by the call's own arguments. Lines without a want comment are
-// correct code.
+// call: a finalized object must be used again on some path after it, or
+// be kept reachable by the call's own arguments or by a variable holding
+// it. Lines without a want comment are correct code.
 package liveness
 
 /*
@@ -14,6 +14,7 @@ static void conn_close(conn *c) { free(c); }
 static int conn_exec(conn *c, int q) { return c->n + q; }
 static void conn_set_hook(conn *c, uintptr_t h) { (void)c; (void)h; }
 static const char *conn_name(conn *c) { (void)c; return "main"; }
+static int conn_iter(conn **out, conn *c) { *out = c; return 0; }
 */
 import "C"
 
@@ -147,4 +148,81 @@ func Interior(d *Derived, q int) int {
 func InteriorLost(d *Derived, q int) int {
 	b := d.AsBase()
 	return int(C.conn_exec(b.c, C.int(q))) // want `CG022: b.c is passed to C.conn_exec but b may be finalized`
+}
+
+// The string C returned from c's connection is read after the last use
+// of c on the non-nil path.
+func (c *Conn) SymbolicName() string {
+	var ret string
+	cstr := C.conn_name(c.c)
+	if cstr != nil {
+		return C.GoString(cstr) // want `CG022: cstr, which C.conn_name returned from c.c, is read by C.GoString after the last use of c`
+	}
+	runtime.KeepAlive(c)
+	return ret
+}
+
+// Read with c kept alive after.
+func (c *Conn) NameKept() string {
+	cstr := C.conn_name(c.c)
+	s := C.GoString(cstr)
+	runtime.KeepAlive(c)
+	return s
+}
+
+// A method returning a copy, not an interior pointer: c is not kept
+// alive by the copy.
+type ID struct{ n int }
+
+func (c *Conn) ID() *ID { return &ID{n: c.last} }
+
+func (c *Conn) Owner() int {
+	id := c.ID()
+	n := C.conn_exec(c.c, 0) // want `CG022: c.c is passed to C.conn_exec but c may be finalized`
+	return int(n) + id.n
+}
+
+// Through an interface whose implementations all return an interior
+// pointer.
+type Baser interface{ AsBase() *Base }
+
+func InteriorIface(o Baser, q int) int {
+	b := o.AsBase()
+	n := C.conn_exec(b.c, C.int(q))
+	runtime.KeepAlive(o)
+	return int(n)
+}
+
+// An iterator that holds the connection; the address of its field is an
+// argument of the call, so the iterator, and the connection it holds,
+// stay reachable during the call.
+type Iter struct {
+	conn *Conn
+	ptr  *C.conn
+}
+
+func (c *Conn) Iterate() (*Iter, int) {
+	it := &Iter{conn: c}
+	ret := C.conn_iter(&it.ptr, c.c)
+	if ret < 0 {
+		return nil, int(ret)
+	}
+	return it, 0
+}
+
+// The holder is set after the call, and only C's result goes into it.
+func (c *Conn) IterateLate() *Iter {
+	var out *C.conn
+	C.conn_iter(&out, c.c) // want `CG022: c.c is passed to C.conn_iter but c may be finalized`
+	return &Iter{ptr: out}
+}
+
+// A holder built before the call and used after it keeps c reachable.
+func (c *Conn) IterateHeld() *Iter {
+	it := &Iter{}
+	it.conn = c
+	var out *C.conn
+	C.conn_iter(&out, c.c)
+	it.ptr = out
+	return it
 }

@@ -14,7 +14,9 @@ typedef struct { void *payload; void *key; size_t len; } msg_t;
 void result_text(ctx *c, const char *s, int n);
 void copy_text(ctx *c, const char *s, int n);
 void release_buf(char *b);
+void bind_text(ctx *c, const char *s, int n);
 static void use(const char *s) { (void)s; }
+static void lib_take(ctx *c, const char *s, void (*destroy)(void *)) { (void)c; (void)s; (void)destroy; }
 */
 import "C"
 
@@ -24,15 +26,39 @@ import (
 )
 
 // Ownership passes to the library with free as destructor.
-func resultText(c *C.ctx, s string) {
+func resultText(c *C.ctx, s string) { // want resultText:`ownership\(Read -\)`
 	cstr := C.CString(s)
 	C.result_text(c, cstr, C.int(len(s)))
 }
 
 // The library copies: the caller's C string leaks.
-func copyText(c *C.ctx, s string) {
+func copyText(c *C.ctx, s string) { // want copyText:`ownership\(Read -\)`
 	cstr := C.CString(s) // want `CG013: C.CString result cstr is not freed on every path`
 	C.copy_text(c, cstr, C.int(len(s)))
+}
+
+// The library copies (a TRANSIENT-like destructor constant): freeing the
+// string after the call is right.
+func bindText(c *C.ctx, s string) { // want bindText:`ownership\(Read -\)`
+	cstr := C.CString(s)
+	defer C.free(unsafe.Pointer(cstr))
+	C.bind_text(c, cstr, C.int(len(s)))
+}
+
+// The same without the free leaks.
+func bindTextLeak(c *C.ctx, s string) { // want bindTextLeak:`ownership\(Read -\)`
+	cstr := C.CString(s) // want `CG013: C.CString result cstr is not freed on every path`
+	C.bind_text(c, cstr, C.int(len(s)))
+}
+
+// free given as the destructor from Go: the library owns the string.
+func takeWithFree(c *C.ctx, s string) { // want takeWithFree:`ownership\(Read -\)`
+	C.lib_take(c, C.CString(s), (*[0]byte)(C.free))
+}
+
+// A destructor that is not a release: the string leaks.
+func takeWithUse(c *C.ctx, s string) { // want takeWithUse:`ownership\(Read -\)`
+	C.lib_take(c, C.CString(s), (*[0]byte)(C.use)) // want `CG013: C.CString passed straight to C.lib_take is never freed`
 }
 
 // A C function of the package that frees its argument.

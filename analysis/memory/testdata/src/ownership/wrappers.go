@@ -16,6 +16,11 @@ void result_text(ctx *c, const char *s, int n) { lib_result(c, s, n, free); }
 // copy_text gives the library a copy: the caller still owns s.
 void copy_text(ctx *c, const char *s, int n) { lib_result(c, strdup(s), n, free); }
 
+// bind_text asks the library for a copy of its own (a destructor constant
+// like SQLITE_TRANSIENT): the caller still owns s.
+#define LIB_TRANSIENT ((destructor)-1)
+void bind_text(ctx *c, const char *s, int n) { lib_result(c, s, n, LIB_TRANSIENT); }
+
 // release_buf frees what it is given.
 void release_buf(char *b) { free(b); }
 */

@@ -16,6 +16,7 @@ static format *alloc_format(uint32_t f) { format *p = calloc(1, sizeof(format));
 static void free_format(format *f) { free(f); }
 static uintptr_t compress(uintptr_t dst, size_t dstcap, uintptr_t src, size_t srclen) { (void)dst; (void)dstcap; (void)src; return srclen; }
 static void use(void *p) { (void)p; }
+extern void goLog(void *userdata);
 */
 import "C"
 
@@ -90,4 +91,22 @@ func CompressLoose(dst, src []byte) int {
 		C.uintptr_t(uintptr(unsafe.Pointer(&src[0]))), C.size_t(len(src))) // want `CG008: Go pointer &src\[0\] is passed to C.compress as an integer`
 	runtime.KeepAlive(dst)
 	return int(r)
+}
+
+// logCtx is handed to C as user data and read back in the callback: a
+// Go object, not a mirror of C memory.
+type logCtx struct {
+	f func(string)
+	d any
+}
+
+//export goLog
+func goLog(userdata unsafe.Pointer) {
+	ctx := (*logCtx)(userdata)
+	ctx.f("x")
+}
+
+func SetLog(f func(string), d any) {
+	ctx := &logCtx{f: f, d: d}
+	C.use(unsafe.Pointer(ctx)) // want `CG001: ctx passed to C.use points to a logCtx, which contains Go pointers`
 }

@@ -3,6 +3,10 @@ package lens
 /*
 #include <stddef.h>
 static void use(void *p, size_t n) { (void)p; (void)n; }
+static int count(void *e) { (void)e; return 1; }
+static void *next(int t, int *kind, void *prev) { (void)t; (void)kind; return prev; }
+static int fill(char **p, size_t n) { (void)p; return (int)n; }
+static void use2(void *p, size_t n, void *q, size_t m) { (void)p; (void)n; (void)q; (void)m; }
 */
 import "C"
 
@@ -432,4 +436,223 @@ func compressSmall(dst, src []byte) {
 	b := margin(len(src))
 	dst = make([]byte, b)
 	C.use(unsafe.Pointer(&dst[0]), C.size_t(len(dst))) // want "may be empty"
+}
+
+// Two returns: size < 0, then size == 0.
+func recv(next func() (C.int, error)) []byte {
+	var size C.int
+	var err error
+	for {
+		size, err = next()
+		if size >= 0 || err == nil {
+			break
+		}
+	}
+	if size < 0 {
+		return nil
+	}
+	if size == 0 {
+		return []byte{}
+	}
+	data := make([]byte, int(size))
+	C.use(unsafe.Pointer(&data[0]), C.size_t(size)) // want "non-empty"
+	return data
+}
+
+// Only size == 0 returns: a negative size is left.
+func recvNeg(size C.int) []byte {
+	if size == 0 {
+		return nil
+	}
+	data := make([]byte, 1+int(size)-1)
+	C.use(unsafe.Pointer(&data[0]), C.size_t(size)) // want "may be empty"
+	return data
+}
+
+// A bound with a margin for small sizes, called with a constant.
+func compressBound(srcSize int) int {
+	lowLimit := 128 << 10
+	var margin int
+	if srcSize < lowLimit {
+		margin = (lowLimit - srcSize) >> 11
+	}
+	return srcSize + (srcSize >> 8) + margin
+}
+
+type streamWriter struct{ dst []byte }
+
+func newStreamWriter() *streamWriter {
+	return &streamWriter{dst: make([]byte, compressBound(1024))}
+}
+
+func (w *streamWriter) flush() {
+	w.dst = w.dst[0:cap(w.dst)]
+	C.use(unsafe.Pointer(&w.dst[0]), C.size_t(len(w.dst))) // want "non-empty"
+}
+
+// An inner slice of a checked outer slice may be empty.
+func replicaAssignment(assign [][]int32) {
+	if len(assign) == 0 {
+		return
+	}
+	for p, replicas := range assign {
+		out := make([]C.int, len(replicas))
+		for ri, r := range replicas {
+			out[ri] = C.int(r)
+		}
+		C.use(unsafe.Pointer(&out[0]), C.size_t(p)) // want "may be empty"
+	}
+}
+
+// An unrelated constant size after the length does not count.
+func withErrbuf(assign [][]int32) {
+	errbuf := make([]C.char, 512)
+	errsize := C.size_t(512)
+	for p, replicas := range assign {
+		out := make([]C.int, len(replicas))
+		C.use2(unsafe.Pointer(&out[0]), C.size_t(len(out)), unsafe.Pointer(&errbuf[0]), errsize) // want "may be empty" "non-empty"
+		_ = p
+	}
+}
+
+// A field kept at least as long as bound(len(p)), checked with a second
+// call of the same function.
+type bufWriter struct{ dst []byte }
+
+func newBufWriter() *bufWriter { return &bufWriter{dst: make([]byte, compressBound(1024))} }
+
+func (w *bufWriter) Write(p []byte) {
+	w.dst = w.dst[0:cap(w.dst)]
+	if len(w.dst) < compressBound(len(p)) {
+		w.dst = make([]byte, compressBound(len(p)))
+	}
+	C.use(unsafe.Pointer(&w.dst[0]), C.size_t(len(w.dst))) // want "non-empty"
+}
+
+// Grown by its own length plus a constant.
+func (w *bufWriter) grow() {
+	nb := make([]byte, len(w.dst)+16)
+	copy(nb, w.dst)
+	w.dst = nb
+}
+
+// A length from C.
+func fromCCount(kind int) int {
+	switch kind {
+	case 1:
+		msgs := make([]*C.char, int(C.count(unsafe.Pointer(&kind))))
+		cnt := int(C.fill((**C.char)(unsafe.Pointer(&msgs[0])), C.size_t(len(msgs)))) // want "may be empty"
+		return cnt
+	}
+	return 0
+}
+
+// The same inside a polling loop.
+func poll(maxEvents int, kinds []int) int {
+	total := 0
+	var prev unsafe.Pointer
+out:
+	for evcnt := 0; evcnt < maxEvents; evcnt++ {
+		kind := kinds[evcnt]
+		prev = nil
+		switch kind {
+		case 0:
+			if prev == nil {
+				break
+			}
+		case 1:
+			msgs := make([]*C.char, int(C.count(unsafe.Pointer(&total))))
+			cnt := int(C.fill((**C.char)(unsafe.Pointer(&msgs[0])), C.size_t(len(msgs)))) // want "may be empty"
+			for _, m := range msgs[:cnt] {
+				_ = m
+				total++
+			}
+		case 2:
+			break out
+		}
+	}
+	return total
+}
+
+// A bound whose margin makes up for a zero size: n + n>>8 + 64 at n == 0,
+// at least n otherwise.
+func marginBound(n int) int {
+	low := 128 << 10
+	var margin int
+	if n < low {
+		margin = (low - n) >> 11
+	}
+	return n + (n >> 8) + margin
+}
+
+func withMarginBound(dst, src []byte) {
+	b := marginBound(len(src))
+	if cap(dst) >= b {
+		dst = dst[:b]
+	} else {
+		dst = make([]byte, b)
+	}
+	C.use(unsafe.Pointer(&dst[0]), C.size_t(len(dst))) // want "non-empty"
+}
+
+// The margin vanishes at n == 0: the bound may be 0.
+func thinBound(n int) int {
+	low := 128 << 10
+	var margin int
+	if n < low {
+		margin = (low - n) >> 20
+	}
+	return n + margin
+}
+
+func withThinBound(dst, src []byte) {
+	b := thinBound(len(src))
+	dst = make([]byte, b)
+	C.use(unsafe.Pointer(&dst[0]), C.size_t(len(dst))) // want "may be empty"
+}
+
+// The margin is only added when n is large: nothing at n == 0.
+func lateBound(n int) int {
+	low := 128 << 10
+	var margin int
+	if n >= low {
+		margin = (n - low) >> 11
+	}
+	return n + margin
+}
+
+func withLateBound(src []byte) {
+	dst := make([]byte, lateBound(len(src)))
+	C.use(unsafe.Pointer(&dst[0]), C.size_t(len(dst))) // want "may be empty"
+}
+
+// A length from C per event, in a loop whose events come from C.
+func pollEvents(maxEvents, timeout int) int {
+	total := 0
+	var prev unsafe.Pointer
+out:
+	for evcnt := 0; evcnt < maxEvents; evcnt++ {
+		var kind C.int
+		ev := C.next(C.int(timeout), &kind, prev)
+		prev = ev
+		timeout = 0
+		switch kind {
+		case 0:
+			if ev == nil {
+				break
+			}
+			defer C.use(ev, 0)
+		case 1:
+			msgs := make([]*C.char, int(C.count(ev)))
+			cnt := int(C.fill((**C.char)(unsafe.Pointer(&msgs[0])), C.size_t(len(msgs)))) // want "may be empty"
+			for _, m := range msgs[:cnt] {
+				if m != nil {
+					total++
+				}
+			}
+		case 2:
+			break out
+		}
+	}
+	return total
 }
