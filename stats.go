@@ -18,8 +18,10 @@ type Stats struct {
 	CrashesBySignal map[string]uint64
 	InFlight        int64 // calls running in C now
 	Abandoned       int64 // timed-out calls still running in C
-	// Durations is the histogram of call durations; empty unless the
-	// module was created WithMetrics(MetricsHistogram).
+	// Durations is the histogram of the durations of the timed calls (a
+	// random sample, one call in WithHistogramSampling on average; every
+	// call with WithHistogramSampling(1)); empty unless the module was
+	// created WithMetrics(MetricsHistogram).
 	Durations Histogram
 	// RecentCrashes are the last crashes, oldest first (at most 16).
 	RecentCrashes []CrashRecord
@@ -94,11 +96,10 @@ func (m *Module) slotStats() slotStats {
 	s := readSlot(m.slot)
 	b := m.baseline
 	s.started -= b.started
-	s.finished -= b.finished
 	s.ok -= b.ok
 	s.err -= b.err
 	s.crash -= b.crash
-	s.timed -= b.timed
+	s.other -= b.other
 	s.sumTicks -= b.sumTicks
 	for i := range s.hist {
 		s.hist[i] -= b.hist[i]
@@ -114,24 +115,37 @@ var (
 	calMu    sync.Mutex
 	calTick0 uint64
 	calMono0 uint64
+	calFinal float64 // the measurement once it spans calSettle
 )
 
+// calSettle is how long the TSC is measured before its rate is fixed: by
+// then the two clock reads' skew is below 1e-6 of the span.
+const calSettle = time.Second
+
 // secondsPerTick returns the length of a trampoline tick in seconds. With
-// the TSC it is measured against CLOCK_MONOTONIC since the first use, so it
-// grows more exact as the process runs.
+// the TSC it is measured against CLOCK_MONOTONIC since the first use; once
+// the measurement spans calSettle it is fixed, so the histogram's bucket
+// bounds (Prometheus le labels) stay the same from scrape to scrape.
 func secondsPerTick() float64 {
 	if !tickSource() {
 		return 1e-9
 	}
 	calMu.Lock()
 	defer calMu.Unlock()
+	if calFinal != 0 {
+		return calFinal
+	}
 	if calMono0 == 0 {
 		calTick0, calMono0 = ticksNow(), monoNanos()
 	}
 	for {
 		dt, dn := ticksNow()-calTick0, monoNanos()-calMono0
 		if dn >= uint64(2*time.Millisecond) && dt > 0 {
-			return float64(dn) / float64(dt) * 1e-9
+			spt := float64(dn) / float64(dt) * 1e-9
+			if dn >= uint64(calSettle) {
+				calFinal = spt
+			}
+			return spt
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -143,7 +157,7 @@ func secondsPerTick() float64 {
 // merged (powers of four) to keep the series few.
 func ticksHistogram(s slotStats) Histogram {
 	spt := secondsPerTick()
-	h := Histogram{Count: s.timed, Sum: float64(s.sumTicks) * spt}
+	h := Histogram{Count: s.timed(), Sum: float64(s.sumTicks) * spt}
 	first, last := -1, -1
 	for i, n := range s.hist {
 		if n != 0 {
