@@ -20,7 +20,11 @@ import (
 // allows gets past the role check (any answer but 401 and 403), every
 // other gets 403 (401 without a token), and every refusal is audited.
 func TestRoleEndpointTable(t *testing.T) {
-	e := newEnv(t, sqliteDSN(t), WithLongPoll(1))
+	backends(t, roleEndpointTable)
+}
+
+func roleEndpointTable(t *testing.T, dsn string) {
+	e := newEnv(t, dsn, WithLongPoll(1))
 	mustCode(t, e.yaml(hub.RoleAuthor, teamV1), 201)
 	csrfCookie, csrf := csrfPair(t, e)
 	const (
