@@ -18,7 +18,7 @@ func (s *Server) values(ctx context.Context, stats []hub.CheckStats) ([]hub.Chec
 	if err != nil {
 		return nil, err
 	}
-	catches, err := s.st.CatchTimes(ctx)
+	catches, err := s.catchTimes(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -32,6 +32,27 @@ func (s *Server) values(ctx context.Context, stats []hub.CheckStats) ([]hub.Chec
 	}
 	return out, nil
 }
+
+// catchTimes reads when each check first ran and last failed, cached
+// for catchCache: it scans every stored result, and a card's days since
+// its last catch do not change within seconds. Votes are read fresh, so a
+// vote shows on the card at once.
+func (s *Server) catchTimes(ctx context.Context) (map[store.CheckKey]store.CatchTime, error) {
+	s.catches.Lock()
+	defer s.catches.Unlock()
+	now := s.o.now()
+	if s.catches.m != nil && now.Sub(s.catches.at) < catchCache && !now.Before(s.catches.at) {
+		return s.catches.m, nil
+	}
+	m, err := s.st.CatchTimes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.catches.m, s.catches.at = m, now
+	return m, nil
+}
+
+const catchCache = 10 * time.Second
 
 // worstFirst orders cards red, yellow, green, each by score.
 func worstFirst(v []hub.CheckValue) {

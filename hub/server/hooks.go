@@ -262,15 +262,6 @@ func (s *Server) queueFromHook(w http.ResponseWriter, r *http.Request, ev hookEv
 	case hub.ForgeGitLab:
 		req.HeadRef = fmt.Sprintf("refs/merge-requests/%d/head", ev.number)
 	}
-	fresh, err := s.st.RecordDelivery(ctx, ev.forge, ev.delivery)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	if !fresh {
-		s.refuseHook(w, r, ev.forge, ev.delivery, reject(http.StatusConflict, hub.AuditRejected, "replayed delivery: %s was seen before", clipLine(ev.delivery, 100)))
-		return
-	}
 	if req.Head == "" {
 		head, err := s.githubHead(ctx, ev.repo, ev.number)
 		if err != nil {
@@ -281,6 +272,17 @@ func (s *Server) queueFromHook(w http.ResponseWriter, r *http.Request, ev hookEv
 	}
 	if !validSHA(req.Head) {
 		s.refuseHook(w, r, ev.forge, ev.delivery, reject(http.StatusBadRequest, hub.AuditRejected, "head commit %q is not a commit hash", clipLine(req.Head, 80)))
+		return
+	}
+	// The delivery id is recorded only now: a delivery refused because the
+	// forge's API failed may be redelivered; an accepted one may not.
+	fresh, err := s.st.RecordDelivery(ctx, ev.forge, ev.delivery)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if !fresh {
+		s.refuseHook(w, r, ev.forge, ev.delivery, reject(http.StatusConflict, hub.AuditRejected, "replayed delivery: %s was seen before", clipLine(ev.delivery, 100)))
 		return
 	}
 	q, created, err := s.st.EnqueueRequest(ctx, req)

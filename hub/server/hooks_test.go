@@ -87,7 +87,7 @@ func (e *env) gitlab(delivery, token string, body []byte) resp {
 
 func TestGitHubWebhook(t *testing.T) {
 	backends(t, func(t *testing.T, dsn string) {
-		e, _ := forgeEnv(t, dsn)
+		e, stub := forgeEnv(t, dsn)
 		good := githubPayload("org/svc", 101, "Please run\n/checklist run A B\nthanks", "MEMBER")
 		tests := []struct {
 			name, delivery, event string
@@ -121,10 +121,18 @@ func TestGitHubWebhook(t *testing.T) {
 				t.Errorf("%s: %d %s, want %d with %q", tt.name, r.code, r.body, tt.code, tt.msg)
 			}
 		}
+		// The forge's API fails: 502, and the delivery may be sent again.
+		stub.SetHead("org/svc", 7, "")
+		other := githubPayload("org/svc", 106, "/checklist run all", "OWNER")
+		r := e.github("d-13", "issue_comment", other, sign(ghSecret, other))
+		mustCode(t, r, 502)
+		stub.SetHead("org/svc", 7, headSHA)
+		mustCode(t, e.github("d-13", "issue_comment", other, sign(ghSecret, other)), 202)
 		reqs, err := e.st.Requests(t.Context(), store.RequestFilter{})
-		if err != nil || len(reqs) != 1 {
+		if err != nil || len(reqs) != 2 {
 			t.Fatalf("requests: %+v %v", reqs, err)
 		}
+		reqs = reqs[1:] // the first, oldest last
 		q := reqs[0]
 		if q.Head != headSHA || q.Checklist != "team" || strings.Join(q.Checks, ",") != "A,B" || q.HeadRef != "refs/pull/7/head" || q.RequestedBy != "dev" || q.State != hub.RequestQueued {
 			t.Fatalf("queued request: %+v", q)
@@ -140,8 +148,8 @@ func TestGitHubWebhook(t *testing.T) {
 				}
 			}
 		}
-		if refused != 10 {
-			t.Errorf("%d refusals audited, want 10", refused)
+		if refused != 11 {
+			t.Errorf("%d refusals audited, want 11", refused)
 		}
 	})
 }
@@ -188,6 +196,11 @@ func TestRequestCompletedAndCommented(t *testing.T) {
 		mustCode(t, e.do("POST", "/api/v1/queue/"+l.Request.ID+"/renew", runner, []byte(`{"token":"nope"}`)), 409)
 		mustCode(t, e.do("POST", "/api/v1/queue/"+l.Request.ID+"/renew", runner, []byte(`{"token":"`+l.Token+`"}`)), 200)
 
+		wrong, _ := json.Marshal(hub.Completion{Token: l.Token, Upload: &hub.Upload{FormatVersion: 1, ID: "wrong-list",
+			Result: mustJSON(t, result(now0, checklist.Pass))}})
+		r = e.do("POST", "/api/v1/queue/"+l.Request.ID+"/complete", runner, wrong)
+		mustCode(t, r, 400)
+		contains(t, r.body, `the run is of checklist \"cl\"; request`)
 		res := result(now0, checklist.Fail, checklist.Pass)
 		res.Checklist = "team"
 		res.Checks[0].Message = "exit 2: @everyone `rm -rf` ![x](http://t/p.png)"

@@ -147,6 +147,16 @@ func (s *Server) postComplete(w http.ResponseWriter, r *http.Request) {
 		}
 		run.Received = s.o.now().UTC()
 		run.UploadedBy = principalOf(r).token.Name
+		req, err := s.st.Request(r.Context(), id)
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		if run.Checklist != req.Checklist {
+			s.apiError(w, r, &hub.InvalidError{What: "completion", Problems: []string{fmt.Sprintf(
+				"the run is of checklist %q; request %s asked for %q", run.Checklist, id, req.Checklist)}})
+			return
+		}
 	case c.Error == "":
 		s.apiError(w, r, &hub.InvalidError{What: "completion", Problems: []string{"give the run (upload) or why it could not run (error)"}})
 		return

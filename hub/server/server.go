@@ -49,6 +49,11 @@ type Server struct {
 		sync.Mutex
 		at time.Time
 	}
+	catches struct {
+		sync.Mutex
+		at time.Time
+		m  map[store.CheckKey]store.CatchTime
+	}
 	patterns []string // the routes, for tests
 }
 
