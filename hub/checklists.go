@@ -135,9 +135,9 @@ func ValidateChecklist(name string, data []byte) (*checklist.Checklist, error) {
 		ce.Locate(data)
 		return nil, &ChecklistError{File: name, Problems: ce.Problems}
 	}
-	if len(cl.Name) > maxNameLen || hasControl(cl.Name) || strings.ContainsAny(cl.Name, "/@") {
+	if len(cl.Name) > maxNameLen || hasControl(cl.Name) || strings.ContainsAny(cl.Name, "/@ \t") {
 		return nil, &ChecklistError{File: name, Problems: []checklist.Problem{{Line: 1, Column: 1,
-			Msg: fmt.Sprintf("checklist: name %q must be at most %d bytes without control characters, '/' or '@'", clip(cl.Name), maxNameLen)}}}
+			Msg: fmt.Sprintf("checklist: name %q must be at most %d bytes without spaces, control characters, '/' or '@' (it is part of URLs)", clip(cl.Name), maxNameLen)}}}
 	}
 	return cl, nil
 }

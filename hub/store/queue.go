@@ -170,7 +170,9 @@ func (s *sqlStore) LeaseRequest(ctx context.Context, owner string, ttl time.Dura
 		now := time.Now().UTC()
 		var id string
 		var attempts int
-		err := s.w.QueryRowContext(ctx, qLeasable, now.UnixNano()).Scan(&id, &attempts)
+		// Read on a reader connection: many agents poll, and the
+		// compare-and-set below is what hands the request out.
+		err := s.r.QueryRowContext(ctx, qLeasable, now.UnixNano()).Scan(&id, &attempts)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, exhausted, nil
 		}
