@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -187,19 +188,19 @@ func TestBrowser(t *testing.T) {
     timeout_seconds: 600
 `, 2)
 	mustCode(t, e.yaml(hub.RoleAuthor, v2), 201)
-	login := func(role hub.Role, next string) {
+	login := func(role hub.Role, next, ready string) {
 		t.Helper()
 		if err := chromedp.Do(ctx,
 			chromedp.Navigate(e.srv.URL+"/login?next="+next),
 			chromedp.WaitVisible(`input[name="token"]`),
 			chromedp.SendKeys(`input[name="token"]`, e.tokens[role]),
 			chromedp.Click(`form.login button`),
-			chromedp.WaitVisible(`main h1`),
+			chromedp.WaitVisible(ready),
 		); err != nil {
 			t.Fatalf("log in as %s: %v", role, err)
 		}
 	}
-	login(hub.RoleReviewer, "/checklists/team/versions/2")
+	login(hub.RoleReviewer, "/checklists/team/versions/2", `#state`)
 	state, err := chromedp.Run(ctx, chromedp.Text(`#state`))
 	if err != nil || state != "pending" {
 		t.Fatalf("version 2 state %q (%v)", state, err)
@@ -249,11 +250,29 @@ func TestBrowser(t *testing.T) {
 	}
 	shot("hub-card.png")
 
-	if err := chromedp.Do(ctx, chromedp.Navigate(e.srv.URL+"/retire"), chromedp.WaitVisible(`main h1`)); err != nil {
+	// A nightly checklist whose leak check fails every night and whose
+	// fuzz check always skips, and two more people who find C noisy: the
+	// retire-or-fix page lists them, worst first.
+	for d := range 6 {
+		res := result(now.Add(-time.Duration(d)*24*time.Hour-time.Hour), checklist.Fail, checklist.Skip, checklist.Pass)
+		res.Checklist = "nightly"
+		res.Checks[0].ID, res.Checks[0].Title = "CG-LEAK-07", "the parser frees every header"
+		res.Checks[1].ID, res.Checks[1].Title = "CG-FUZZ-02", "the decoder survives 10 minutes of fuzzing"
+		res.Checks[2].ID, res.Checks[2].Title = "CG-THR-01", "no C thread outlives the module"
+		mustCode(t, e.upload(fmt.Sprint("nightly-", d), res, hub.Context{Repo: "org/svc", Branch: "main"}), 201)
+	}
+	for _, role := range []hub.Role{hub.RoleRunner, hub.RoleAuthor} {
+		mustCode(t, e.do("POST", "/api/v1/checks/cl/C/votes", e.tokens[role], []byte(`{"vote":"noisy"}`)), 201)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.srv.URL+"/retire"), chromedp.WaitVisible(`table.retire`)); err != nil {
 		t.Fatal(err)
 	}
+	red, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('table.retire tbody tr td:nth-child(2)')].map(td => td.textContent)`))
+	if err != nil || strings.Join(red, ",") != "CG-LEAK-07,CG-FUZZ-02,C" {
+		t.Errorf("red checks on the retire page: %v (%v), want CG-LEAK-07, CG-FUZZ-02, C", red, err)
+	}
 	shot("hub-retire.png")
-	login(hub.RoleAdmin, "/admin/audit")
+	login(hub.RoleAdmin, "/admin/audit", `table.audit`)
 	rowsAudit, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('table.audit tbody tr').length`))
 	if err != nil || rowsAudit < 5 {
 		t.Errorf("%d audit rows (%v)", rowsAudit, err)
