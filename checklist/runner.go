@@ -501,13 +501,16 @@ func Merge(lists ...*Checklist) (*Checklist, error) {
 		}
 		return lists[0], nil
 	}
-	out := &Checklist{}
+	out := &Checklist{used: map[string]bool{}}
 	var names []string
 	seen := map[string]string{}
 	cerr := &ConfigError{}
 	for _, l := range lists {
 		names = append(names, l.Name)
 		out.Redact = append(out.Redact, l.Redact...)
+		for k := range l.used {
+			out.used[k] = true
+		}
 		for _, c := range l.Checks {
 			c.File = l.File
 			if f, dup := seen[c.ID]; dup {

@@ -48,13 +48,22 @@ func parseCommand(with map[string]any) (*commandParams, error) {
 	if (p.Run == "") == (len(p.Argv) == 0) {
 		return nil, errors.New("exactly one of run or argv is required")
 	}
-	for k, v := range map[string]string{
-		"stdout_matches": p.StdoutMatches, "stderr_matches": p.StderrMatches,
-		"stdout_not_matches": p.StdoutNotMatches, "stderr_not_matches": p.StderrNotMatches,
-	} {
-		if _, err := compile(k, v); err != nil {
-			return nil, err
+	var errs []error
+	if p.ExitCode != nil {
+		if err := checklist.MustBeIn("exit_code", float64(*p.ExitCode), 0, 255); err != nil {
+			errs = append(errs, err)
 		}
+	}
+	for _, k := range []struct{ key, pat string }{
+		{"stdout_matches", p.StdoutMatches}, {"stderr_matches", p.StderrMatches},
+		{"stdout_not_matches", p.StdoutNotMatches}, {"stderr_not_matches", p.StderrNotMatches},
+	} {
+		if _, err := compile(k.key, k.pat); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return &p, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -35,19 +36,25 @@ func parseGotest(with map[string]any) (*gotestParams, error) {
 	if err := decode(with, &p); err != nil {
 		return nil, err
 	}
-	for _, f := range p.Flags {
+	var errs []error
+	for i, f := range p.Flags {
 		if !strings.HasPrefix(f, "-") {
-			return nil, fmt.Errorf("flags: %q is not a flag (packages go under packages)", f)
-		}
-		if f == "-json" || strings.HasPrefix(f, "-run") || strings.HasPrefix(f, "-skip") {
-			return nil, fmt.Errorf("flags: %q is set by the check itself (use run/skip)", f)
+			errs = append(errs, fieldErr(fmt.Sprintf("flags[%d]", i), "%q is not a flag (packages go under packages)", f))
+		} else if f == "-json" || strings.HasPrefix(f, "-run") || strings.HasPrefix(f, "-skip") {
+			errs = append(errs, fieldErr(fmt.Sprintf("flags[%d]", i), "%q is set by the check itself (use run/skip)", f))
 		}
 	}
 	if _, err := compile("run", p.Run); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
-	if p.MinTests < 0 {
-		return nil, fmt.Errorf("min_tests must not be negative")
+	if _, err := compile("skip", p.Skip); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checklist.MustBeIn("min_tests", float64(p.MinTests), 0, 1e6); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return &p, nil
 }

@@ -31,9 +31,9 @@ func parseVet(with map[string]any) (*vetParams, error) {
 	if err := decode(with, &p); err != nil {
 		return nil, err
 	}
-	for _, r := range p.Rules {
+	for i, r := range p.Rules {
 		if !ruleID.MatchString(r) {
-			return nil, fmt.Errorf("rules: %q is not a rule id like CG013", r)
+			return nil, fieldErr(fmt.Sprintf("rules[%d]", i), "%q is not a rule id like CG013", r)
 		}
 	}
 	return &p, nil
