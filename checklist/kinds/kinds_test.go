@@ -105,7 +105,7 @@ func TestCommand(t *testing.T) {
 		{"stdout pattern", `{id: A, title: t, kind: command, with: {run: "echo hello", stdout_matches: "^bye"}}`,
 			expect{outcome: checklist.Fail, message: `stdout does not match "^bye"`}},
 		{"stderr must not match", `{id: A, title: t, kind: command, with: {run: "echo 'warning: x' >&2", stderr_not_matches: "warning:"}}`,
-			expect{outcome: checklist.Fail, message: `stderr matches "warning:": "warning:"`}},
+			expect{outcome: checklist.Fail, message: `stderr matches "warning:" at line 1: "warning: x"`}},
 		{"env", `{id: A, title: t, kind: command, with: {run: "echo $FOO", env: {FOO: bar}, stdout_matches: bar}}`,
 			expect{outcome: checklist.Pass, evidence: []string{"FOO=bar echo $FOO"}}},
 		{"runner env marker", `{id: A, title: t, kind: command, with: {run: "echo $CGOGUARD_CHECK", stdout_matches: "(?m)^1$"}}`,

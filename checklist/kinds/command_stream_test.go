@@ -1,0 +1,73 @@
+package kinds_test
+
+import (
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cgoguard/cgoguard/checklist"
+)
+
+// lines prints n numbered lines of about 20 bytes each.
+const lines = `i=1; while [ $i -le %d ]; do echo "line $i padding-pad"; i=$((i+1)); done`
+
+// The patterns of a command check hold over the whole output, not only
+// over the head and tail kept as evidence.
+func TestCommandPatternsSeeTheWholeStream(t *testing.T) {
+	middle := "(" + strings.Replace(lines, "%d", "500", 1) + "; echo 'FORBIDDEN in the middle'; " + strings.Replace(lines, "%d", "500", 1) + ")"
+	q := strconv.Quote
+	tests := []struct {
+		name, with string
+		want       expect
+	}{
+		{"forbidden line in the middle", `{run: ` + q(middle) + `, stdout_not_matches: FORBIDDEN}`,
+			expect{outcome: checklist.Fail, message: `stdout matches "FORBIDDEN" at line 501: "FORBIDDEN in the middle"`}},
+		{"wanted line in the middle", `{run: ` + q(middle) + `, stdout_matches: "(?m)^FORBIDDEN in the middle$"}`,
+			expect{outcome: checklist.Pass}},
+		{"stderr too", `{run: ` + q(middle+" >&2") + `, stderr_not_matches: "FORBIDDEN"}`,
+			expect{outcome: checklist.Fail, message: `stderr matches "FORBIDDEN" at line 501`}},
+		{"anchored to the end of the stream", `{run: ` + q(middle+"; printf last") + `, stdout_matches: "last$"}`,
+			expect{outcome: checklist.Pass}},
+		{"not present", `{run: ` + q(middle) + `, stdout_matches: "absent"}`,
+			expect{outcome: checklist.Fail, message: `stdout does not match "absent"`}},
+		{"evidence markers are not output", `{run: ` + q(middle+"; "+middle) + `, stdout_not_matches: "omitted"}`,
+			expect{outcome: checklist.Pass}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runOne(t, `{id: A, title: t, kind: command, with: `+tt.with+`}`)
+			tt.want.check(t, got)
+			if n := len(got.Evidence.Stdout) + len(got.Evidence.Stderr); n > 17<<10 {
+				t.Errorf("evidence is %d bytes, want it bounded", n)
+			}
+		})
+	}
+}
+
+// Matching a large output keeps memory bounded: the stream is matched as
+// it arrives, never held whole.
+func TestCommandPatternsStreamInBoundedMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 16 MiB through two patterns")
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	got := runOne(t, `{id: A, title: t, kind: command, with: {run: "head -c 16777216 /dev/zero | tr '\\0' x; echo; echo END", stdout_matches: "(?m)^END$", stdout_not_matches: "y"}}`)
+	runtime.ReadMemStats(&after)
+	expect{outcome: checklist.Pass}.check(t, got)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
+		t.Errorf("matching 16 MiB allocated %d MiB", grew>>20)
+	}
+}
+
+// A command that leaves a background child holding its stdout ends as soon
+// as it exits: the child is killed with the group, and the result says so.
+func TestCommandLeavingAChild(t *testing.T) {
+	got := runOne(t, `{id: A, title: t, kind: command, with: {run: "sleep 30 & echo started", stdout_matches: started}}`)
+	expect{outcome: checklist.Pass, message: "background processes it left were killed"}.check(t, got)
+	if got.Duration.Seconds() > 1.5 {
+		t.Errorf("took %s", got.Duration)
+	}
+}
