@@ -1,6 +1,8 @@
 package kinds_test
 
 import (
+	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -69,5 +71,29 @@ func TestCommandLeavingAChild(t *testing.T) {
 	expect{outcome: checklist.Pass, message: "background processes it left were killed"}.check(t, got)
 	if got.Duration.Seconds() > 1.5 {
 		t.Errorf("took %s", got.Duration)
+	}
+}
+
+// Vet evidence reads clean: a finding does not repeat its rule id, and a
+// vet command that lives in a temporary go-build directory (go run) is
+// shown by its name.
+func TestVetEvidenceReadsClean(t *testing.T) {
+	fake, _ := filepath.Abs("testdata/fakevet")
+	exeDir := filepath.Join(t.TempDir(), "go-build123456", "b001", "exe")
+	if err := os.MkdirAll(exeDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	vet := filepath.Join(exeDir, "cgoguard")
+	if err := os.Symlink(fake, vet); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "FAKEVET_MODE=findings")
+	got := runOne(t, `{id: A, title: t, kind: vet, with: {rules: [CG026]}}`,
+		checklist.WithVetCommand(vet), checklist.WithEnviron(env), checklist.WithPackages("./p/..."))
+	expect{outcome: checklist.Fail, message: "/src/p/c.go:4:2: CG026 LockOSThread without UnlockOSThread",
+		evidence: []string{"cgoguard vet -format json -rules CG026 ./p/...", "CG026 LockOSThread"},
+		absent:   []string{"go-build123456", "CG026 CG026"}}.check(t, got)
+	if got.Findings[0].Message != "LockOSThread without UnlockOSThread" {
+		t.Errorf("finding message %q", got.Findings[0].Message)
 	}
 }
