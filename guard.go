@@ -127,6 +127,11 @@ func convertDetail(cd *C.cg_detail) *callDetail {
 		for i := 0; i < n; i++ {
 			ce.Frames = append(ce.Frames, symbolize(uintptr(cd.frames[i])))
 		}
+		for _, s := range []syscall.Signal{syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGILL, syscall.SIGABRT, syscall.SIGTRAP} {
+			if cd.blocked&(1<<(s-1)) != 0 {
+				ce.Blocked = append(ce.Blocked, s)
+			}
+		}
 		return &callDetail{crash: ce}
 	case C.CG_DETAIL_ERROR:
 		return &callDetail{cerr: &CError{
@@ -203,7 +208,7 @@ func monoNanos() uint64      { return uint64(C.cg_mono_ns()) }
 // With no deadline, no bulkhead and no observer the call runs on the
 // caller's goroutine and thread with no allocation and no syscall.
 func (m *Module) Call(ctx context.Context, fn, arg unsafe.Pointer) (int, error) {
-	if m.word.Load() == 0 && m.fast && fn != nil && ctx.Done() == nil {
+	if m.word.Load() == 0 && m.fast && fn != nil && ctx != nil && ctx.Done() == nil {
 		// The trampoline inline: one Go frame fewer on the hot path.
 		returned := false
 		defer func() {

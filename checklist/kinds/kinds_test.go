@@ -33,7 +33,7 @@ func serve() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{"status":"ok","modules":{"zlib":{"state":"closed"}},"token":"sk-live-abcdef"}`)
+		fmt.Fprint(w, `{"status":"ok","modules":{"zlib":{"state":"serving"}},"token":"sk-live-abcdef"}`)
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)

@@ -31,7 +31,7 @@ func TestEndpoints(t *testing.T) {
 		body   string
 	}{
 		{"/healthz", 200, `"status": "alive"`},
-		{"/readyz", 200, `"zlib": "closed"`},
+		{"/readyz", 200, `"zlib": "serving"`},
 		{"/debug/cgoguard", 200, `"name": "zlib"`},
 		{"/metrics", 200, `cgoguard_calls_total{module="zlib",outcome="ok"} 2`},
 		{"/nope", 404, ""},
