@@ -313,7 +313,7 @@ func (r *Runner) Run(ctx context.Context, cl *Checklist) (*Result, error) {
 	for _, c := range cl.Checks {
 		done[c.ID] = make(chan struct{})
 	}
-	sem := make(chan struct{}, r.parallel)
+	places := newGate(r.parallel)
 	var (
 		progMu   sync.Mutex
 		finished int
@@ -366,13 +366,11 @@ func (r *Runner) Run(ctx context.Context, cl *Checklist) (*Result, error) {
 					return
 				}
 			}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
+			if !places.acquire(ctx, kindRank(c.Kind), i) {
 				out.Outcome, out.Message = Error, "run cancelled before the check started"
 				return
 			}
-			defer func() { <-sem }()
+			defer places.release()
 			emit(Event{Type: CheckStarted, Check: c})
 			r.runCheck(ctx, env, c, out)
 		}(i)

@@ -53,14 +53,18 @@ func TestCommandPatternsStreamInBoundedMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 16 MiB through two patterns")
 	}
+	size := 16 << 20
+	if raceEnabled {
+		size = 512 << 10 // the race detector's allocations blur the measure: only the matching is checked
+	}
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	got := runOne(t, `{id: A, title: t, kind: command, with: {run: "head -c 16777216 /dev/zero | tr '\\0' x; echo; echo END", stdout_matches: "(?m)^END$", stdout_not_matches: "y"}}`)
+	got := runOne(t, `{id: A, title: t, kind: command, with: {run: "head -c `+strconv.Itoa(size)+` /dev/zero | tr '\\0' x; echo; echo END", stdout_matches: "(?m)^END$", stdout_not_matches: "y"}}`)
 	runtime.ReadMemStats(&after)
 	expect{outcome: checklist.Pass}.check(t, got)
-	if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
-		t.Errorf("matching 16 MiB allocated %d MiB", grew>>20)
+	if grew := after.TotalAlloc - before.TotalAlloc; !raceEnabled && grew > uint64(size/2) {
+		t.Errorf("matching %d MiB allocated %d MiB", size>>20, grew>>20)
 	}
 }
 
