@@ -407,9 +407,10 @@ static void cg_forward(int sig, siginfo_t *si, void *uc) {
 
 /* cg_callback_between reports whether a return address into crosscall2
  * sits in the few words above lo (below the guard frame at hi): the frames
- * Go keeps on the thread's stack while a callback runs. */
-static int cg_callback_between(uintptr_t lo, uintptr_t hi) {
-	if (cg_cc2_hi == 0 || lo == 0 || lo >= hi)
+ * Go keeps on the thread's stack while a callback runs. lo must lie on the
+ * live stack between the fault's sp and the guard frame. */
+static int cg_callback_between(uintptr_t lo, uintptr_t sp, uintptr_t hi) {
+	if (cg_cc2_hi == 0 || lo < sp || lo >= hi)
 		return 0;
 	lo &= ~(uintptr_t)(sizeof(uintptr_t) - 1);
 	uintptr_t end = lo + 1024 < hi ? lo + 1024 : hi;
@@ -547,7 +548,7 @@ static void cg_handler(int sig, siginfo_t *si, void *ucv) {
 		/* The unwinder stops at the first Go frame (Go code has no
 		 * .eh_frame): right above it, a crosscall2 frame says a Go callback
 		 * lies between the fault and the guard frame. */
-		if (!u.reached && cg_callback_between(u.last_sp, f->n.pos))
+		if (!u.reached && cg_callback_between(u.last_sp, sp, f->n.pos))
 			u.via_callback = 1;
 		if (u.via_callback) {
 			/* Jumping back would skip the Go callback's frames and the Go
