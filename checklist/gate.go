@@ -90,3 +90,38 @@ func (g *gate) dispatch() {
 		close(w.granted)
 	}
 }
+
+// place is one check's claim on the gate: held while the check runs, given
+// back while it only waits for shared work another check runs (Env.Memo).
+type place struct {
+	g           *gate
+	rank, index int
+	mu          sync.Mutex
+	held        bool
+}
+
+// placeKey carries a check's *place in its context.
+type placeKey struct{}
+
+// take waits for a place; false when ctx ended first.
+func (p *place) take(ctx context.Context) bool {
+	if !p.g.acquire(ctx, p.rank, p.index) {
+		return false
+	}
+	p.mu.Lock()
+	p.held = true
+	p.mu.Unlock()
+	return true
+}
+
+// give returns the place if it is held, and says whether it was.
+func (p *place) give() bool {
+	p.mu.Lock()
+	held := p.held
+	p.held = false
+	p.mu.Unlock()
+	if held {
+		p.g.release()
+	}
+	return held
+}

@@ -64,3 +64,50 @@ func TestGateCancel(t *testing.T) {
 		t.Fatal("place lost")
 	}
 }
+
+// A check that waits for shared work another check runs gives its place
+// to a waiting check meanwhile, and takes one back to finish.
+func TestMemoWaiterGivesItsPlace(t *testing.T) {
+	g := newGate(2)
+	env := &Env{}
+	starter := &place{g: g, index: 0}
+	joiner := &place{g: g, index: 1}
+	starter.take(context.Background())
+	joiner.take(context.Background())
+	release := make(chan struct{})
+	started := make(chan struct{})
+	go env.Memo(context.WithValue(context.Background(), placeKey{}, starter), "k", func(context.Context) any {
+		close(started)
+		<-release
+		return 1
+	})
+	<-started
+	joined := make(chan any)
+	go func() {
+		v, _ := env.Memo(context.WithValue(context.Background(), placeKey{}, joiner), "k", nil)
+		joined <- v
+	}()
+	// A third check gets the joiner's place while the shared work runs.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	third := &place{g: g, index: 2}
+	if !third.take(ctx) {
+		t.Fatal("the waiting check kept its place")
+	}
+	if starter.held != true {
+		t.Fatal("the check running the shared work gave its place")
+	}
+	close(release)
+	third.give() // the joiner takes a place back to finish
+	select {
+	case v := <-joined:
+		if v != 1 {
+			t.Fatalf("joiner got %v", v)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the joiner did not finish")
+	}
+	if !joiner.held {
+		t.Error("the joiner finished without a place")
+	}
+}

@@ -78,7 +78,9 @@ type memoEntry struct {
 
 // Memo runs fn once per key for the whole run and returns its value to
 // every caller; callers whose ctx ends stop waiting. Kinds use it to share
-// one expensive run (e.g. one vet pass) between checks.
+// one expensive run (e.g. one vet pass) between checks. A caller that
+// waits for a run another check started gives its -j place to a waiting
+// check meanwhile (the run already holds one) and takes one back after.
 func (e *Env) Memo(ctx context.Context, key string, fn func(runCtx context.Context) any) (any, error) {
 	e.memoMu.Lock()
 	if e.memo == nil {
@@ -96,6 +98,16 @@ func (e *Env) Memo(ctx context.Context, key string, fn func(runCtx context.Conte
 		}()
 	}
 	e.memoMu.Unlock()
+	if ok {
+		select {
+		case <-m.done:
+			return m.val, nil
+		default:
+		}
+		if p, _ := ctx.Value(placeKey{}).(*place); p != nil && p.give() {
+			defer p.take(ctx)
+		}
+	}
 	select {
 	case <-m.done:
 		return m.val, nil
@@ -366,13 +378,14 @@ func (r *Runner) Run(ctx context.Context, cl *Checklist) (*Result, error) {
 					return
 				}
 			}
-			if !places.acquire(ctx, kindRank(c.Kind), i) {
+			pl := &place{g: places, rank: kindRank(c.Kind), index: i}
+			if !pl.take(ctx) {
 				out.Outcome, out.Message = Error, "run cancelled before the check started"
 				return
 			}
-			defer places.release()
+			defer pl.give()
 			emit(Event{Type: CheckStarted, Check: c})
-			r.runCheck(ctx, env, c, out)
+			r.runCheck(context.WithValue(ctx, placeKey{}, pl), env, c, out)
 		}(i)
 	}
 	wg.Wait()
