@@ -114,6 +114,13 @@ func (p *place) take(ctx context.Context) bool {
 	return true
 }
 
+// holding reports whether the place is held.
+func (p *place) holding() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.held
+}
+
 // give returns the place if it is held, and says whether it was.
 func (p *place) give() bool {
 	p.mu.Lock()

@@ -80,7 +80,9 @@ type memoEntry struct {
 // every caller; callers whose ctx ends stop waiting. Kinds use it to share
 // one expensive run (e.g. one vet pass) between checks. A caller that
 // waits for a run another check started gives its -j place to a waiting
-// check meanwhile (the run already holds one) and takes one back after.
+// check (the run already holds one); what is left of its attempt is
+// reading the shared result, and its next attempt, if any, waits for a
+// place again.
 func (e *Env) Memo(ctx context.Context, key string, fn func(runCtx context.Context) any) (any, error) {
 	e.memoMu.Lock()
 	if e.memo == nil {
@@ -104,8 +106,8 @@ func (e *Env) Memo(ctx context.Context, key string, fn func(runCtx context.Conte
 			return m.val, nil
 		default:
 		}
-		if p, _ := ctx.Value(placeKey{}).(*place); p != nil && p.give() {
-			defer p.take(ctx)
+		if p, _ := ctx.Value(placeKey{}).(*place); p != nil {
+			p.give()
 		}
 	}
 	select {
@@ -420,8 +422,14 @@ func (r *Runner) runCheck(ctx context.Context, env *Env, c *Check, out *CheckRes
 	attempts := c.Attempts()
 	var obs Observation
 	outcome := Error
+	pl, _ := ctx.Value(placeKey{}).(*place)
 	for a := 1; a <= attempts; a++ {
 		out.Attempts = a
+		if pl != nil && !pl.holding() && !pl.take(ctx) {
+			outcome = Error
+			obs.Message = "run cancelled between attempts"
+			break
+		}
 		actx, cancel := context.WithTimeout(ctx, c.Timeout())
 		obs = k.Run(actx, env, c)
 		timedOut := errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
