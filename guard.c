@@ -70,19 +70,25 @@ typedef struct cg_node {
 	struct cg_node *prev;
 	uintptr_t pos;
 	int kind;
+	int flags; /* guard frames: CG_F_* */
 } cg_node;
+
+/* Flags of a guard frame, in one word so the trampoline sets them with the
+ * node's kind in one store. */
+#define CG_F_RECORDING 1 /* the handler is unwinding this frame's stack */
+#define CG_F_ERR_SET 2   /* cg_set_error was called in this call */
+#define CG_F_TRACE 4     /* trace_hi/trace_lo hold the call's trace id */
+#define CG_F_TIMED 8     /* the call is timed: t0 holds its start */
 
 typedef struct cg_frame {
 	cg_node n;
 	cg_jmp_buf env;
 	int nbar;      /* barrier depth at entry */
-	int recording; /* the handler is unwinding this frame's stack */
-	int err_set, err_code, err_errno;
+	int err_code, err_errno;
 	int signo, si_code, nframes;
 	int blocked; /* crash signals the faulting context had blocked */
 	uintptr_t addr, pc, sp;
-	uint64_t trace_hi, trace_lo; /* valid when has_trace */
-	int has_trace;
+	uint64_t trace_hi, trace_lo; /* valid with CG_F_TRACE */
 	uint64_t t0; /* start ticks when timing */
 	sigset_t mask; /* the thread's mask when the fault hit */
 	uintptr_t frames[CG_MAX_FRAMES];
@@ -199,12 +205,15 @@ static cg_mstats cg_retired[CG_MAX_SLOTS];
 static uint8_t cg_slot_closed[CG_MAX_SLOTS];
 
 static void cg_fold(cg_mstats *dst, const cg_mstats *s) {
-	dst->started += __atomic_load_n(&s->started, __ATOMIC_RELAXED);
-	dst->finished += __atomic_load_n(&s->finished, __ATOMIC_RELAXED);
+	/* The ends before the starts: a call counted as ended was counted as
+	 * started before, so the calls in flight (started less the ends) are
+	 * never under-counted. */
 	dst->ok += __atomic_load_n(&s->ok, __ATOMIC_RELAXED);
 	dst->err += __atomic_load_n(&s->err, __ATOMIC_RELAXED);
 	dst->crash += __atomic_load_n(&s->crash, __ATOMIC_RELAXED);
-	dst->timed += __atomic_load_n(&s->timed, __ATOMIC_RELAXED);
+	dst->other += __atomic_load_n(&s->other, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	dst->started += __atomic_load_n(&s->started, __ATOMIC_RELAXED);
 	dst->sum_ticks += __atomic_load_n(&s->sum_ticks, __ATOMIC_RELAXED);
 	for (int i = 0; i < CG_HIST_BUCKETS; i++)
 		dst->hist[i] += __atomic_load_n(&s->hist[i], __ATOMIC_RELAXED);
@@ -249,6 +258,8 @@ static cg_mstats *cg_slot_slow(cg_tls_t *t, int slot) {
 	cg_mstats *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return NULL;
+	s->sample_left = 1; /* time the thread's first call */
+	s->rng = ((uint64_t)(uintptr_t)s * UINT64_C(0x9e3779b97f4a7c15)) | 1;
 	pthread_mutex_lock(&cg_mu);
 	t->stats->slots[slot] = s;
 	pthread_mutex_unlock(&cg_mu);
@@ -268,6 +279,12 @@ static inline cg_mstats *cg_slot(cg_tls_t *t, int slot) {
  * exact increment; readers use relaxed loads. */
 static inline void cg_inc(uint64_t *p, uint64_t d) {
 	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + d, __ATOMIC_RELAXED);
+}
+
+/* cg_inc_rel is cg_inc ordered after the thread's earlier counts (a plain
+ * store on x86): a reader that sees a call's end sees its start. */
+static inline void cg_inc_rel(uint64_t *p, uint64_t d) {
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + d, __ATOMIC_RELEASE);
 }
 
 int cg_stats_read(int slot, cg_mstats *out) {
@@ -337,8 +354,28 @@ struct cg_uw {
 	uintptr_t last_sp; /* the stack pointer of the last frame visited */
 };
 
-/* The trampoline's code range, where unwinding stops. */
-static uintptr_t cg_call_lo, cg_call_hi;
+/* The code range of cg_guard_run, the trampoline's frame that calls the
+ * user's function: unwinding stops there. cg_tramp_ok when it is known. */
+static struct {
+	uintptr_t lo, hi;
+} cg_tramp[1];
+static int cg_tramp_ok;
+
+static int cg_in_trampoline(uintptr_t ip) { return ip >= cg_tramp[0].lo && ip < cg_tramp[0].hi; }
+
+int64_t cg_guard_run(cg_frame *f, cg_fn fn, void *arg);
+
+/* cg_code_range finds the extent of function fn from its ELF symbol. */
+static int cg_code_range(void *fn, int i) {
+	Dl_info info;
+	const ElfW(Sym) *sym = NULL;
+	if (dladdr1(fn, &info, (void **)&sym, RTLD_DL_SYMENT) == 0 || sym == NULL || sym->st_size == 0 ||
+	    info.dli_saddr != fn)
+		return 0;
+	cg_tramp[i].lo = (uintptr_t)fn;
+	cg_tramp[i].hi = (uintptr_t)fn + sym->st_size;
+	return 1;
+}
 
 /* crosscall2 is how C enters Go: the C wrapper of every //export-ed
  * function calls it (runtime/cgo). A return address into it on the stack
@@ -365,7 +402,7 @@ static _Unwind_Reason_Code cg_uw_cb(struct _Unwind_Context *ctx, void *arg) {
 		u->last_sp = _Unwind_GetCFA(ctx);
 		if (cg_in_crosscall2(ip))
 			u->via_callback = 1;
-		if (cg_call_hi != 0 ? (ip >= cg_call_lo && ip < cg_call_hi) : u->last_sp > u->f->n.pos) {
+		if (cg_tramp_ok ? cg_in_trampoline(ip) : u->last_sp > u->f->n.pos) {
 			u->reached = 1;
 			return _URC_END_OF_STACK; /* reached the trampoline */
 		}
@@ -511,7 +548,7 @@ static void cg_handler(int sig, siginfo_t *si, void *ucv) {
 	 * guard frame; a Go callback runs on a goroutine stack elsewhere. */
 	if (!(sp < f->n.pos && sp + CG_STACK_SLACK >= t->stack_lo))
 		goto forward;
-	if (f->recording)
+	if (f->n.flags & CG_F_RECORDING)
 		goto jump; /* faulted while unwinding: keep the frames we have */
 	f->signo = sig;
 	f->si_code = si->si_code;
@@ -530,7 +567,7 @@ static void cg_handler(int sig, siginfo_t *si, void *ucv) {
 			sigdelset(&f->mask, cg_sigs[i]);
 		}
 	}
-	f->recording = 1;
+	f->n.flags |= CG_F_RECORDING;
 	{
 		/* Let a fault during unwinding reach us instead of killing the
 		 * process with the signal blocked. */
@@ -554,7 +591,7 @@ static void cg_handler(int sig, siginfo_t *si, void *ucv) {
 			/* Jumping back would skip the Go callback's frames and the Go
 			 * runtime would die confused ("exitsyscall: syscall frame is no
 			 * longer valid"). Say why and let Go report the crash. */
-			f->recording = 0;
+			f->n.flags &= ~CG_F_RECORDING;
 			cg_say_unmarked(sig, pc);
 			goto forward;
 		}
@@ -585,17 +622,10 @@ int cg_install(void) {
 		cg_pool = p;
 	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
 		cg_membarrier_ok = 1;
+	cg_tramp_ok = cg_code_range((void *)cg_guard_run, 0);
 	{
-		/* Unwinding stops at the trampoline, cg_call_fast (cg_call calls
-		 * it for traced calls). */
 		Dl_info info;
 		const ElfW(Sym) *sym = NULL;
-		if (dladdr1((void *)cg_call_fast, &info, (void **)&sym, RTLD_DL_SYMENT) != 0 && sym != NULL &&
-		    sym->st_size != 0 && info.dli_saddr == (void *)cg_call_fast) {
-			cg_call_lo = (uintptr_t)cg_call_fast;
-			cg_call_hi = cg_call_lo + sym->st_size;
-		}
-		sym = NULL;
 		cg_cc2_lo = (uintptr_t)crosscall2;
 		cg_cc2_hi = cg_cc2_lo + 256; /* when its size is not in the symbol table */
 		if (dladdr1((void *)crosscall2, &info, (void **)&sym, RTLD_DL_SYMENT) != 0 && sym != NULL &&
@@ -698,20 +728,52 @@ static cg_detail *cg_crash_detail(cg_frame *f) {
 	return d;
 }
 
-/* cg_count_end records the end of a call: its outcome counter, its
- * duration when timed, and finally (after a compiler barrier, see
- * cg_membarrier) that it finished. */
-static inline __attribute__((always_inline)) void cg_count_end(cg_mstats *s, int mode, uint64_t *outcome, uint64_t t0) {
-	if (mode & CG_MODE_COUNT)
-		cg_inc(outcome, 1);
-	if (mode & CG_MODE_TIME) {
-		uint64_t d = cg_ticks() - t0;
-		cg_inc(&s->hist[d ? 64 - __builtin_clzll(d) : 0], 1);
-		cg_inc(&s->sum_ticks, d);
-		cg_inc(&s->timed, 1);
+/* cg_error_detail copies the error cg_set_error recorded in f. */
+static __attribute__((noinline)) cg_detail *cg_error_detail(cg_frame *f) {
+	cg_detail *d = cg_detail_get();
+	if (d != NULL) {
+		d->kind = CG_DETAIL_ERROR;
+		d->err_code = f->err_code;
+		d->err_errno = f->err_errno;
+		d->nframes = 0;
+		d->blocked = 0;
+		memcpy(d->msg, f->msg, sizeof(d->msg));
+		d->msg[sizeof(d->msg) - 1] = 0;
 	}
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	cg_inc(&s->finished, 1);
+	return d;
+}
+
+/* cg_sample_next draws the number of calls until the next timed one:
+ * uniform in [1, 2n-1] for n = 1 << shift, so n on average (xorshift64;
+ * the multiply maps 32 random bits onto the range without a division). */
+static uint64_t cg_sample_next(cg_mstats *s, int shift) {
+	uint64_t x = s->rng;
+	if (shift == 0)
+		return 1;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	s->rng = x;
+	return 1 + (((x >> 32) * ((UINT64_C(2) << shift) - 1)) >> 32);
+}
+
+/* cg_time_end records a timed call's duration, and when to time the next.
+ * Out of line: most calls are not timed. */
+static __attribute__((noinline)) void cg_time_end(cg_mstats *s, int mode, uint64_t t0) {
+	uint64_t d = cg_ticks() - t0;
+	cg_inc(&s->hist[d ? 64 - __builtin_clzll(d) : 0], 1);
+	cg_inc(&s->sum_ticks, d);
+	s->sample_left = cg_sample_next(s, (mode >> CG_MODE_SAMPLE_SHIFT) & 0xf);
+}
+
+/* cg_count_end records the end of a call: its duration when it is one of
+ * the timed, then its outcome, or other when the module does not count outcomes here.
+ * outcome is &s->ok, &s->err or &s->crash. The outcome counter is also
+ * what tells Close the call is over (see cg_membarrier). */
+static inline __attribute__((always_inline)) void cg_count_end(cg_mstats *s, int mode, uint64_t *outcome, const cg_frame *f) {
+	if (__builtin_expect(f->n.flags & CG_F_TIMED, 0))
+		cg_time_end(s, mode, f->t0);
+	cg_inc_rel((mode & (CG_MODE_COUNT | CG_MODE_OTHER)) == CG_MODE_COUNT ? outcome : &s->other, 1);
 }
 
 /* cg_call runs a call that carries a trace id: it hands the id to the
@@ -725,6 +787,24 @@ cg_ret cg_call(uintptr_t fnp, void *arg, int slot, int mode, uint64_t trace_hi, 
 	return cg_call_fast(fnp, arg, (slot << 8) | (mode & 0xff));
 }
 
+/* cg_guard_run is the part of the trampoline that holds the guard frame
+ * f: it records the resume point, pushes f, calls fn(arg) and pops f. It
+ * returns fn's result (as an unsigned 32-bit value), or CG_CRASHED when the
+ * handler jumped back here. Only this small function calls setjmp, so only
+ * its few values live in memory across the call; the trampoline around it
+ * keeps its values in registers. Not static: the unwinder stops at its
+ * code range (cg_install), which it finds by its dynamic symbol. */
+#define CG_CRASHED ((int64_t)1 << 32)
+__attribute__((noinline)) int64_t cg_guard_run(cg_frame *f, cg_fn fn, void *arg) {
+	cg_tls_t *t = &cg_tls;
+	if (cg_setjmp(f->env) != 0)
+		return CG_CRASHED; /* back from the handler: the call crashed */
+	t->cur = &f->n;
+	int rc = fn(arg);
+	t->cur = f->n.prev;
+	return (int64_t)(uint32_t)rc;
+}
+
 /* cg_call_fast is the trampoline; slotmode is slot << 8 | mode (slot -1 for
  * none), so the common path copies three arguments. */
 cg_ret cg_call_fast(uintptr_t fnp, void *arg, int slotmode) {
@@ -733,11 +813,11 @@ cg_ret cg_call_fast(uintptr_t fnp, void *arg, int slotmode) {
 	cg_frame f;
 	cg_mstats *s = NULL;
 	cg_ret ret = {0, CG_STATUS_RAN, NULL};
-	cg_fn fn = (cg_fn)fnp;
 
 	/* Take the trace id first, so no path leaves it for a later call. */
-	f.has_trace = t->has_trace;
-	if (__builtin_expect(f.has_trace, 0)) {
+	f.n.flags = 0;
+	if (__builtin_expect(t->has_trace, 0)) {
+		f.n.flags = CG_F_TRACE;
 		f.trace_hi = t->trace_hi;
 		f.trace_lo = t->trace_lo;
 		t->has_trace = 0;
@@ -757,7 +837,7 @@ cg_ret cg_call_fast(uintptr_t fnp, void *arg, int slotmode) {
 			cg_inc(&s->started, 1);
 			__atomic_signal_fence(__ATOMIC_SEQ_CST);
 			if (__builtin_expect(__atomic_load_n(&cg_slot_closed[slot], __ATOMIC_RELAXED), 0)) {
-				cg_inc(&s->finished, 1);
+				cg_inc(&s->started, (uint64_t)-1); /* it never ran */
 				ret.status = CG_STATUS_CLOSED;
 				return ret;
 			}
@@ -767,38 +847,26 @@ cg_ret cg_call_fast(uintptr_t fnp, void *arg, int slotmode) {
 	f.n.pos = (uintptr_t)&f;
 	f.n.kind = CG_NODE_GUARD;
 	f.nbar = t->nbar;
-	f.recording = 0;
-	f.err_set = 0;
-	if (mode & CG_MODE_TIME)
+	/* With the histogram, a countdown picks the calls to time. */
+	if ((mode & CG_MODE_TIME) && s != NULL && --s->sample_left == 0) {
+		f.n.flags |= CG_F_TIMED;
 		f.t0 = cg_ticks();
-	if (cg_setjmp(f.env) != 0) {
-		/* Back from the handler: the call crashed. */
+	}
+	int64_t r = cg_guard_run(&f, (cg_fn)fnp, arg);
+	if (__builtin_expect(r == CG_CRASHED, 0)) {
 		t->cur = f.n.prev;
 		t->nbar = f.nbar;
 		ret.detail = cg_crash_detail(&f);
 		if (s != NULL)
-			cg_count_end(s, mode, &s->crash, f.t0);
+			cg_count_end(s, mode, &s->crash, &f);
 		return ret;
 	}
-	t->cur = &f.n;
-	int rc = fn(arg);
-	t->cur = f.n.prev;
+	int rc = (int)(uint32_t)r;
 	ret.rc = rc;
-	if (__builtin_expect(f.err_set, 0) && rc < 0) {
-		cg_detail *d = cg_detail_get();
-		if (d != NULL) {
-			d->kind = CG_DETAIL_ERROR;
-			d->err_code = f.err_code;
-			d->err_errno = f.err_errno;
-			d->nframes = 0;
-			d->blocked = 0;
-			memcpy(d->msg, f.msg, sizeof(d->msg));
-			d->msg[sizeof(d->msg) - 1] = 0;
-		}
-		ret.detail = d;
-	}
+	if (__builtin_expect(f.n.flags & CG_F_ERR_SET, 0) && rc < 0)
+		ret.detail = cg_error_detail(&f);
 	if (s != NULL)
-		cg_count_end(s, mode, rc >= 0 ? &s->ok : &s->err, f.t0);
+		cg_count_end(s, mode, rc >= 0 ? &s->ok : &s->err, &f);
 	return ret;
 }
 
@@ -810,11 +878,11 @@ void cg_unwind(int slot) {
 	cg_tls_t *t = &cg_tls;
 	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
 	if (slot >= 0 && slot < CG_MAX_SLOTS) {
-		/* The call never reached its end: count it finished, so Close does
-		 * not wait for it. */
+		/* The call never reached its end: count its end (as other), so
+		 * Close does not wait for it. */
 		cg_mstats *s = cg_slot(t, slot);
 		if (s != NULL)
-			cg_inc(&s->finished, 1);
+			cg_inc_rel(&s->other, 1);
 	}
 	while (t->cur != NULL && t->cur->pos < here) {
 		if (t->cur->kind == CG_NODE_BARRIER && t->nbar > 0)
@@ -831,7 +899,7 @@ static int cg_vset(int code, int errnum, const char *fmt, va_list ap) {
 	cg_node *top = cg_tls.cur;
 	if (top != NULL && top->kind == CG_NODE_GUARD) {
 		cg_frame *f = (cg_frame *)top;
-		f->err_set = 1;
+		f->n.flags |= CG_F_ERR_SET;
 		f->err_code = code;
 		f->err_errno = errnum;
 		if (fmt != NULL)
@@ -901,7 +969,7 @@ int cg_trace_id(char buf[33]) {
 	/* Look through callback barriers to the innermost guard frame. */
 	while (top != NULL && top->kind != CG_NODE_GUARD)
 		top = top->prev;
-	if (top == NULL || !((cg_frame *)top)->has_trace) {
+	if (top == NULL || !(top->flags & CG_F_TRACE)) {
 		if (buf)
 			buf[0] = 0;
 		return 0;

@@ -30,7 +30,11 @@ import (
 const (
 	modeCount = C.CG_MODE_COUNT
 	modeTime  = C.CG_MODE_TIME
-	maxSlots  = C.CG_MAX_SLOTS
+	modeOther = C.CG_MODE_OTHER
+	// modeSampleShift is where log2 of the histogram's sampling interval
+	// sits in the mode (CG_MODE_SAMPLE_SHIFT).
+	modeSampleShift = C.CG_MODE_SAMPLE_SHIFT
+	maxSlots        = C.CG_MAX_SLOTS
 )
 
 var installError error
@@ -163,12 +167,26 @@ func dlSymbol(pc uintptr) (name, object string, base, symAddr uintptr, ok bool) 
 	return boundedString(nbuf[:]), boundedString(obuf[:]), uintptr(b), uintptr(s), true
 }
 
-// slotStats is one module's C counters summed over threads.
+// slotStats is one module's C counters summed over threads (see
+// cg_mstats in guard.h).
 type slotStats struct {
-	started, finished uint64
-	ok, err, crash    uint64
-	timed, sumTicks   uint64
-	hist              [C.CG_HIST_BUCKETS]uint64
+	started               uint64
+	ok, err, crash, other uint64
+	sumTicks              uint64
+	hist                  [C.CG_HIST_BUCKETS]uint64
+}
+
+// finished returns the calls that ended: each ends in exactly one of ok,
+// err, crash and other.
+func (s *slotStats) finished() uint64 { return s.ok + s.err + s.crash + s.other }
+
+// timed returns the calls in the duration histogram.
+func (s *slotStats) timed() uint64 {
+	var n uint64
+	for _, v := range s.hist {
+		n += v
+	}
+	return n
 }
 
 func readSlot(slot int32) slotStats {
@@ -177,9 +195,9 @@ func readSlot(slot int32) slotStats {
 	if C.cg_stats_read(C.int(slot), &cs) != 0 {
 		return s
 	}
-	s.started, s.finished = uint64(cs.started), uint64(cs.finished)
-	s.ok, s.err, s.crash = uint64(cs.ok), uint64(cs.err), uint64(cs.crash)
-	s.timed, s.sumTicks = uint64(cs.timed), uint64(cs.sum_ticks)
+	s.started = uint64(cs.started)
+	s.ok, s.err, s.crash, s.other = uint64(cs.ok), uint64(cs.err), uint64(cs.crash), uint64(cs.other)
+	s.sumTicks = uint64(cs.sum_ticks)
 	for i := range s.hist {
 		s.hist[i] = uint64(cs.hist[i])
 	}
@@ -208,7 +226,7 @@ func monoNanos() uint64      { return uint64(C.cg_mono_ns()) }
 // With no deadline, no bulkhead and no observer the call runs on the
 // caller's goroutine and thread with no allocation and no syscall.
 func (m *Module) Call(ctx context.Context, fn, arg unsafe.Pointer) (int, error) {
-	if m.word.Load() == 0 && m.fast && fn != nil && ctx != nil && ctx.Done() == nil {
+	if t := typeWord(ctx); m.word.Load() == 0 && fn != nil && (t == bgType || t == todoType || doneIsNil(ctx)) {
 		// The trampoline inline: one Go frame fewer on the hot path.
 		returned := false
 		defer func() {
@@ -216,7 +234,7 @@ func (m *Module) Call(ctx context.Context, fn, arg unsafe.Pointer) (int, error) 
 				C.cg_unwind(C.int(m.slot)) // a Go panic from a callback unwinds through the call
 			}
 		}()
-		r := C.cg_call_fast(C.uintptr_t(uintptr(fn)), arg, C.int(m.slot<<8|m.mode&0xff))
+		r := C.cg_call_fast(C.uintptr_t(uintptr(fn)), arg, C.int(m.slotMode))
 		returned = true
 		if r.status == 0 && r.detail == nil && r.rc >= 0 {
 			m.resetRun()

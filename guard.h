@@ -14,8 +14,11 @@
 #define CG_DETAIL_ERROR 2
 
 /* Modes of a guarded call (bit set). */
-#define CG_MODE_COUNT 1 /* count the outcome in the per-thread stats */
+#define CG_MODE_COUNT 1 /* count the outcome (ok, err, crash) in the per-thread stats */
 #define CG_MODE_TIME 2  /* time the call into the per-thread histogram */
+#define CG_MODE_OTHER 4 /* the outcome is counted elsewhere (Go): count the call in other */
+/* Bits 4-7 of the mode: log2 of the mean interval between timed calls. */
+#define CG_MODE_SAMPLE_SHIFT 4
 
 /* cg_detail is filled on the slow paths (crash, cg_set_error) and handed to
  * Go, which copies it and releases it with cg_detail_release. Records come
@@ -38,12 +41,21 @@ typedef struct cg_detail {
 #define CG_HIST_BUCKETS 64
 #define CG_MAX_SLOTS 256
 
-/* cg_mstats is a module's counters as summed over threads. */
+/* cg_mstats is a module's counters (one thread's, or summed over threads).
+ * Every call that runs counts started on entry and exactly one of ok, err,
+ * crash or other when it ends, so the calls in flight are started less the
+ * four: other counts calls whose outcome is not counted here (the module
+ * counts no outcomes, the outcome is counted in Go, or a Go panic unwound
+ * the call). A call refused because the slot is closed takes its start
+ * back. The number of timed calls is the sum of hist. */
 typedef struct cg_mstats {
-	uint64_t started, finished;
-	uint64_t ok, err, crash;
-	uint64_t timed, sum_ticks;
+	uint64_t started;
+	uint64_t ok, err, crash, other;
+	uint64_t sum_ticks;
 	uint64_t hist[CG_HIST_BUCKETS];
+	/* A thread's own sampling state (not summed): calls until the next
+	 * timed one, and its random generator. */
+	uint64_t sample_left, rng;
 } cg_mstats;
 
 typedef int (*cg_fn)(void *);

@@ -10,7 +10,10 @@ import (
 const (
 	modeCount = 1
 	modeTime  = 2
-	maxSlots  = 256
+	modeOther = 4
+	// modeSampleShift matches CG_MODE_SAMPLE_SHIFT in guard.h.
+	modeSampleShift = 4
+	maxSlots        = 256
 )
 
 func installErr() error    { return ErrNotSupported }
@@ -33,10 +36,20 @@ func dlSymbol(pc uintptr) (name, object string, base, symAddr uintptr, ok bool) 
 }
 
 type slotStats struct {
-	started, finished uint64
-	ok, err, crash    uint64
-	timed, sumTicks   uint64
-	hist              [64]uint64
+	started               uint64
+	ok, err, crash, other uint64
+	sumTicks              uint64
+	hist                  [64]uint64
+}
+
+func (s *slotStats) finished() uint64 { return s.ok + s.err + s.crash + s.other }
+
+func (s *slotStats) timed() uint64 {
+	var n uint64
+	for _, v := range s.hist {
+		n += v
+	}
+	return n
 }
 
 func readSlot(slot int32) slotStats { return slotStats{} }

@@ -58,10 +58,14 @@ func (s State) String() string {
 }
 
 // The module word: the low two bits hold the State, wordClosed marks a
-// closed module. The fast path runs only when the word is zero.
+// closed module, wordSlow one whose calls always take the slow path (a
+// timeout, a bulkhead or an observer, or no C statistics slot; set in New
+// and never cleared). The fast path runs only when the word is zero: one
+// atomic load decides it.
 const (
 	wordStateMask = 3
 	wordClosed    = 4
+	wordSlow      = 1 << 30
 )
 
 // Module is one fault domain: the guarded calls into one C library, with
@@ -73,7 +77,10 @@ type Module struct {
 	word atomic.Int32
 	slot int32 // per-thread C statistics slot; -1 when none was free
 	mode int32 // CG_MODE_* bits for the trampoline
-	fast bool  // Call may take the direct path when the word is zero
+	// slotMode is slot<<8 | mode, the trampoline's third argument.
+	slotMode int32
+
+	iso Isolated // runs the calls in worker processes (WithIsolation); nil in-process
 
 	active    atomic.Int64 // calls holding a bulkhead place (bulkhead or no slot)
 	abandoned atomic.Int64 // timed-out calls still running in C
@@ -150,12 +157,20 @@ func New(name string, opts ...Option) (*Module, error) {
 	if err := checkHandlers(); err != nil {
 		return nil, err
 	}
-	m := &Module{name: name, opts: o, crashes: map[syscall.Signal]uint64{}, created: time.Now()}
+	m := &Module{name: name, opts: o, crashes: map[syscall.Signal]uint64{}, created: time.Now(), slot: -1}
+	if o.timeout != 0 || o.maxConc != 0 || o.observer != nil {
+		m.word.Store(wordSlow)
+	}
+	if o.isolator != nil {
+		if err := m.startIsolation(); err != nil {
+			return nil, err
+		}
+	}
 	switch o.metrics {
 	case MetricsCounters:
 		m.mode = modeCount
 	case MetricsHistogram:
-		m.mode = modeCount | modeTime
+		m.mode = modeCount | modeTime | int32(o.sampleShift)<<modeSampleShift
 	}
 	if o.breaker != nil && o.breaker.FailureRatio > 0 {
 		m.mode |= modeCount // the ratio needs the success count
@@ -163,16 +178,25 @@ func New(name string, opts ...Option) (*Module, error) {
 	registryMu.Lock()
 	if lookup(name) != nil {
 		registryMu.Unlock()
+		if m.iso != nil {
+			m.iso.CloseIsolated(context.Background())
+		}
 		return nil, fmt.Errorf("cgoguard: New: a module named %q is already open", name)
 	}
-	m.slot = allocSlot()
+	if m.iso == nil {
+		m.slot = allocSlot()
+	}
+	if m.slot < 0 {
+		// No statistics slot, or the calls run in worker processes: never the fast path.
+		m.word.Store(m.word.Load() | wordSlow) // not visible to other goroutines yet
+	}
+	m.slotMode = m.slot<<8 | m.mode&0xff
 	registry = append(registry, m)
 	registryMu.Unlock()
 	if m.slot >= 0 {
 		m.baseline = readSlot(m.slot)
 		openSlot(m.slot)
 	}
-	m.fast = m.slot >= 0 && o.timeout == 0 && o.maxConc == 0 && o.observer == nil
 	return m, nil
 }
 
@@ -282,6 +306,9 @@ func (m *Module) callSlow(ctx context.Context, fn, arg unsafe.Pointer) (rc int, 
 			deadline, hasDeadline = d, true
 		}
 	}
+	if m.iso != nil {
+		return m.callIsolated(ctx, fn, arg, deadline, trace, probe, bounded)
+	}
 	if !hasDeadline && ctx.Done() == nil {
 		rc, st, d := guardedCall(fn, arg, m.slot, m.mode, trace)
 		if bounded {
@@ -304,7 +331,7 @@ type asyncCall struct {
 
 func (m *Module) callAsync(ctx context.Context, fn, arg unsafe.Pointer, deadline time.Time, hasDeadline bool, trace *[16]byte, probe, bounded bool) (int, error) {
 	c := &asyncCall{done: make(chan struct{})}
-	mode := m.mode &^ modeCount // outcomes of worker calls are counted in Go
+	mode := m.mode | modeOther // outcomes of worker calls are counted in Go
 	go func() {
 		rc, st, d := guardedCall(fn, arg, m.slot, mode, trace)
 		if bounded {
@@ -652,6 +679,9 @@ func (m *Module) close(ctx context.Context, waitAbandoned bool) error {
 		closeSlot(m.slot) // calls past the Go check now see the slot closed
 	}
 	var err error
+	if m.iso != nil {
+		err = m.iso.CloseIsolated(ctx) // calls in flight end with their workers
+	}
 	for delay := 50 * time.Microsecond; ; {
 		n := m.InFlight()
 		if !waitAbandoned {
@@ -712,10 +742,10 @@ func (m *Module) runCloser() error {
 func (m *Module) InFlight() int64 {
 	if m.slot >= 0 {
 		s := m.slotStats()
-		if s.started < s.finished {
-			return 0
+		if f := s.finished(); s.started > f {
+			return int64(s.started - f)
 		}
-		return int64(s.started - s.finished)
+		return 0
 	}
 	return m.active.Load()
 }

@@ -18,8 +18,10 @@ type Stats struct {
 	CrashesBySignal map[string]uint64
 	InFlight        int64 // calls running in C now
 	Abandoned       int64 // timed-out calls still running in C
-	// Durations is the histogram of call durations; empty unless the
-	// module was created WithMetrics(MetricsHistogram).
+	// Durations is the histogram of the durations of the timed calls (a
+	// random sample, one call in WithHistogramSampling on average; every
+	// call with WithHistogramSampling(1)); empty unless the module was
+	// created WithMetrics(MetricsHistogram).
 	Durations Histogram
 	// RecentCrashes are the last crashes, oldest first (at most 16).
 	RecentCrashes []CrashRecord
@@ -101,11 +103,10 @@ func (m *Module) slotStats() slotStats {
 	s := readSlot(m.slot)
 	b := m.baseline
 	s.started -= b.started
-	s.finished -= b.finished
 	s.ok -= b.ok
 	s.err -= b.err
 	s.crash -= b.crash
-	s.timed -= b.timed
+	s.other -= b.other
 	s.sumTicks -= b.sumTicks
 	for i := range s.hist {
 		s.hist[i] -= b.hist[i]
@@ -150,7 +151,7 @@ func secondsPerTick() float64 {
 // merged (powers of four) to keep the series few.
 func ticksHistogram(s slotStats) Histogram {
 	spt := secondsPerTick()
-	h := Histogram{Count: s.timed, Sum: float64(s.sumTicks) * spt}
+	h := Histogram{Count: s.timed(), Sum: float64(s.sumTicks) * spt}
 	first, last := -1, -1
 	for i, n := range s.hist {
 		if n != 0 {

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"unsafe"
 )
 
@@ -35,8 +34,9 @@ type Arena struct {
 	dataOff  uint64
 	capacity uint64 // bytes
 	name     string
-	shared   string // shared-memory name, "" if anonymous
-	owner    bool   // this Arena created the shared file and removes it on Close
+	shared   string   // shared-memory name, "" if anonymous
+	owner    bool     // this Arena created the shared file and removes it on Close
+	file     *os.File // the memory file of a WithMemfd or OpenFile arena, else nil
 	closeMu  sync.Mutex
 }
 
@@ -100,6 +100,9 @@ func New(size int, opts ...Option) (*Arena, error) {
 			return nil, err
 		}
 	}
+	if o.memfd && o.shared != "" {
+		return nil, errors.New("cgoguard: arena: WithMemfd and WithShared exclude each other")
+	}
 	if size <= 0 || uint64(size) > MaxSize {
 		return nil, fmt.Errorf("cgoguard: arena size %d out of range (1 to %d bytes)", size, uint64(MaxSize))
 	}
@@ -122,29 +125,38 @@ func New(size int, opts ...Option) (*Arena, error) {
 	}
 
 	var mem []byte
-	if o.shared == "" {
-		m, err := syscall.Mmap(-1, 0, int(mapSize), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	var file *os.File
+	switch {
+	case o.memfd:
+		f, m, err := createMemfd(name, mapSize, o.addr)
 		if err != nil {
-			return nil, fmt.Errorf("cgoguard: arena mmap of %d bytes: %w", mapSize, err)
+			return nil, err
 		}
-		mem = m
-	} else {
-		m, err := createShared(o.shared, mapSize)
+		file, mem = f, m
+	case o.shared != "":
+		m, err := createShared(o.shared, mapSize, o.addr)
 		if err != nil {
 			return nil, err
 		}
 		mem = m
+	default:
+		m, err := mapMemory(-1, mapSize, false, o.addr)
+		if err != nil {
+			return nil, fmt.Errorf("cgoguard: arena mmap of %d bytes: %w", mapSize, err)
+		}
+		mem = m
 	}
 	a := attach(mem, name, o.shared)
+	a.file = file
 	a.setSize(id, headerSize, capacity)
 	put32(a.base, offVersion, layoutVersion)
 	put32(a.base, offID, id)
 	put64(a.base, offMapSize, mapSize)
 	put64(a.base, offDataOff, headerSize)
 	put64(a.base, offCapacity, capacity)
-	if o.shared != "" {
+	if o.shared != "" || o.memfd {
 		put32(a.base, offFlags, flagShared)
-		a.owner = true
+		a.owner = o.shared != ""
 	}
 	copy(mem[offName:offName+nameMax], name)
 	atomic.StoreUint64(a.state, 1<<32) // generation 1, cursor 0
@@ -154,7 +166,7 @@ func New(size int, opts ...Option) (*Arena, error) {
 	return a, nil
 }
 
-func createShared(name string, mapSize uint64) ([]byte, error) {
+func createShared(name string, mapSize uint64, addr uintptr) ([]byte, error) {
 	if st, err := os.Stat(shmDir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("%w: shared memory needs %s", ErrNotSupported, shmDir)
 	}
@@ -168,7 +180,7 @@ func createShared(name string, mapSize uint64) ([]byte, error) {
 		os.Remove(path)
 		return nil, fmt.Errorf("cgoguard: size shared arena %q to %d bytes: %w", name, mapSize, err)
 	}
-	mem, err := syscall.Mmap(int(f.Fd()), 0, int(mapSize), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	mem, err := mapMemory(int(f.Fd()), mapSize, true, addr)
 	if err != nil {
 		os.Remove(path)
 		return nil, fmt.Errorf("cgoguard: map shared arena %q: %w", name, err)
@@ -190,21 +202,65 @@ func Open(name string) (*Arena, error) {
 		return nil, fmt.Errorf("cgoguard: open shared arena %q: %w", name, err)
 	}
 	defer f.Close()
+	a, err := mapFile(f, path, 0)
+	if err != nil {
+		return nil, err
+	}
+	a.shared = name
+	register(a)
+	return a, nil
+}
+
+// OpenFile maps the shared arena whose memory file f is: the descriptor
+// of a WithMemfd arena that another process passed down (Arena.File), or
+// an open /dev/shm file. Of the options only WithAddress applies. f may be
+// closed once OpenFile returns (the arena keeps its own descriptor for
+// File). Closing the arena only unmaps it.
+func OpenFile(f *os.File, opts ...Option) (*Arena, error) {
+	if f == nil {
+		return nil, errors.New("cgoguard: arena OpenFile: nil file")
+	}
+	o := defaults()
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	if o.shared != "" || o.memfd || o.name != "" {
+		return nil, errors.New("cgoguard: arena OpenFile: only WithAddress applies (the file decides the rest)")
+	}
+	a, err := mapFile(f, f.Name(), o.addr)
+	if err != nil {
+		return nil, err
+	}
+	dup, err := dupFile(f)
+	if err != nil {
+		a.unmap()
+		return nil, fmt.Errorf("cgoguard: arena OpenFile %s: %w", f.Name(), err)
+	}
+	a.file = dup
+	register(a)
+	return a, nil
+}
+
+// mapFile maps the arena file f (named path in errors) and checks its
+// header. The Arena is not registered yet.
+func mapFile(f *os.File, path string, addr uintptr) (*Arena, error) {
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("cgoguard: open shared arena %q: %w", name, err)
+		return nil, fmt.Errorf("cgoguard: open shared arena %s: %w", path, err)
 	}
 	size := st.Size()
 	if size < headerSize+unit || size > headerSize+MaxSize+int64(os.Getpagesize()) {
 		return nil, fmt.Errorf("%w: %s is %d bytes", ErrBadHeader, path, size)
 	}
-	mem, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	mem, err := mapMemory(int(f.Fd()), uint64(size), true, addr)
 	if err != nil {
-		return nil, fmt.Errorf("cgoguard: map shared arena %q: %w", name, err)
+		return nil, fmt.Errorf("cgoguard: map shared arena %s: %w", path, err)
 	}
 	base := unsafe.Pointer(&mem[0])
 	bad := func(format string, args ...any) (*Arena, error) {
-		syscall.Munmap(mem)
+		unmapMemory(mem)
 		return nil, fmt.Errorf("%w: %s: %s", ErrBadHeader, path, fmt.Sprintf(format, args...))
 	}
 	if m := atomic.LoadUint64((*uint64)(unsafe.Add(base, offMagic))); m != layoutMagic {
@@ -230,10 +286,37 @@ func Open(name string) (*Arena, error) {
 	for n < len(nameBytes) && nameBytes[n] != 0 {
 		n++
 	}
-	a := attach(mem, string(nameBytes[:n]), name)
+	a := attach(mem, string(nameBytes[:n]), "")
 	a.setSize(id, dataOff, capacity)
-	register(a)
 	return a, nil
+}
+
+// File returns a new descriptor (close-on-exec; the caller closes it) of
+// the arena's memory file, to hand to another process, for example in
+// exec.Cmd.ExtraFiles; that process maps it with OpenFile. It works for
+// WithMemfd and WithShared arenas and those opened from a file; a private
+// arena has no file.
+func (a *Arena) File() (*os.File, error) {
+	a.closeMu.Lock()
+	defer a.closeMu.Unlock()
+	if a.closed.Load() {
+		return nil, ErrClosed
+	}
+	switch {
+	case a.file != nil:
+		f, err := dupFile(a.file)
+		if err != nil {
+			return nil, fmt.Errorf("cgoguard: arena %q: %w", a.name, err)
+		}
+		return f, nil
+	case a.shared != "":
+		f, err := os.OpenFile(filepath.Join(shmDir, a.shared), os.O_RDWR, 0)
+		if err != nil {
+			return nil, fmt.Errorf("cgoguard: arena %q: %w", a.name, err)
+		}
+		return f, nil
+	}
+	return nil, fmt.Errorf("%w: arena %q is private to this process (create it WithMemfd or WithShared)", ErrNotSupported, a.name)
 }
 
 // Remove deletes the shared-memory file of a shared arena, for example one
@@ -267,6 +350,8 @@ func (a *Arena) setSize(id uint32, dataOff, capacity uint64) {
 		a.fastCap = a.capUnits
 	}
 }
+
+func (a *Arena) unmap() error { return unmapMemory(a.mem) }
 
 func register(a *Arena) {
 	regMu.Lock()
@@ -452,10 +537,16 @@ func (a *Arena) Close() error {
 	regMu.Lock()
 	delete(registry, a)
 	regMu.Unlock()
-	err := syscall.Munmap(a.mem)
+	err := a.unmap()
 	a.mem, a.base, a.state, a.data = nil, nil, nil, nil
 	if err != nil {
 		err = fmt.Errorf("cgoguard: unmap arena %q: %w", a.name, err)
+	}
+	if a.file != nil {
+		if cerr := a.file.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("cgoguard: arena %q: %w", a.name, cerr))
+		}
+		a.file = nil
 	}
 	if a.owner {
 		if rerr := os.Remove(filepath.Join(shmDir, a.shared)); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {

@@ -23,6 +23,9 @@ func TestMain(m *testing.M) {
 	if name := os.Getenv(childEnv); name != "" {
 		os.Exit(child(name, strings.Fields(os.Getenv(childEnv+"_REFS"))))
 	}
+	if addr := os.Getenv(fdChildEnv); addr != "" {
+		os.Exit(fdChild(addr))
+	}
 	os.Exit(m.Run())
 }
 

@@ -13,6 +13,14 @@
 // the generation. A Local serves one goroutine from a chunk it reserved,
 // for hot loops that allocate many small blocks.
 //
+// Another process maps a shared arena by name (WithShared creates a file in
+// /dev/shm, Open maps it) or by descriptor (WithMemfd creates a memory file
+// in no directory, so nothing is left behind when every process is gone;
+// File hands a descriptor down, for example in exec.Cmd.ExtraFiles, and
+// OpenFile maps it). WithAddress places a mapping at a fixed address, or
+// fails: processes that map the arena at the same address may exchange
+// plain pointers into it.
+//
 // A block is named by a Ref (arena id, generation, offset, length) rather
 // than by an address, so it can be stored in C memory, encoded (binary or
 // text) and sent to another process. Resolve turns it back into bytes and

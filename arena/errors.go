@@ -25,6 +25,9 @@ var (
 	// ErrBadHeader is returned by Open for a file that is not an arena of
 	// this layout version.
 	ErrBadHeader = errors.New("cgoguard: not a cgoguard arena or incompatible layout")
+	// ErrAddressInUse is returned by New and OpenFile with WithAddress when
+	// something is already mapped at the address.
+	ErrAddressInUse = errors.New("cgoguard: arena address already in use")
 	// ErrNotSupported is returned where the platform lacks what the call
 	// needs (the C API without cgo, shared memory without /dev/shm).
 	ErrNotSupported = errors.New("cgoguard: arena feature not supported on this platform")

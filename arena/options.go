@@ -9,8 +9,10 @@ import (
 type Option func(*options) error
 
 type options struct {
-	name   string // "" means the shared name, or "arena-<id>"
-	shared string // "" means an anonymous private mapping
+	name   string  // "" means the shared name, or "arena-<id>"
+	shared string  // "" means an anonymous private mapping
+	memfd  bool    // back the arena with an anonymous memory file
+	addr   uintptr // 0 means the kernel chooses the address
 }
 
 // defaults holds every option's default, in one place.
@@ -18,6 +20,8 @@ func defaults() options {
 	return options{
 		name:   "",
 		shared: "",
+		memfd:  false,
+		addr:   0,
 	}
 }
 
@@ -51,6 +55,34 @@ func WithShared(name string) Option {
 			return err
 		}
 		o.shared = name
+		return nil
+	}
+}
+
+// WithMemfd backs the arena with an anonymous memory file (memfd_create)
+// that no directory names, so nothing is ever left in /dev/shm, even when
+// every process using it is killed. Other processes get it by inheriting a
+// descriptor (Arena.File, passed for example in exec.Cmd.ExtraFiles) and
+// map it with OpenFile. It excludes WithShared. Linux only. Default: an
+// anonymous mapping private to this process.
+func WithMemfd() Option {
+	return func(o *options) error {
+		o.memfd = true
+		return nil
+	}
+}
+
+// WithAddress maps the arena at exactly addr (page aligned), in New and in
+// OpenFile, so that processes mapping the same arena at the same address
+// can exchange plain pointers into it. If anything is mapped there already
+// the call fails with ErrAddressInUse; the mapping is never moved. Linux
+// only. Default: 0, the kernel chooses.
+func WithAddress(addr uintptr) Option {
+	return func(o *options) error {
+		if addr == 0 || addr%4096 != 0 {
+			return fmt.Errorf("cgoguard: arena address %#x must be nonzero and page aligned", addr)
+		}
+		o.addr = addr
 		return nil
 	}
 }

@@ -18,24 +18,31 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
 const (
 	closedBit = uint64(1) << 63
-	// claimBatch is how many ready messages the consumer claims with one
-	// compare-and-swap of head. Claimed slots stay unavailable to producers
-	// until delivered, so the batch stays small.
-	claimBatch = 64
-	// spinChecks is how often Drain re-checks an empty ring before it arms
-	// the wakeup and sleeps (about 1 ns each, reading a line in its own
-	// cache): long enough to ride out a producer's short pause without a
-	// system call on either side, short enough not to burn a shared core.
-	// runtime.Gosched in this loop cost more than it saved: it wakes other
-	// threads through futex calls.
+	// maxBatch is the most messages the consumer delivers from a lane
+	// before it releases them to the producer (one locked add), and under
+	// DropOldest claims with one compare-and-swap of head. Taken slots stay
+	// unavailable to producers until released, so a batch is at most half
+	// the lane.
+	maxBatch = 256
+	// spinChecks is how often gather re-checks a lane for a batch to
+	// collect (about 1 ns each, reading a line in its own cache).
 	spinChecks = 1000
 	// spinAhead is how many messages Drain lets collect while it spins.
 	spinAhead = 256
+	// spinBudget is how long wait spins on empty lanes before it arms the
+	// wakeup and sleeps. Going to sleep costs a membarrier(2) here and an
+	// eventfd write in the producer that finds the consumer asleep, so a
+	// consumer that keeps up with steady producers should not sleep in
+	// the gaps between their messages; a longer spin only burns a shared
+	// core when the producers are idle. runtime.Gosched in this loop cost
+	// more than it saved: it wakes other threads through futex calls.
+	spinBudget = 20 * time.Microsecond
 )
 
 // waitInC selects the alternative wait that blocks in a cgo call. It exists
@@ -43,34 +50,52 @@ const (
 // netpoller wait is the one used.
 var waitInC atomic.Bool
 
-// ring is the consumer's view of the C ring: pointers into C memory, read
-// and written with sync/atomic in the same protocol as ring.c.
-type ring struct {
-	head, tail, released       *uint64
-	waiting, prodWaiting       *uint32
-	closed                     *uint32
-	dropped, fullWaits, wakeup *uint64
-	slots                      unsafe.Pointer
-	stride                     uintptr
-	capacity, mask             uint64
+// lane is the consumer's view of one C lane: pointers into C memory, read
+// and written with sync/atomic in the protocol of ring.c, and the
+// consumer's own state for the lane.
+type lane struct {
+	c                    *C.struct_cg_bridge_lane
+	tail, head, released *uint64
+	prodWaiting          *uint32
+	slots                unsafe.Pointer
+
+	// Consumer-only state (guarded by draining): the claimed range
+	// [cur, end) not yet delivered, kept across a panicking callback, and
+	// rel, the first claimed position not yet released. When the consumer
+	// does not claim (see Bridge.claims), cur == end == head.
+	cur, end, rel uint64
 }
 
-func (r *ring) slot(pos uint64) unsafe.Pointer {
+// ring holds what every lane shares: the geometry and the bridge's words.
+type ring struct {
+	waiting, closed, nlanes, sealed *uint32
+	dropped, fullWaits, wakeup      *uint64
+	lanes                           []*C.struct_cg_bridge_lane // the C array, max lanes + 1 long
+	stride                          uintptr
+	capacity, mask                  uint64
+}
+
+func (r *ring) slot(l *lane, pos uint64) unsafe.Pointer {
 	var i uint64
 	if r.mask != 0 {
 		i = pos & r.mask
 	} else {
 		i = pos % r.capacity
 	}
-	return unsafe.Add(r.slots, uintptr(i)*r.stride)
+	return unsafe.Add(l.slots, uintptr(i)*r.stride)
 }
 
-func (r *ring) ready(pos uint64) bool {
-	return atomic.LoadUint64((*uint64)(r.slot(pos))) == pos+1
+func (r *ring) ready(l *lane, pos uint64) bool {
+	return atomic.LoadUint64((*uint64)(r.slot(l, pos))) == pos+1
 }
 
-// Bridge is a ring in C memory that C threads push messages into and one Go
-// consumer drains. See the package documentation.
+// cLane returns the C lane i, or nil if it is not published yet.
+func (r *ring) cLane(i int) *C.struct_cg_bridge_lane {
+	return (*C.struct_cg_bridge_lane)(atomic.LoadPointer((*unsafe.Pointer)(unsafe.Pointer(&r.lanes[i]))))
+}
+
+// Bridge is a set of rings in C memory that C threads push messages into
+// and one Go consumer drains. See the package documentation.
 type Bridge struct {
 	c    *C.struct_cg_bridge
 	r    ring
@@ -83,11 +108,16 @@ type Bridge struct {
 	draining  atomic.Bool
 	closeOnce sync.Once
 
-	// Consumer-only state (guarded by draining): the claimed range
-	// [cur, end) not yet delivered, kept across a panicking callback, and
-	// rel, the first claimed position not yet released.
-	cur, end, rel uint64
-	evbuf         [8]byte
+	// claims: producers may move head too (DropOldest), so the consumer
+	// claims a batch before delivering it. batch: see maxBatch.
+	claims bool
+	batch  int
+
+	// Consumer-only state (guarded by draining): the lanes seen so far, and
+	// the lane the next delivery pass starts with.
+	lanes []*lane
+	next  int
+	evbuf [8]byte
 }
 
 type cleanupArg struct {
@@ -96,9 +126,10 @@ type cleanupArg struct {
 }
 
 // New creates a bridge with room for capacity messages (2 to MaxCapacity)
-// in C memory. Options set the maximum message size, the full policy, the
-// Block bound and the name; see the With functions for formats and
-// defaults. The bridge is listed by Snapshot until Close.
+// per lane in C memory. Options set the maximum message size, the full
+// policy, the Block bound, the number of per-thread lanes and the name;
+// see the With functions for formats and defaults. The bridge is listed by
+// Snapshot until Close.
 func New(capacity int, opts ...Option) (*Bridge, error) {
 	cfg, err := newConfig(capacity, opts)
 	if err != nil {
@@ -108,7 +139,7 @@ func New(capacity int, opts ...Option) (*Bridge, error) {
 		cfg.name = defaultName()
 	}
 	c, err := C.cg_bridge__new(C.uint64_t(cfg.capacity), C.uint32_t(cfg.maxMessage),
-		C.int32_t(cfg.policy), C.int64_t(cfg.blockTimeout.Nanoseconds()))
+		C.int32_t(cfg.policy), C.int64_t(cfg.blockTimeout.Nanoseconds()), C.uint32_t(cfg.lanes))
 	if c == nil {
 		return nil, fmt.Errorf("cgoguard: bridge %q: allocating the ring: %w", cfg.name, err)
 	}
@@ -130,21 +161,21 @@ func New(capacity int, opts ...Option) (*Bridge, error) {
 		efd: f,
 		rc:  rc,
 		r: ring{
-			head:        (*uint64)(unsafe.Pointer(&c.head)),
-			tail:        (*uint64)(unsafe.Pointer(&c.tail)),
-			released:    (*uint64)(unsafe.Pointer(&c.released)),
-			waiting:     (*uint32)(unsafe.Pointer(&c.waiting)),
-			prodWaiting: (*uint32)(unsafe.Pointer(&c.prod_waiting)),
-			closed:      (*uint32)(unsafe.Pointer(&c.closed)),
-			dropped:     (*uint64)(unsafe.Pointer(&c.dropped)),
-			fullWaits:   (*uint64)(unsafe.Pointer(&c.full_waits)),
-			wakeup:      (*uint64)(unsafe.Pointer(&c.wakeups)),
-			slots:       unsafe.Pointer(c.slots),
-			stride:      uintptr(c.stride),
-			capacity:    uint64(c.cap),
-			mask:        uint64(c.mask),
+			waiting:   (*uint32)(unsafe.Pointer(&c.waiting)),
+			closed:    (*uint32)(unsafe.Pointer(&c.closed)),
+			nlanes:    (*uint32)(unsafe.Pointer(&c.nlanes)),
+			sealed:    (*uint32)(unsafe.Pointer(&c.sealed)),
+			dropped:   (*uint64)(unsafe.Pointer(&c.dropped)),
+			fullWaits: (*uint64)(unsafe.Pointer(&c.full_waits)),
+			wakeup:    (*uint64)(unsafe.Pointer(&c.wakeups)),
+			lanes:     unsafe.Slice(c.lanes, int(c.max_lanes)+1),
+			stride:    uintptr(c.stride),
+			capacity:  uint64(c.cap),
+			mask:      uint64(c.mask),
 		},
 	}
+	b.claims = cfg.policy == DropOldest
+	b.batch = min(maxBatch, max(1, cfg.capacity/2))
 	b.read = b.readEvent
 	// The C memory lives until the Bridge is unreachable (it cannot be
 	// before Close: the registry holds it) and C holds no reference.
@@ -165,16 +196,18 @@ func (b *Bridge) CPtr() unsafe.Pointer { return unsafe.Pointer(b.c) }
 // Name returns the bridge's name (WithName).
 func (b *Bridge) Name() string { return b.cfg.name }
 
-// Push copies msg into the ring from Go, as cg_bridge_push does from C (one
-// cgo call; under the Block policy it may wait in C for space). It returns
-// nil, or ErrTooLarge, ErrClosed, ErrFull, ErrDropped or ErrTimeout, each
-// also matching the C errno with errors.Is (syscall.EPIPE, ...).
+// Push copies msg into the bridge from Go, as cg_bridge_push does from C
+// (one cgo call; under the Block policy it may wait in C for space). Pushes
+// from Go go through the shared lane, so the pushes of a goroutine arrive in
+// order whatever threads it runs on. It returns nil, or ErrTooLarge,
+// ErrClosed, ErrFull, ErrDropped or ErrTimeout, each also matching the C
+// errno with errors.Is (syscall.EPIPE, ...).
 func (b *Bridge) Push(msg []byte) error {
 	var p unsafe.Pointer
 	if len(msg) > 0 {
 		p = unsafe.Pointer(&msg[0])
 	}
-	rc := int(C.cg_bridge_push(b.c, p, C.size_t(len(msg))))
+	rc := int(C.cg_bridge__push_shared(b.c, p, C.size_t(len(msg))))
 	runtime.KeepAlive(b) // its cleanup frees b.c
 	return pushError(rc)
 }
@@ -203,16 +236,17 @@ func pushError(rc int) error {
 }
 
 // Drain waits until at least one message is ready or ctx is done, then
-// calls fn for every ready message in ring order (up to the capacity per
-// call) and returns how many it delivered. msg points into C memory and is
-// valid only during fn; copy what you keep. After Close, Drain keeps
-// delivering the accepted messages, then returns ErrClosed. It returns
-// ctx.Err() when ctx is done (checked before delivering), and ErrBusy when
-// another Drain on b is running. If fn panics, the message it was given
-// counts as delivered and the rest of the batch stays for the next Drain.
+// calls fn for every ready message and returns how many it delivered: the
+// lanes in turn, each in its order, up to one ring's worth per lane per
+// call. msg points into C memory and is valid only during fn; copy what
+// you keep. After Close, Drain keeps delivering the accepted messages,
+// then returns ErrClosed. It returns ctx.Err() when ctx is done (checked
+// before delivering), and ErrBusy when another Drain on b is running. If
+// fn panics, the message it was given counts as delivered and the rest
+// stay for the next Drain.
 //
-// While it waits, Drain parks its goroutine on the ring's eventfd in Go's
-// netpoller: an idle bridge holds no OS thread.
+// While it waits, Drain parks its goroutine on the bridge's eventfd in
+// Go's netpoller: an idle bridge holds no OS thread.
 func (b *Bridge) Drain(ctx context.Context, fn func(msg []byte)) (int, error) {
 	if fn == nil {
 		return 0, errors.New("cgoguard: bridge drain: nil callback")
@@ -226,6 +260,7 @@ func (b *Bridge) Drain(ctx context.Context, fn func(msg []byte)) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
+		b.refresh()
 		if !woken {
 			b.gather()
 		}
@@ -242,6 +277,22 @@ func (b *Bridge) Drain(ctx context.Context, fn func(msg []byte)) (int, error) {
 	}
 }
 
+// refresh adds the lanes registered since the last look to b.lanes.
+func (b *Bridge) refresh() {
+	n := int(atomic.LoadUint32(b.r.nlanes))
+	for i := len(b.lanes); i < n; i++ {
+		c := b.r.cLane(i)
+		b.lanes = append(b.lanes, &lane{
+			c:           c,
+			tail:        (*uint64)(unsafe.Pointer(&c.tail)),
+			head:        (*uint64)(unsafe.Pointer(&c.head)),
+			released:    (*uint64)(unsafe.Pointer(&c.released)),
+			prodWaiting: (*uint32)(unsafe.Pointer(&c.prod_waiting)),
+			slots:       unsafe.Pointer(c.slots),
+		})
+	}
+}
+
 // ahead is how many messages Drain lets collect before it takes them when
 // it has caught up with the producers.
 func (b *Bridge) ahead() uint64 {
@@ -252,124 +303,231 @@ func (b *Bridge) ahead() uint64 {
 }
 
 // gather waits briefly, when Drain has caught up with the producers (some
-// messages ready, fewer than a batch), for a batch to collect. Taking
-// messages one by one right behind a producer costs more than twice as
-// much per message: every line the producer writes is pulled away by the
-// consumer's read before the producer is done with it.
+// messages ready, fewer than a batch in every lane), for a batch to
+// collect. Taking messages one by one right behind a producer costs more
+// than twice as much per message: every line the producer writes is pulled
+// away by the consumer's read before the producer is done with it.
 func (b *Bridge) gather() {
 	r := &b.r
-	h := atomic.LoadUint64(r.head)
-	last := h + b.ahead() - 1
-	if !r.ready(h) || r.ready(last) {
+	ahead := b.ahead()
+	var wait *lane
+	var last uint64
+	for _, l := range b.lanes {
+		if l.cur < l.end {
+			return
+		}
+		h := atomic.LoadUint64(l.head)
+		if !r.ready(l, h) {
+			continue
+		}
+		if r.ready(l, h+ahead-1) {
+			return // a full batch is waiting somewhere
+		}
+		if wait == nil {
+			wait, last = l, h+ahead-1
+		}
+	}
+	if wait == nil {
 		return
 	}
-	for i := 0; i < spinChecks && !r.ready(last); i++ {
+	for i := 0; i < spinChecks && !r.ready(wait, last); i++ {
 		if b.finished() {
 			return
 		}
 	}
 }
 
-// deliver hands ready messages to fn and releases their slots.
+// deliver hands ready messages to fn, lane by lane in batches, and
+// releases their slots.
 func (b *Bridge) deliver(fn func([]byte)) (n int) {
-	r := &b.r
+	var cur *lane
 	defer func() {
-		if b.cur > b.rel { // fn panicked: release what was delivered
-			b.release(b.cur - b.rel)
+		if cur != nil && cur.cur > cur.rel { // fn panicked: release what was delivered
+			if !b.claims {
+				atomic.StoreUint64(cur.head, cur.cur)
+			}
+			n += int(cur.cur - cur.rel)
+			b.release(cur, cur.cur-cur.rel)
 		}
 		if n > 0 {
 			b.delivered.Add(uint64(n))
 		}
 	}()
-	limit := int(r.capacity)
-	for n < limit {
-		if b.cur == b.end {
-			h := atomic.LoadUint64(r.head)
-			k := uint64(0)
-			for k < claimBatch && r.ready(h+k) {
-				k++
+	nl := len(b.lanes)
+	limit := int(b.r.capacity) * nl
+	for progress := true; progress && n < limit; {
+		progress = false
+		for i := 0; i < nl && n < limit; i++ {
+			l := b.lanes[(b.next+i)%nl]
+			cur = l
+			k := 0
+			if b.claims || l.cur < l.end {
+				k = b.deliverClaimed(l, fn)
+			} else {
+				k = b.deliverOwn(l, fn, min(b.batch, limit-n))
 			}
-			if k == 0 {
-				break
+			cur = nil
+			if k > 0 {
+				n += k
+				progress = true
 			}
-			if !atomic.CompareAndSwapUint64(r.head, h, h+k) {
-				continue // a DropOldest producer evicted the oldest
-			}
-			b.cur, b.end, b.rel = h, h+k, h
 		}
-		for b.cur < b.end {
-			s := r.slot(b.cur)
-			l := *(*uint32)(unsafe.Add(s, 8))
-			b.cur++ // before fn: a panicking fn's message counts as delivered
-			n++
-			fn(unsafe.Slice((*byte)(unsafe.Add(s, slotHeader)), l))
-		}
-		b.release(b.cur - b.rel)
+		b.next++
 	}
 	return n
 }
 
-// release gives k delivered positions back to the producers, and wakes
-// producers sleeping for space once the ring is at most half full. (Waking
-// them as soon as any space freed up made the two sides trade a futex
-// system call every batch whenever the producers were the faster side.) A
-// sleeping producer needs no earlier wake: it sleeps only when the ring is
-// full, so the consumer has messages to deliver until the ring is half
-// empty, and releases them; if delivery stops short of that (an open
+// deliverOwn delivers up to max ready messages of lane l when the
+// consumer is the only writer of head (every policy but DropOldest): it
+// walks the slots from head while they are ready, then publishes head and
+// releases them, with no claim first.
+func (b *Bridge) deliverOwn(l *lane, fn func([]byte), max int) int {
+	r := &b.r
+	h := l.cur // == head: only the consumer moves it under these policies
+	s := r.slot(l, h)
+	end := unsafe.Add(l.slots, uintptr(r.capacity)*r.stride)
+	k := 0
+	for k < max && atomic.LoadUint64((*uint64)(s)) == h+1 {
+		ln := *(*uint32)(unsafe.Add(s, 8))
+		h++
+		l.cur, l.end = h, h // before fn: a panicking fn's message counts as delivered
+		k++
+		fn(unsafe.Slice((*byte)(unsafe.Add(s, slotHeader)), ln))
+		if s = unsafe.Add(s, r.stride); s == end {
+			s = l.slots
+		}
+	}
+	if k > 0 {
+		atomic.StoreUint64(l.head, h)
+		b.release(l, uint64(k))
+	}
+	return k
+}
+
+// deliverClaimed delivers the rest of a batch claimed earlier (left by a
+// panicking fn), or, under DropOldest, claims the ready messages at head
+// with a compare-and-swap first: a producer may evict the oldest message,
+// and must not take one the consumer is delivering.
+func (b *Bridge) deliverClaimed(l *lane, fn func([]byte)) int {
+	r := &b.r
+	if l.cur == l.end {
+		h := atomic.LoadUint64(l.head)
+		k := uint64(0)
+		for k < uint64(b.batch) && r.ready(l, h+k) {
+			k++
+		}
+		if k == 0 || !atomic.CompareAndSwapUint64(l.head, h, h+k) {
+			return 0 // none ready, or a producer evicted the oldest: next pass
+		}
+		l.cur, l.end, l.rel = h, h+k, h
+	}
+	k := 0
+	for l.cur < l.end {
+		s := r.slot(l, l.cur)
+		ln := *(*uint32)(unsafe.Add(s, 8))
+		l.cur++ // before fn: a panicking fn's message counts as delivered
+		k++
+		fn(unsafe.Slice((*byte)(unsafe.Add(s, slotHeader)), ln))
+	}
+	b.release(l, l.cur-l.rel)
+	return k
+}
+
+// release gives k delivered positions of lane l back to its producer, and
+// wakes producers sleeping for space once the lane is at most half full.
+// (Waking them as soon as any space freed up made the two sides trade a
+// futex system call every batch whenever the producers were the faster
+// side.) A sleeping producer needs no earlier wake: it sleeps only when the
+// lane is full, so the consumer has messages to deliver until the lane is
+// half empty, and releases them; if delivery stops short of that (an open
 // reservation), wait wakes the producers before Drain sleeps.
-func (b *Bridge) release(k uint64) {
-	b.rel += k
+func (b *Bridge) release(l *lane, k uint64) {
+	l.rel += k
 	// A locked add: ordered before the load below, so a producer that
 	// announced itself in prod_waiting is seen here, or sees the space.
-	rel := atomic.AddUint64(b.r.released, k)
-	if atomic.LoadUint32(b.r.prodWaiting) != 0 &&
-		(atomic.LoadUint64(b.r.tail)&^closedBit)-rel <= b.r.capacity/2 {
-		C.cg_bridge__wake_producers(b.c)
+	rel := atomic.AddUint64(l.released, k)
+	if atomic.LoadUint32(l.prodWaiting) != 0 &&
+		(atomic.LoadUint64(l.tail)&^closedBit)-rel <= b.r.capacity/2 {
+		C.cg_bridge__wake_producers(b.c, l.c)
 	}
 }
 
 // finished reports whether the bridge is closed and every accepted message
 // has been delivered.
 func (b *Bridge) finished() bool {
-	if atomic.LoadUint32(b.r.closed) == 0 {
-		return false // without reading tail, which producers keep writing
+	// sealed, not closed: once it is set, every push that saw the bridge
+	// open has made its claim visible (see ring.c, "Memory ordering").
+	if atomic.LoadUint32(b.r.sealed) == 0 {
+		return false // without reading the tails, which producers keep writing
 	}
-	t := atomic.LoadUint64(b.r.tail)
-	return t&closedBit != 0 && atomic.LoadUint64(b.r.head) == t&^closedBit && b.cur == b.end
+	b.refresh() // no lane is added after Close
+	for _, l := range b.lanes {
+		if l.cur != l.end || atomic.LoadUint64(l.head) != atomic.LoadUint64(l.tail)&^closedBit {
+			return false
+		}
+	}
+	return true
 }
 
 // wakeable reports whether Drain has something to do without sleeping.
 func (b *Bridge) wakeable() bool {
-	return b.r.ready(atomic.LoadUint64(b.r.head)) || b.finished()
+	for _, l := range b.lanes {
+		if l.cur < l.end || b.r.ready(l, atomic.LoadUint64(l.head)) {
+			return true
+		}
+	}
+	return b.finished()
 }
 
 // wait sleeps until a producer publishes, Close is called, or ctx is done.
 func (b *Bridge) wait(ctx context.Context) error {
 	r := &b.r
-	// Spin briefly before sleeping, watching the slot spinAhead positions
-	// on rather than the next one: under load the producer then fills a
-	// batch of lines undisturbed instead of having each line it writes
-	// pulled away by the consumer's poll (which doubled the cost per
+	// Spin before sleeping, watching the slot spinAhead positions on in
+	// each lane rather than the next one: under load the producer then
+	// fills a batch of lines undisturbed instead of having each line it
+	// writes pulled away by the consumer's poll (which doubled the cost per
 	// message here). Messages short of a batch wait at most the spin.
 	ahead := b.ahead()
-	for i := 0; i < spinChecks; i++ {
-		// Both ends: a later message can be ready while the next one is
-		// an open reservation, and then there is nothing to deliver.
-		h := atomic.LoadUint64(r.head)
-		if (r.ready(h+ahead-1) && r.ready(h)) || b.finished() {
+	var start time.Time
+	for i := 0; ; i++ {
+		for _, l := range b.lanes {
+			// Both ends: a later message can be ready while the next one
+			// is an open reservation, and then there is nothing to deliver.
+			h := atomic.LoadUint64(l.head)
+			if r.ready(l, h+ahead-1) && r.ready(l, h) {
+				return nil
+			}
+		}
+		if b.finished() {
 			return nil
 		}
+		if i&63 == 0 {
+			if i == 0 {
+				start = time.Now()
+			} else if time.Since(start) > spinBudget {
+				break
+			}
+			b.refresh()
+		}
 	}
-	// Producers asleep for space wait for the ring to be half empty; if
+	// Producers asleep for space wait for their lane to be half empty; if
 	// Drain is stuck before that (an uncommitted reservation holds back
 	// delivery), let them have the space there is.
-	if atomic.LoadUint32(r.prodWaiting) != 0 {
-		C.cg_bridge__wake_producers(b.c)
+	for _, l := range b.lanes {
+		if atomic.LoadUint32(l.prodWaiting) != 0 {
+			C.cg_bridge__wake_producers(b.c, l.c)
+		}
 	}
-	// Announce the sleep, then re-check: a producer publishes and then
-	// reads waiting (both seq_cst), so either it sees 1 and wakes us, or we
-	// see its message here.
+	// Announce the sleep, then re-check. Per-thread lanes publish with no
+	// fence, so the membarrier makes every producer's publish visible here
+	// or its later read of waiting see 1 (ring.c, "Memory ordering"); the
+	// shared lane's publish is sequentially consistent and needs none. A
+	// lane registered after the load of nlanes sees waiting == 1.
 	atomic.StoreUint32(r.waiting, 1)
+	if atomic.LoadUint32(r.nlanes) > 1 {
+		C.cg_bridge__barrier()
+	}
+	b.refresh()
 	if b.wakeable() {
 		atomic.StoreUint32(r.waiting, 0)
 		return nil
@@ -429,18 +587,35 @@ func (b *Bridge) Close() error {
 	return nil
 }
 
-// Stats returns the bridge's counters. It is cheap (a few atomic loads)
-// and safe to call at any time, also concurrently with producers and Drain.
+// Stats returns the bridge's counters. It is cheap (a few atomic loads
+// per lane) and safe to call at any time, also concurrently with producers
+// and Drain.
 func (b *Bridge) Stats() Stats {
 	r := &b.r
+	var pushed uint64
+	n := int(atomic.LoadUint32(r.nlanes))
+	for i := 0; i < n; i++ {
+		if c := r.cLane(i); c != nil {
+			pushed += atomic.LoadUint64((*uint64)(unsafe.Pointer(&c.tail))) &^ closedBit
+		}
+	}
 	return Stats{
-		Pushed:    atomic.LoadUint64(r.tail) &^ closedBit,
+		Pushed:    pushed,
 		Delivered: b.delivered.Load(),
 		Dropped:   atomic.LoadUint64(r.dropped),
 		FullWaits: atomic.LoadUint64(r.fullWaits),
 		Wakeups:   atomic.LoadUint64(r.wakeup),
 	}
 }
+
+// Lanes returns how many per-thread lanes C threads have registered so far
+// (at most WithLanes); pushes beyond them share one lane.
+func (b *Bridge) Lanes() int { return int(atomic.LoadUint32(b.r.nlanes)) - 1 }
+
+// LanesSupported reports whether this system gives C threads their own
+// lanes: it needs membarrier(2) with MEMBARRIER_CMD_PRIVATE_EXPEDITED
+// (Linux 4.14). Without it every push takes the shared lane.
+func LanesSupported() bool { return C.cg_bridge__lanes_supported() != 0 }
 
 func (b *Bridge) info() Info {
 	return Info{

@@ -45,3 +45,9 @@ func (b *Bridge) Stats() Stats { return Stats{} }
 func (b *Bridge) info() Info {
 	return Info{Name: b.cfg.name, Capacity: b.cfg.capacity, MaxMessageSize: b.cfg.maxMessage, Policy: b.cfg.policy}
 }
+
+// Lanes returns 0 without cgo.
+func (b *Bridge) Lanes() int { return 0 }
+
+// LanesSupported reports false without cgo: there are no C threads.
+func LanesSupported() bool { return false }

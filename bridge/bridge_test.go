@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -325,31 +326,47 @@ func TestCloseWhileProducersPush(t *testing.T) {
 }
 
 // TestCloseWakesBlockedProducers: producers waiting for space return -EPIPE
-// at Close, and what they pushed before is still delivered.
+// at Close, and what they pushed before is still delivered. With lanes each
+// producer fills its own; with WithLanes(0) they share one.
 func TestCloseWakesBlockedProducers(t *testing.T) {
-	b, err := bridge.New(4)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name         string
+		opts         []bridge.Option
+		wantAccepted uint64
+	}{
+		{"lanes", nil, 8},
+		{"shared", []bridge.Option{bridge.WithLanes(0)}, 4},
 	}
-	run, err := cproducer.Start(b.CPtr(), cproducer.Config{Threads: 2, PerThread: 100, Mode: cproducer.Push})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for b.Stats().FullWaits < 2 {
-		time.Sleep(time.Millisecond)
-	}
-	b.Close()
-	var accepted uint64
-	for i, r := range run.Wait() {
-		accepted += r.Accepted
-		if r.Codes[syscall.EPIPE] != 1 || len(r.Codes) != 1 {
-			t.Errorf("producer %d: errors %v, want one EPIPE", i, r.Codes)
-		}
-	}
-	c := newChecker(2)
-	drainAll(t, b, c.add)
-	if c.err != nil || accepted != 4 || c.total != 4 {
-		t.Errorf("accepted %d, delivered %d (%v); want 4 and 4", accepted, c.total, c.err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.opts == nil && !bridge.LanesSupported() {
+				t.Skip("no per-thread lanes on this system (membarrier)")
+			}
+			b, err := bridge.New(4, tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run, err := cproducer.Start(b.CPtr(), cproducer.Config{Threads: 2, PerThread: 100, Mode: cproducer.Push})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for b.Stats().FullWaits < 2 {
+				time.Sleep(time.Millisecond)
+			}
+			b.Close()
+			var accepted uint64
+			for i, r := range run.Wait() {
+				accepted += r.Accepted
+				if r.Codes[syscall.EPIPE] != 1 || len(r.Codes) != 1 {
+					t.Errorf("producer %d: errors %v, want one EPIPE", i, r.Codes)
+				}
+			}
+			c := newChecker(2)
+			drainAll(t, b, c.add)
+			if c.err != nil || accepted != tt.wantAccepted || c.total != tt.wantAccepted {
+				t.Errorf("accepted %d, delivered %d (%v); want %d and %d", accepted, c.total, c.err, tt.wantAccepted, tt.wantAccepted)
+			}
+		})
 	}
 }
 
@@ -480,43 +497,65 @@ func TestPanicInCallbackKeepsRest(t *testing.T) {
 	}
 }
 
+// TestPushErrors checks each push result from Go (Push) and from C
+// (cg_bridge_push, all on one thread so that they share its lane).
 func TestPushErrors(t *testing.T) {
-	b, err := bridge.New(2, bridge.WithMaxMessageSize(4), bridge.WithPolicy(bridge.Error))
-	if err != nil {
-		t.Fatal(err)
+	type pushFunc func(b *bridge.Bridge, msg []byte) error
+	goPush := func(b *bridge.Bridge, msg []byte) error { return b.Push(msg) }
+	cPush := func(b *bridge.Bridge, msg []byte) error {
+		if rc := cproducer.PushOne(b.CPtr(), msg); rc != 0 {
+			return syscall.Errno(-rc)
+		}
+		return nil
 	}
-	tests := []struct {
-		name  string
-		msg   string
-		close bool
-		want  error
-		errno syscall.Errno
-	}{
-		{"ok", "1234", false, nil, 0},
-		{"empty", "", false, nil, 0},
-		{"too large", "12345", false, bridge.ErrTooLarge, syscall.EMSGSIZE},
-		{"full", "x", false, bridge.ErrFull, syscall.EAGAIN},
-		{"closed", "x", true, bridge.ErrClosed, syscall.EPIPE},
-	}
-	for _, tt := range tests {
-		if tt.close {
-			b.Close()
-		}
-		err := b.Push([]byte(tt.msg))
-		if !errors.Is(err, tt.want) || (tt.errno != 0 && !errors.Is(err, tt.errno)) {
-			t.Errorf("%s: Push = %v, want %v (%v)", tt.name, err, tt.want, tt.errno)
-		}
-		if tt.want == nil {
-			continue
-		}
-		if rc := cproducer.PushOne(b.CPtr(), []byte(tt.msg)); rc != -int(tt.errno) {
-			t.Errorf("%s: cg_bridge_push = %d, want %d", tt.name, rc, -int(tt.errno))
-		}
-	}
-	var got []string
-	drainAll(t, b, func(m []byte) { got = append(got, string(m)) })
-	if strings.Join(got, "|") != "1234|" {
-		t.Errorf("delivered %q, want [1234 \"\"]", got)
+	for _, side := range []struct {
+		name string
+		push pushFunc
+	}{{"Go", goPush}, {"C", cPush}} {
+		t.Run(side.name, func(t *testing.T) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			b, err := bridge.New(2, bridge.WithMaxMessageSize(4), bridge.WithPolicy(bridge.Error))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tests := []struct {
+				name  string
+				msg   string
+				close bool
+				want  error
+				errno syscall.Errno
+			}{
+				{"ok", "1234", false, nil, 0},
+				{"empty", "", false, nil, 0},
+				{"too large", "12345", false, bridge.ErrTooLarge, syscall.EMSGSIZE},
+				{"full", "x", false, bridge.ErrFull, syscall.EAGAIN},
+				{"closed", "x", true, bridge.ErrClosed, syscall.EPIPE},
+			}
+			for _, tt := range tests {
+				if tt.close {
+					b.Close()
+				}
+				err := side.push(b, []byte(tt.msg))
+				if tt.want == nil {
+					if err != nil {
+						t.Errorf("%s: push = %v, want nil", tt.name, err)
+					}
+					continue
+				}
+				if !errors.Is(err, tt.errno) || (side.name == "Go" && !errors.Is(err, tt.want)) {
+					t.Errorf("%s: push = %v, want %v (%v)", tt.name, err, tt.want, tt.errno)
+				}
+			}
+			var got []string
+			drainAll(t, b, func(m []byte) { got = append(got, string(m)) })
+			if strings.Join(got, "|") != "1234|" {
+				t.Errorf("delivered %q, want [1234 \"\"]", got)
+			}
+			if st := b.Stats(); st.Pushed != 2 || st.Dropped != 1 {
+				t.Errorf("stats %+v: want pushed 2, dropped 1", st)
+			}
+		})
 	}
 }
 
@@ -780,8 +819,13 @@ func TestCapacities(t *testing.T) {
 // TestOpenReservationLetsBlockedProducersIn: with the oldest message an
 // open reservation, Drain cannot deliver past it; a producer blocked for
 // space still gets the slot Drain freed before it.
+//
+// Only the shared lane (WithLanes(0)) holds messages of several threads, so
+// only there can one thread's reservation hold back another's push.
 func TestOpenReservationLetsBlockedProducersIn(t *testing.T) {
-	b, err := bridge.New(4, bridge.WithMaxMessageSize(32))
+	runtime.LockOSThread() // Push and ReserveOne share the lane either way; keep them on one thread
+	defer runtime.UnlockOSThread()
+	b, err := bridge.New(4, bridge.WithMaxMessageSize(32), bridge.WithLanes(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -896,6 +940,8 @@ func TestBatchBlocksForSpace(t *testing.T) {
 // TestPushLengths pushes one message of every length from 0 to 40 bytes
 // (the short ones take the inlined copy) and checks each arrives intact.
 func TestPushLengths(t *testing.T) {
+	runtime.LockOSThread() // one thread, one lane: the order of the pushes is kept
+	defer runtime.UnlockOSThread()
 	const most = 40
 	b, err := bridge.New(64, bridge.WithMaxMessageSize(most))
 	if err != nil {

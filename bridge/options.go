@@ -49,6 +49,8 @@ const (
 	maxRingBytes = 1 << 30
 	// slotHeader is the per-message header in C memory (see ring.h).
 	slotHeader = 16
+	// MaxLanes is the largest value WithLanes accepts.
+	MaxLanes = 1024
 )
 
 // config holds the options; defaults() is the one place defaults are set.
@@ -58,6 +60,7 @@ type config struct {
 	policy       Policy
 	blockTimeout time.Duration
 	name         string
+	lanes        int
 	blockSet     bool // WithBlockTimeout was given
 	nameSet      bool // WithName was given
 }
@@ -66,12 +69,17 @@ type config struct {
 // is not given, in bytes.
 const DefaultMaxMessageSize = 256
 
+// DefaultLanes is the number of per-thread lanes when WithLanes is not
+// given.
+const DefaultLanes = 16
+
 func defaults() config {
 	return config{
 		maxMessage:   DefaultMaxMessageSize,
 		policy:       Block,
 		blockTimeout: 0,  // wait for ever
 		name:         "", // New assigns "bridge-<n>"
+		lanes:        DefaultLanes,
 	}
 }
 
@@ -95,6 +103,29 @@ func WithPolicy(p Policy) Option { return func(c *config) { c.policy = p } }
 func WithBlockTimeout(d time.Duration) Option {
 	return func(c *config) { c.blockTimeout, c.blockSet = d, true }
 }
+
+// WithLanes sets how many C threads get a lane of their own (0 to
+// MaxLanes). A thread's lane is registered on its first push and handed to
+// another thread when it exits; while it has one, the thread's pushes take
+// no locked instruction and no fence, and the threads' messages never meet
+// in one cache line. Threads beyond n, and Bridge.Push from Go, share one
+// more lane, which claims positions with a compare-and-swap. Each lane has
+// room for capacity messages and is allocated (capacity × (max message
+// size + 16) bytes) when its first thread pushes, so the bridge takes at
+// most n + 1 times that.
+//
+// Order: messages of one thread arrive in the order it pushed them, and
+// so do the pushes of one goroutine through Bridge.Push. Messages pushed
+// by different threads may arrive in any interleaving, even when the
+// pushes were ordered by other means (a lock, or C code called from a
+// goroutine that moved to another thread between two calls: such code
+// runs on a thread fixed with runtime.LockOSThread, or the bridge uses
+// WithLanes(0)). With n = 0 every push shares the one lane, which
+// delivers messages in the order their pushes took effect, across
+// threads, at the cost of the locked claim and fence per push.
+//
+// Default: DefaultLanes (16).
+func WithLanes(n int) Option { return func(c *config) { c.lanes = n } }
 
 // WithName names the bridge in Snapshot (and so in metrics labels). Any
 // non-empty string; names need not be unique. Default: "bridge-<n>", n
@@ -121,6 +152,8 @@ func newConfig(capacity int, opts []Option) (config, error) {
 		return c, fmt.Errorf("%w: block timeout %v: must be positive", ErrInvalidConfig, c.blockTimeout)
 	case c.blockTimeout > 0 && c.policy != Block:
 		return c, fmt.Errorf("%w: block timeout %v: applies only to the Block policy, not %v", ErrInvalidConfig, c.blockTimeout, c.policy)
+	case c.lanes < 0 || c.lanes > MaxLanes:
+		return c, fmt.Errorf("%w: lanes %d: must be between 0 and %d", ErrInvalidConfig, c.lanes, MaxLanes)
 	case c.nameSet && c.name == "":
 		return c, fmt.Errorf("%w: empty name", ErrInvalidConfig)
 	}

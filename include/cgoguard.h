@@ -7,7 +7,7 @@
  * a cgo package that includes this header must also import the Go package
  * that defines what it uses: the root package for the error contract and
  * callback regions, arena for cg_arena_*, bridge for cg_bridge_*, observe
- * for cg_trace_id and snapshots.
+ * for cg_trace_id and snapshots, isolate for cg_isolate_*.
  *
  * The one step a user's cgo package takes: put this header on its include
  * path, e.g. with
@@ -94,5 +94,6 @@ int cg_trace_id(char buf[33]);
 #include "cgoguard_arena.h"
 #include "cgoguard_bridge.h"
 #include "cgoguard_observe.h"
+#include "cgoguard_isolate.h"
 
 #endif /* CGOGUARD_H */

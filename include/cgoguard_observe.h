@@ -81,7 +81,8 @@ int cg_snapshot_putf(cg_snapshot *s, const char *key, const char *fmt, ...) __at
 typedef struct cg_status_module { /* 128 bytes */
 	char name[CG_MODULE_NAME_MAX];   /* NUL-padded; truncated if longer */
 	uint32_t state;                  /* CG_STATE_* */
-	uint32_t reserved;
+	uint32_t slot;                   /* the module's trampoline slot + 1 (0: none or
+	                                    unknown); cgoguard probe maps calls with it */
 	uint64_t ok, errors, crashes, timeouts, rejected;
 	int64_t inflight, abandoned;
 } cg_status_module;

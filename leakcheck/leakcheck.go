@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -251,6 +252,23 @@ type trialResult struct {
 	details map[Kind][]Leak
 }
 
+// netpollerOnce makes the Go runtime create its network poller (an epoll
+// descriptor and an eventfd, kept for the life of the process) before the
+// first descriptor snapshot. Otherwise the first pipe, socket or timer-backed
+// file of a measured function opens them, and the runtime's own descriptors
+// read as a leak of that function.
+var netpollerOnce sync.Once
+
+func startNetpoller() {
+	netpollerOnce.Do(func() {
+		// os.Pipe registers both ends with the poller, which initialises it.
+		if r, w, err := os.Pipe(); err == nil {
+			r.Close()
+			w.Close()
+		}
+	})
+}
+
 // runTrial snapshots, runs body, snapshots again (waiting up to o.settle
 // for goroutines, threads and descriptors that are going away), and returns
 // the growth per iteration and what is new.
@@ -262,6 +280,9 @@ func runTrial(o *options, unmeasured map[Kind]error, body func()) (*trialResult,
 	}
 	if o.kinds[KindTracked] {
 		tb = trackedSites()
+	}
+	if o.kinds[KindFD] {
+		startNetpoller()
 	}
 	before, err := take(o, unmeasured)
 	if err != nil {

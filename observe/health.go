@@ -106,8 +106,8 @@ type Readiness struct {
 }
 
 // CheckReady reports whether every open module serves (none quarantined or
-// with its breaker open) and cgoguard's signal handlers are in place, and
-// why not.
+// with its breaker open, no isolated module whose workers all fail to
+// start) and cgoguard's signal handlers are in place, and why not.
 func CheckReady() Readiness {
 	r := Readiness{Ready: true, Modules: map[string]string{}}
 	if err := cgoguard.SignalsHealthy(); err != nil && !errors.Is(err, cgoguard.ErrNotSupported) {
@@ -121,6 +121,7 @@ func CheckReady() Readiness {
 			r.NotReady = append(r.NotReady, NotReady{Module: m.Name(), State: st.String(), Reason: m.Stats().Reason})
 		}
 	}
+	r.NotReady = append(r.NotReady, poolsNotReady()...)
 	r.Ready = len(r.NotReady) == 0
 	return r
 }

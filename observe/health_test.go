@@ -104,7 +104,7 @@ func TestReadyzBreakerOpen(t *testing.T) {
 
 func TestDebugSnapshot(t *testing.T) {
 	h := observe.HealthHandler()
-	m := newModule(t, "", cgoguard.WithMetrics(cgoguard.MetricsHistogram))
+	m := newModule(t, "", cgoguard.WithMetrics(cgoguard.MetricsHistogram), cgoguard.WithHistogramSampling(1))
 	if rc := obsfixture.Register(m.Name()); rc != 0 {
 		t.Fatalf("cg_snapshot_register = %d", rc)
 	}

@@ -14,7 +14,7 @@ var (
 		"Guarded C calls by module and outcome (ok, error, crash, timeout, rejected).",
 		[]string{"module", "outcome"}, nil)
 	descDuration = prometheus.NewDesc("cgoguard_call_duration_seconds",
-		"Duration of guarded C calls, timed in C; only for modules created WithMetrics(MetricsHistogram).",
+		"Duration of guarded C calls, timed in C (every call, or a random sample with WithHistogramSampling); only for modules created WithMetrics(MetricsHistogram).",
 		[]string{"module"}, nil)
 	descCrashes = prometheus.NewDesc("cgoguard_crashes_total",
 		"Crashes caught in guarded C calls by module and signal (\"SIGSEGV\").",
@@ -64,6 +64,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- d
 	}
 	describeMemory(ch)
+	describeIsolate(ch)
 }
 
 // Collect reads every open module's Stats and sends the metrics.
@@ -72,6 +73,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		collectModule(ch, m.Stats())
 	}
 	collectMemory(ch)
+	collectIsolate(ch)
 }
 
 func collectModule(ch chan<- prometheus.Metric, s cgoguard.Stats) {

@@ -171,7 +171,7 @@ func TestMetricsAfterCalls(t *testing.T) {
 
 func TestMetricsHistogram(t *testing.T) {
 	reg := newRegistry(t)
-	m := newModule(t, "", cgoguard.WithMetrics(cgoguard.MetricsHistogram))
+	m := newModule(t, "", cgoguard.WithMetrics(cgoguard.MetricsHistogram), cgoguard.WithHistogramSampling(1))
 	ms := cInt(t, 20)
 	const fast = 50
 	callN(t, m, fast, cfixture.Empty, nil)

@@ -88,6 +88,9 @@ type ModuleStatus struct {
 	Rejected  uint64         `json:"rejected"`
 	InFlight  int64          `json:"inflight"`
 	Abandoned int64          `json:"abandoned"`
+	// Slot is the module's trampoline slot (cgoguard.Module.Slot), -1 when
+	// the module has none or the writer did not publish it.
+	Slot int `json:"-"`
 }
 
 // StatusOption configures StartStatus.
@@ -309,6 +312,7 @@ func (w *StatusWriter) publish() {
 		le.PutUint64(r[104:], s.Rejected)
 		le.PutUint64(r[112:], uint64(s.InFlight))
 		le.PutUint64(r[120:], uint64(s.Abandoned))
+		putModuleSlot(r, m)
 	}
 	seq := (*atomic.Uint64)(unsafe.Pointer(&w.mem[offSeq]))
 	seq.Add(1) // odd: readers retry
@@ -419,6 +423,7 @@ func decodeStatus(raw []byte) (*Status, error) {
 			OK: le.Uint64(r[72:]), Errors: le.Uint64(r[80:]), Crashes: le.Uint64(r[88:]),
 			Timeouts: le.Uint64(r[96:]), Rejected: le.Uint64(r[104:]),
 			InFlight: int64(le.Uint64(r[112:])), Abandoned: int64(le.Uint64(r[120:])),
+			Slot: moduleSlot(r),
 		}
 	}
 	return s, nil

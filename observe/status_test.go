@@ -113,8 +113,8 @@ func TestStatusSecondProcess(t *testing.T) {
 		t.Fatalf("child status %+v", s)
 	}
 	want := []observe.ModuleStatus{
-		{Name: "child-module", State: cgoguard.Closed, StateName: "serving", OK: 3, Errors: 1},
-		{Name: "child-quarantined", State: cgoguard.Quarantined, StateName: "quarantined", Crashes: 1},
+		{Name: "child-module", State: cgoguard.Closed, StateName: "serving", OK: 3, Errors: 1, Slot: 0},
+		{Name: "child-quarantined", State: cgoguard.Quarantined, StateName: "quarantined", Crashes: 1, Slot: 1},
 	}
 	for i, w := range want {
 		if s.Modules[i] != w {

@@ -73,6 +73,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	quiet := fs.Bool("q", false, "no progress lines")
 	list := fs.Bool("list", false, "print the checks and exit without running them")
 	colorFlag := fs.String("color", "auto", "colour the text report: auto (on a terminal), always or never")
+	upload := addUploadFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, checkUsage, strings.Join(report.Names(), ", "))
 		fs.PrintDefaults()
@@ -85,6 +86,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	if *parallel < 1 {
 		fmt.Fprintln(stderr, "cgoguard check: -j must be at least 1")
+		return checkExitUsage
+	}
+	if err := upload.validate(); err != nil {
+		fmt.Fprintf(stderr, "cgoguard check: %v\n", err)
 		return checkExitUsage
 	}
 	pkgs := fs.Args()
@@ -191,6 +196,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			code = checkExitOutput
 		}
 	}
+	upload.send(res, stderr)
 	switch {
 	case res.Interrupted:
 		return checkExitInterrupted

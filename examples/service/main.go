@@ -29,6 +29,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/cgoguard/cgoguard/observe"
 )
 
 func main() {
@@ -46,7 +48,8 @@ func main() {
 	}
 }
 
-// run serves on cfg.addr until ctx ends, then shuts down gracefully.
+// run serves on cfg.addr until ctx ends, publishing the module states in
+// the process's status file meanwhile, then shuts down gracefully.
 func run(ctx context.Context, cfg config, stdout io.Writer) error {
 	s, err := newServer(cfg)
 	if err != nil {
@@ -57,6 +60,13 @@ func run(ctx context.Context, cfg config, stdout io.Writer) error {
 	if err := s.selfTest(); err != nil {
 		return fmt.Errorf("self-test: %w", err)
 	}
+	// The status file names the process's modules for cgoguard status and
+	// cgoguard probe.
+	status, err := observe.StartStatus()
+	if err != nil {
+		return err
+	}
+	defer status.Stop()
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err

@@ -23,6 +23,8 @@ struct cp_run {
 	uint32_t size;
 	int64_t pause_ns;
 	uint32_t batch;
+	int together;
+	pthread_barrier_t bar;
 	struct cp_thread t[];
 };
 
@@ -30,6 +32,13 @@ int64_t cp_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
@@ -112,6 +121,7 @@ static void run_batches(struct cp_thread *t)
 			} else {
 				uint64_t v = seq + i;
 				memcpy(buf[i], &v, 8);
+				memcpy(buf[i] + 8, &t->id, 4);
 				len[i] = r->size;
 			}
 		}
@@ -131,18 +141,28 @@ static void run_batches(struct cp_thread *t)
 	}
 }
 
+static void run_loop(struct cp_thread *t);
+
 static void *run_thread(void *arg)
 {
 	struct cp_thread *t = arg;
+	int64_t c0 = thread_cpu();
+
+	if (t->run->mode == CP_BATCH || t->run->mode == CP_FLOOD_BATCH)
+		run_batches(t);
+	else
+		run_loop(t);
+	t->res.cpu_ns = thread_cpu() - c0;
+	return NULL;
+}
+
+static void run_loop(struct cp_thread *t)
+{
 	struct cp_run *r = t->run;
 	unsigned char buf[64];
 	int rc = 0;
 
 	memset(buf, 0xab, sizeof buf);
-	if (r->mode == CP_BATCH || r->mode == CP_FLOOD_BATCH) {
-		run_batches(t);
-		return NULL;
-	}
 	for (uint64_t seq = 0; seq < r->per_thread; seq++) {
 		switch (r->mode) {
 		case CP_PUSH:
@@ -159,10 +179,12 @@ static void *run_thread(void *arg)
 			break;
 		case CP_FLOOD:
 			memcpy(buf, &seq, 8);
+			memcpy(buf + 8, &t->id, 4);
 			rc = cg_bridge_push(r->b, buf, r->size);
 			break;
 		case CP_CALLBACK:
 			memcpy(buf, &seq, 8);
+			memcpy(buf + 8, &t->id, 4);
 			cproducerEvent(buf, r->size);
 			rc = 0;
 			break;
@@ -177,13 +199,17 @@ static void *run_thread(void *arg)
 		}
 		}
 		count(&t->res, rc);
+		if (seq == 0 && r->together)
+			pthread_barrier_wait(&r->bar); /* every thread has pushed once */
 		if (rc == -EPIPE)
 			break;
 	}
-	return NULL;
+	if (r->together)
+		pthread_barrier_wait(&r->bar); /* none exits before all are done */
 }
 
-struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode, uint32_t size, int64_t pause_ns, uint32_t batch)
+struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode, uint32_t size, int64_t pause_ns, uint32_t batch,
+			uint32_t first_id, int together)
 {
 	struct cp_run *r = calloc(1, sizeof *r + (size_t)threads * sizeof(struct cp_thread));
 
@@ -202,12 +228,23 @@ struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode
 	if (batch > CP_MAX_BATCH)
 		batch = CP_MAX_BATCH;
 	r->batch = batch;
+	/* Together needs every thread to reach the barriers: modes that push
+	 * one message per iteration, and at least one message. */
+	r->together = together && per_thread > 0 && mode != CP_BATCH && mode != CP_FLOOD_BATCH;
+	if (r->together && pthread_barrier_init(&r->bar, NULL, (unsigned)threads) != 0) {
+		free(r);
+		return NULL;
+	}
 	for (int i = 0; i < threads; i++) {
 		r->t[i].run = r;
-		r->t[i].id = (uint32_t)i;
+		r->t[i].id = first_id + (uint32_t)i;
 	}
 	for (int i = 0; i < threads; i++) {
 		if (pthread_create(&r->t[i].th, NULL, run_thread, &r->t[i]) != 0) {
+			/* Threads already started would wait at the barrier for
+			 * ever; no test starts that many. */
+			if (r->together)
+				abort();
 			for (int j = 0; j < i; j++)
 				pthread_join(r->t[j].th, NULL);
 			free(r);
@@ -223,6 +260,8 @@ void cp_join(struct cp_run *r, struct cp_result *out)
 		pthread_join(r->t[i].th, NULL);
 		out[i] = r->t[i].res;
 	}
+	if (r->together)
+		pthread_barrier_destroy(&r->bar);
 	free(r);
 }
 

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+	"time"
 	"unsafe"
 
 	_ "github.com/cgoguard/cgoguard/bridge" // defines cg_bridge_*
@@ -29,7 +30,7 @@ const (
 	Push     Mode = C.CP_PUSH     // cg_bridge_push of a checked message
 	Reserve  Mode = C.CP_RESERVE  // cg_bridge_reserve + cg_bridge_commit_len of a checked message
 	Mixed    Mode = C.CP_MIXED    // alternate Push and Reserve
-	Flood    Mode = C.CP_FLOOD    // cg_bridge_push of Size bytes, unchecked
+	Flood    Mode = C.CP_FLOOD    // cg_bridge_push of Size bytes (seq u64, producer u32 where they fit), unchecked
 	Callback Mode = C.CP_CALLBACK // call the exported Go function (see SetSink) per event
 	Latency  Mode = C.CP_LATENCY  // sleep Pause, push the CLOCK_MONOTONIC time (8 bytes)
 	// Batch pushes checked messages with cg_bridge_push_batch, 1 to
@@ -45,15 +46,22 @@ type Config struct {
 	Threads   int
 	PerThread uint64 // messages per thread; a thread stops early at -EPIPE
 	Mode      Mode
-	Size      int   // Flood and Callback message size, at most 64
+	Size      int   // Flood and Callback message size, at most 64 (bytes 8-11 carry the producer when Size >= 12)
 	PauseNS   int64 // Latency pause between messages
 	Batch     int   // Batch and FloodBatch: most messages per call, 1 to 64
+	// FirstID is the producer id of the first thread; the others follow.
+	FirstID uint32
+	// Together makes the threads wait for each other after their first
+	// message and again before they exit, so all of them are alive and
+	// have pushed at once (not with Batch and FloodBatch).
+	Together bool
 }
 
 // Result is what one producer thread saw.
 type Result struct {
 	Accepted uint64                   // pushes that returned 0
 	Codes    map[syscall.Errno]uint64 // failed pushes by errno
+	CPU      time.Duration            // the thread's CPU time (CLOCK_THREAD_CPUTIME_ID)
 }
 
 // Run is a set of running producer threads.
@@ -67,8 +75,12 @@ func Start(b unsafe.Pointer, cfg Config) (*Run, error) {
 	if cfg.Threads < 1 || cfg.Threads > 64 {
 		return nil, fmt.Errorf("cproducer: %d threads: must be 1 to 64", cfg.Threads)
 	}
+	together := 0
+	if cfg.Together {
+		together = 1
+	}
 	r := C.cp_start((*C.cg_bridge)(b), C.int(cfg.Threads), C.uint64_t(cfg.PerThread), C.int(cfg.Mode),
-		C.uint32_t(cfg.Size), C.int64_t(cfg.PauseNS), C.uint32_t(cfg.Batch))
+		C.uint32_t(cfg.Size), C.int64_t(cfg.PauseNS), C.uint32_t(cfg.Batch), C.uint32_t(cfg.FirstID), C.int(together))
 	if r == nil {
 		return nil, errors.New("cproducer: starting threads failed")
 	}
@@ -84,7 +96,7 @@ func (r *Run) Wait() []Result {
 	C.cp_join(r.r, unsafe.SliceData(out))
 	res := make([]Result, r.n)
 	for i, o := range out {
-		res[i] = Result{Accepted: uint64(o.accepted), Codes: map[syscall.Errno]uint64{}}
+		res[i] = Result{Accepted: uint64(o.accepted), Codes: map[syscall.Errno]uint64{}, CPU: time.Duration(o.cpu_ns)}
 		for j, e := range codeOrder {
 			if o.codes[j] != 0 {
 				res[i].Codes[e] = uint64(o.codes[j])

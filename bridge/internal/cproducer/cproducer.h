@@ -12,8 +12,8 @@ enum {
 	CP_PUSH = 0,      /* cg_bridge_push, checked messages */
 	CP_RESERVE = 1,   /* cg_bridge_reserve + cg_bridge_commit_len, checked messages */
 	CP_MIXED = 2,     /* alternate the two */
-	CP_FLOOD = 3,     /* cg_bridge_push of a fixed-size message, no checks */
-	CP_CALLBACK = 4,  /* one call of the exported Go function per event */
+	CP_FLOOD = 3,     /* cg_bridge_push of a fixed-size message (seq u64, producer u32 if they fit), no checks */
+	CP_CALLBACK = 4,  /* one call of the exported Go function per event, messages as CP_FLOOD */
 	CP_LATENCY = 5,   /* push a timestamp, pause, repeat */
 	CP_BATCH = 6,     /* cg_bridge_push_batch of checked messages, 1 to batch at a time */
 	CP_FLOOD_BATCH = 7, /* cg_bridge_push_batch of batch fixed-size messages, no checks */
@@ -25,11 +25,13 @@ enum {
 struct cp_result {
 	uint64_t accepted;
 	uint64_t codes[CP_NCODES]; /* EAGAIN ENOBUFS ETIMEDOUT EPIPE EMSGSIZE EINVAL other */
+	int64_t cpu_ns;            /* the thread's CPU time pushing */
 };
 
 struct cp_run;
 
-struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode, uint32_t size, int64_t pause_ns, uint32_t batch);
+struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode, uint32_t size, int64_t pause_ns, uint32_t batch,
+			uint32_t first_id, int together);
 void cp_join(struct cp_run *r, struct cp_result *out);
 uint64_t cp_checksum(uint32_t producer, uint64_t seq);
 int64_t cp_now(void);

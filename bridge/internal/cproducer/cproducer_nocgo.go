@@ -21,6 +21,8 @@ type Config struct {
 	Size      int
 	PauseNS   int64
 	Batch     int
+	FirstID   uint32
+	Together  bool
 }
 
 // Run is a set of running producer threads.

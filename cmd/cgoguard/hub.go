@@ -1,0 +1,293 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cgoguard/cgoguard/hub"
+	"github.com/cgoguard/cgoguard/hub/client"
+	"github.com/cgoguard/cgoguard/hub/server"
+	"github.com/cgoguard/cgoguard/hub/store"
+)
+
+func init() {
+	register(&command{
+		name:    "hub",
+		summary: "keep the history of check runs: web pages, JSON API, tokens, uploads",
+		run:     runHub,
+	})
+}
+
+// Environment variables of the hub commands.
+const (
+	envHubDB  = "CGOGUARD_HUB_DB"  // default of --db
+	envHubURL = "CGOGUARD_HUB_URL" // default of hub push --report-to
+)
+
+const defaultHubDB = "cgoguard-hub.db"
+
+const hubUsage = `Usage:
+  cgoguard hub [--addr HOST:PORT] [--db DSN] [--auth read|write] [flags]
+  cgoguard hub token --db DSN --role ROLE --name NAME
+  cgoguard hub token --db DSN --revoke NAME
+  cgoguard hub token --db DSN --list
+  cgoguard hub push [--report-to URL] [--repo R --branch B --commit C] [FILE...]
+
+The hub keeps every uploaded checklist run: which checks fail where, since
+when, how long they take, which pass only on retry, and their evidence.
+DSN is a SQLite file (default %s in the working directory, or
+$%s) or a postgres:// URL shared by several hubs.
+
+hub token creates a token (printed once; only its hash is stored) or
+revokes one, without the server running. Roles: admin, author, reviewer,
+runner (uploads runs), viewer.
+
+hub push sends the runs that failed to upload earlier (the spool), then
+each FILE: a JSON result (cgoguard check -o json=FILE) or a spooled
+upload. The token comes from $%s.
+
+Exit codes: 0 done, 1 failed (server error, upload not stored), 2 usage.
+
+Flags of the server:
+`
+
+// runHub implements "cgoguard hub".
+func runHub(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "token":
+			return runHubToken(args[1:], stdout, stderr)
+		case "push":
+			return runHubPush(args[1:], stdout, stderr)
+		}
+	}
+	fs := flag.NewFlagSet("hub", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8420", "listen on `HOST:PORT`")
+	dsn := fs.String("db", dbDefault(), "database: a SQLite file `DSN` or postgres://…")
+	auth := fs.String("auth", "read", "what needs a token: `read` (reads and writes) or write (writes only; reads are open)")
+	maxBody := fs.Int64("max-body", server.DefaultMaxBody, "largest request body in `BYTES`")
+	evidenceCap := fs.Int("evidence-cap", hub.DefaultEvidenceCap, "evidence kept per check in `BYTES`; longer output is cut with a marker")
+	metricsWindow := fs.String("metrics-window", "7d", "sliding `WINDOW` of the per-check metrics on /metrics")
+	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (the hub is reached over HTTPS through a proxy)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, hubUsage, defaultHubDB, envHubDB, client.EnvToken)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "cgoguard hub: unexpected argument %q (subcommands: token, push)\n", fs.Arg(0))
+		return 2
+	}
+	var authReads bool
+	switch *auth {
+	case "read":
+		authReads = true
+	case "write":
+	default:
+		fmt.Fprintf(stderr, "cgoguard hub: --auth must be read or write, not %q\n", *auth)
+		return 2
+	}
+	win, err := hub.ParseWindow(*metricsWindow)
+	if err != nil {
+		fmt.Fprintf(stderr, "cgoguard hub: --metrics-window: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := store.Open(ctx, *dsn)
+	if err != nil {
+		fmt.Fprintf(stderr, "cgoguard hub: %v\n", err)
+		return 1
+	}
+	defer st.Close()
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	srv, err := server.New(ctx, st, server.WithAuthReads(authReads), server.WithMaxBody(*maxBody),
+		server.WithEvidenceCap(*evidenceCap), server.WithMetricsWindow(win), server.WithSecureCookies(*secure),
+		server.WithLogger(logger))
+	if err != nil {
+		fmt.Fprintf(stderr, "cgoguard hub: %v\n", err)
+		return 1
+	}
+	if toks, err := st.Tokens(ctx); err == nil && len(toks) == 0 {
+		fmt.Fprintf(stderr, "cgoguard hub: no tokens yet; create one with: cgoguard hub token --db %s --role admin --name NAME\n", *dsn)
+	}
+	err = srv.ListenAndServe(ctx, *addr, func(a net.Addr) {
+		v, _ := st.SchemaVersion(ctx)
+		fmt.Fprintf(stderr, "cgoguard hub: listening on %s (database: %s, schema %d; open http://%s/)\n", a, st.Backend(), v, a)
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "cgoguard hub: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func dbDefault() string {
+	if d := os.Getenv(envHubDB); d != "" {
+		return d
+	}
+	return defaultHubDB
+}
+
+// runHubToken implements "cgoguard hub token".
+func runHubToken(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("hub token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dsn := fs.String("db", dbDefault(), "database `DSN` (as for cgoguard hub)")
+	role := fs.String("role", "", "`ROLE` of a new token: admin, author, reviewer, runner or viewer")
+	name := fs.String("name", "", "`NAME` of a new token")
+	revoke := fs.String("revoke", "", "revoke the active token called `NAME`")
+	list := fs.Bool("list", false, "list the tokens")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: cgoguard hub token --db DSN --role ROLE --name NAME | --revoke NAME | --list")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	modes := 0
+	for _, on := range []bool{*revoke != "", *list, *role != "" || *name != ""} {
+		if on {
+			modes++
+		}
+	}
+	if modes != 1 || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "cgoguard hub token: give either --role and --name, or --revoke NAME, or --list")
+		return 2
+	}
+	var r hub.Role
+	if *revoke == "" && !*list {
+		var err error
+		if r, err = hub.ParseRole(*role); err != nil {
+			fmt.Fprintf(stderr, "cgoguard hub token: --role: %v\n", err)
+			return 2
+		}
+		if *name == "" {
+			fmt.Fprintln(stderr, "cgoguard hub token: --name is required")
+			return 2
+		}
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, *dsn)
+	if err != nil {
+		fmt.Fprintf(stderr, "cgoguard hub token: %v\n", err)
+		return 1
+	}
+	defer st.Close()
+	switch {
+	case *revoke != "":
+		if err := st.RevokeToken(ctx, *revoke); err != nil {
+			fmt.Fprintf(stderr, "cgoguard hub token: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "revoked token %q\n", *revoke)
+	case *list:
+		toks, err := st.Tokens(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "cgoguard hub token: %v\n", err)
+			return 1
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tSTATE")
+		for _, t := range toks {
+			state := "active"
+			if !t.Active() {
+				state = "revoked " + t.Revoked.Format(time.DateTime)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Role, t.Created.Format(time.DateTime), state)
+		}
+		tw.Flush()
+	default:
+		secret, _, err := st.CreateToken(ctx, *name, r)
+		if err != nil {
+			fmt.Fprintf(stderr, "cgoguard hub token: %v\n", err)
+			if errors.Is(err, hub.ErrInvalid) {
+				return 2
+			}
+			return 1
+		}
+		fmt.Fprintln(stdout, secret)
+		fmt.Fprintf(stderr, "cgoguard hub token: created %s token %q; it is shown only now (e.g. export %s=…)\n", r, *name, client.EnvToken)
+	}
+	return 0
+}
+
+// runHubPush implements "cgoguard hub push".
+func runHubPush(args []string, stdout, stderr io.Writer) int {
+	const prog = "cgoguard hub push"
+	fs := flag.NewFlagSet("hub push", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("report-to", os.Getenv(envHubURL), "the hub's `URL` (default $"+envHubURL+")")
+	repo := fs.String("repo", "", "`repository` recorded with a bare JSON result (default: CI variables or git)")
+	branch := fs.String("branch", "", "`branch` recorded with a bare JSON result")
+	commit := fs.String("commit", "", "`commit` recorded with a bare JSON result")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: cgoguard hub push [--report-to URL] [--repo R] [--branch B] [--commit C] [FILE...]")
+		fmt.Fprintln(stderr, "\nSends the spooled runs, then each FILE (a JSON result or a spooled upload).")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *url == "" {
+		fmt.Fprintf(stderr, "%s: --report-to URL (or $%s) is required\n", prog, envHubURL)
+		return 2
+	}
+	var ups []*hub.Upload
+	rc := runContext(*repo, *branch, *commit)
+	for _, f := range fs.Args() {
+		up, err := client.ReadUpload(f, rc)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+			return 2
+		}
+		ups = append(ups, up)
+	}
+	c, err := hubClient(*url, stderr, prog)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if !flush(ctx, c, stderr, prog) {
+		return 1
+	}
+	if len(fs.Args()) == 0 {
+		fmt.Fprintf(stdout, "spool of %s is empty\n", c.URL())
+		return 0
+	}
+	code := 0
+	for i, up := range ups {
+		r, err := c.Send(ctx, up)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %s: %v\n", prog, fs.Arg(i), err)
+			code = 1
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: run %s %s: %s%s\n", fs.Arg(i), r.ID, r.Status, c.URL(), r.URL)
+	}
+	return code
+}

@@ -1,0 +1,27 @@
+//go:build !cgo
+
+package isolate_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/cgoguard/cgoguard"
+	"github.com/cgoguard/cgoguard/arena"
+	"github.com/cgoguard/cgoguard/isolate"
+)
+
+func TestWithoutCgo(t *testing.T) {
+	if _, err := isolate.New("x"); !errors.Is(err, isolate.ErrNotSupported) {
+		t.Fatalf("New: %v", err)
+	}
+	if _, err := cgoguard.New("x", cgoguard.WithIsolation(isolate.Isolator())); err == nil {
+		t.Fatal("cgoguard.New with isolation succeeded without cgo")
+	}
+	var p *isolate.Pool
+	if _, err := p.Call(context.Background(), "f", arena.Ref{}); !errors.Is(err, isolate.ErrNotSupported) {
+		t.Fatalf("Call: %v", err)
+	}
+	isolate.Main() // not a worker: returns
+}
