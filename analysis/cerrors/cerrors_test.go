@@ -9,7 +9,7 @@ import (
 )
 
 func TestCErrors(t *testing.T) {
-	for _, pkg := range []string{"bad", "good"} {
+	for _, pkg := range []string{"bad", "good", "status"} {
 		t.Run(pkg, func(t *testing.T) {
 			analysistest.Run(t, analysistest.TestData(), cerrors.Analyzer, pkg)
 		})

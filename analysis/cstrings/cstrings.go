@@ -118,7 +118,7 @@ func (f *fun) goString(c *cflow.Call) {
 			why = "a Go byte slice"
 		}
 	case *ast.Ident:
-		if v, ok := f.info.Uses[a].(*types.Var); ok && f.origin[v] != "" {
+		if v, ok := f.info.Uses[a].(*types.Var); ok && f.origin[v] != "" && !f.filledByC(a, c.Expr.Pos()) {
 			why = "memory from " + f.origin[v]
 		}
 	}
@@ -127,11 +127,13 @@ func (f *fun) goString(c *cflow.Call) {
 	}
 }
 
-// filledByC reports whether the local buffer x (an array or a byte
-// slice) is handed to a C function before the C.GoString at pos: C filled
-// it (realpath, snprintf-style APIs) and is trusted to terminate it. Struct
-// fields are not trusted this way: a record's fixed-size field is the
-// classic unterminated buffer.
+// filledByC reports whether the local buffer x (an array, a byte slice,
+// or C memory from C.malloc) is handed to a C function, or to a Go
+// function that passes it on, before the C.GoString at pos: C filled it
+// (realpath, snprintf-style APIs, the error-string out-parameter
+// convention, where C writes a NUL-terminated message on failure) and is
+// trusted to terminate it. Struct fields are not trusted this way: a
+// record's fixed-size field is the classic unterminated buffer.
 func (f *fun) filledByC(x ast.Expr, pos token.Pos) bool {
 	v := cflow.Var(f.info, x)
 	if v == nil {
@@ -144,7 +146,19 @@ func (f *fun) filledByC(x ast.Expr, pos token.Pos) bool {
 			return !found
 		}
 		c, ok := cflow.CCall(e)
-		if !ok || cflow.IsHelper(c.Name) {
+		if !ok {
+			// A Go function given the buffer hands it to C (the
+			// error-string out-parameter of a wrapper).
+			if call, isCall := e.(*ast.CallExpr); isCall && cflow.Callee(f.info, call) != nil {
+				for _, a := range call.Args {
+					if cflow.Var(f.info, a) == v {
+						found = true
+					}
+				}
+			}
+			return true
+		}
+		if cflow.IsHelper(c.Name) {
 			return true
 		}
 		for _, a := range c.Args {

@@ -9,7 +9,7 @@ import (
 )
 
 func TestCStrings(t *testing.T) {
-	for _, pkg := range []string{"bad", "good"} {
+	for _, pkg := range []string{"bad", "good", "errbuf"} {
 		t.Run(pkg, func(t *testing.T) {
 			analysistest.Run(t, analysistest.TestData(), cstrings.Analyzer, pkg)
 		})

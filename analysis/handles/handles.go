@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"strings"
 
 	"golang.org/x/tools/go/analysis"
 
@@ -82,9 +83,10 @@ func run(pass *analysis.Pass) (any, error) {
 	r := diag.New(pass)
 	files := cgoast.UserFiles(pass.Files)
 	keeps := cgoast.Marked(files, "keeps")
+	pkg := deletes(pass.TypesInfo, files)
 	for _, f := range files {
 		for _, fd := range cgoast.Funcs(f) {
-			c := &checker{pass: pass, r: r, info: pass.TypesInfo, keeps: keeps, fd: fd}
+			c := &checker{pass: pass, r: r, info: pass.TypesInfo, keeps: keeps, fd: fd, pkg: pkg}
 			c.asPointer()
 			c.addressGiven()
 			c.lifetimes()
@@ -99,10 +101,103 @@ type checker struct {
 	info  *types.Info
 	keeps map[string]bool
 	fd    *ast.FuncDecl
+	pkg   pkgDeletes
 }
 
-// asPointer reports unsafe.Pointer(h) (CG009).
+// pkgDeletes says where the package deletes handles.
+type pkgDeletes struct {
+	// any: some code of the package deletes a handle.
+	any bool
+	// callbacks: an //export function (a callback C makes) deletes a
+	// handle it is given: handles passed to C are deleted when C is done
+	// with them.
+	callbacks bool
+}
+
+// deletes finds the handle deletions of the package.
+func deletes(info *types.Info, files []*ast.File) pkgDeletes {
+	var d pkgDeletes
+	for _, f := range files {
+		for _, fd := range cgoast.Funcs(f) {
+			export := cgoast.ExportName(fd) != ""
+			ast.Inspect(fd.Body, func(n ast.Node) bool {
+				if call, ok := n.(*ast.CallExpr); ok {
+					if _, ok := isDelete(info, call); ok {
+						d.any = true
+						if export {
+							d.callbacks = true
+						}
+					}
+				}
+				return true
+			})
+		}
+	}
+	return d
+}
+
+// keptBy reports whether the C call keeps what it is given past the call:
+// by its name or a //cgoguard:keeps directive, or because it is also
+// given a C function pointer (a callback that runs later with it).
+func (c *checker) keptBy(call *cgoast.Call) bool {
+	if cgoast.Keeps(c.keeps, call.Name) {
+		return true
+	}
+	for _, a := range call.Args {
+		if isFuncPointer(c.info, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// isFuncPointer reports a C function used as a value (a callback):
+// C.cb, or its conversion to a function-pointer type.
+func isFuncPointer(info *types.Info, e ast.Expr) bool {
+	e = cgoast.Unconvert(info, e)
+	if call, ok := ast.Unparen(e).(*ast.CallExpr); ok && len(call.Args) == 1 {
+		if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok && id.Name == "_Cgo_ptr" {
+			e = call.Args[0]
+		}
+	}
+	switch x := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		return strings.HasPrefix(x.Name, "_Cfpvar_fp_")
+	case *ast.SelectorExpr:
+		if id, ok := x.X.(*ast.Ident); ok && id.Name == "C" {
+			_, isSig := info.TypeOf(x).Underlying().(*types.Signature)
+			return !isSig
+		}
+	}
+	return false
+}
+
+// asPointer reports a handle converted to unsafe.Pointer (CG009):
+// directly, through integer conversions (unsafe.Pointer(uintptr(h)),
+// unsafe.Pointer(C.uintptr_t(h))), or through a variable holding the
+// handle's integer (u := uintptr(h); unsafe.Pointer(u)).
 func (c *checker) asPointer() {
+	ints := map[*types.Var]ast.Expr{} // variables holding a handle as an integer
+	ast.Inspect(c.fd.Body, func(n ast.Node) bool {
+		as, ok := n.(*ast.AssignStmt)
+		if !ok || len(as.Lhs) != len(as.Rhs) {
+			return true
+		}
+		for i, l := range as.Lhs {
+			id, ok := ast.Unparen(l).(*ast.Ident)
+			if !ok {
+				continue
+			}
+			v, _ := c.info.ObjectOf(id).(*types.Var)
+			if v == nil || isHandle(v.Type()) || !isInteger(v.Type()) {
+				continue
+			}
+			if h := c.handleIn(as.Rhs[i], ints); h != nil {
+				ints[v] = h
+			}
+		}
+		return true
+	})
 	ast.Inspect(c.fd.Body, func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
 		if !ok || len(call.Args) != 1 {
@@ -112,32 +207,53 @@ func (c *checker) asPointer() {
 		if !ok || !tv.IsType() || !cgoast.IsUnsafePointer(tv.Type) {
 			return true
 		}
-		// Look through integer conversions: unsafe.Pointer(uintptr(h)).
-		e := ast.Unparen(call.Args[0])
-		for {
-			if isHandle(c.info.TypeOf(e)) {
-				c.r.Report(call, "CG009", "cgo.Handle %s converted to unsafe.Pointer; a handle is an integer, not an address (pass it as C.uintptr_t)", cgoast.Format(c.pass.Fset, e))
-				return true
-			}
-			inner, ok := e.(*ast.CallExpr)
-			if !ok || len(inner.Args) != 1 {
-				break
-			}
-			if tv, ok := c.info.Types[inner.Fun]; !ok || !tv.IsType() {
-				break
-			}
-			e = ast.Unparen(inner.Args[0])
+		if h := c.handleIn(call.Args[0], ints); h != nil {
+			c.r.Report(call, "CG009", "cgo.Handle %s converted to unsafe.Pointer; a handle is an integer, not an address (pass it as C.uintptr_t)", cgoast.Format(c.pass.Fset, h))
 		}
 		return true
 	})
 }
 
-// addressGiven reports &h given to C that keeps it (CG010).
+// handleIn returns the handle e holds: a handle, an integer conversion of
+// one, or a variable holding one as an integer.
+func (c *checker) handleIn(e ast.Expr, ints map[*types.Var]ast.Expr) ast.Expr {
+	e = ast.Unparen(e)
+	for {
+		if isHandle(c.info.TypeOf(e)) {
+			return e
+		}
+		if id, ok := e.(*ast.Ident); ok {
+			if v, ok := c.info.Uses[id].(*types.Var); ok && ints[v] != nil {
+				return ints[v]
+			}
+		}
+		inner, ok := e.(*ast.CallExpr)
+		if !ok || len(inner.Args) != 1 {
+			return nil
+		}
+		if tv, ok := c.info.Types[inner.Fun]; !ok || !tv.IsType() || !isInteger(tv.Type) {
+			return nil
+		}
+		e = ast.Unparen(inner.Args[0])
+	}
+}
+
+func isInteger(t types.Type) bool {
+	b, ok := cgoast.Under(t).(*types.Basic)
+	return ok && b.Info()&types.IsInteger != 0
+}
+
+// addressGiven reports &h given to C that keeps it (CG010). C keeps it
+// when its name or a directive says so, when the call also hands C a
+// callback, or when the package deletes handles in its callbacks and this
+// function does not delete h: the handle outlives the call, and so must
+// the address C was given.
 func (c *checker) addressGiven() {
 	cgoast.Inspect(c.fd.Body, func(call *cgoast.Call, _ []ast.Node) {
-		if call.IsBuiltin() || !cgoast.Keeps(c.keeps, call.Name) {
+		if call.IsBuiltin() {
 			return
 		}
+		kept := c.keptBy(call)
 		for _, a := range call.Args {
 			u, ok := cgoast.Unconvert(c.info, a).(*ast.UnaryExpr)
 			if !ok || u.Op != token.AND || !isHandle(c.info.TypeOf(u.X)) {
@@ -151,9 +267,26 @@ func (c *checker) addressGiven() {
 			if v == nil || v.Parent() == v.Pkg().Scope() {
 				continue // globals live on
 			}
+			if !kept && !(c.pkg.callbacks && !c.deletedHere(v)) {
+				continue
+			}
 			c.r.Report(a, "CG010", "C.%s keeps &%s, the address of local handle %s, which is gone when %s returns; pass the handle by value (C.uintptr_t(%s)) or store it in C memory", call.Name, id.Name, id.Name, c.fd.Name.Name, id.Name)
 		}
 	})
+}
+
+// deletedHere reports whether this function deletes the handle v.
+func (c *checker) deletedHere(v *types.Var) bool {
+	found := false
+	ast.Inspect(c.fd.Body, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok && !found {
+			if dv, ok := isDelete(c.info, call); ok && dv == v {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 // creation is one handle constructor call and what happens to its result.
@@ -163,6 +296,7 @@ type creation struct {
 	decl   ast.Stmt   // statement assigning it
 	loop   ast.Node   // innermost enclosing loop in the function, if any
 	inline *cgoast.Call
+	kept   bool // the inline call keeps the handle
 }
 
 // lifetimes checks that handles are deleted (CG024).
@@ -211,10 +345,9 @@ func (c *checker) context(cr *creation, stack []ast.Node) {
 		switch p := stack[i].(type) {
 		case *ast.ParenExpr:
 		case *ast.CallExpr:
-			if cc, ok := cgoast.AsCall(p); ok {
-				if !cc.IsBuiltin() && !cgoast.Keeps(c.keeps, cc.Name) {
-					cr.inline = cc
-				}
+			if cc, ok := cgoast.AsCall(p); ok && !cc.IsBuiltin() {
+				cr.inline = cc
+				cr.kept = c.keptBy(cc)
 				return
 			}
 			if tv, ok := c.info.Types[p.Fun]; ok && tv.IsType() {
@@ -297,6 +430,15 @@ func (c *checker) inClosure(stack []ast.Node) bool {
 
 func (c *checker) check(cr *creation) {
 	if cr.inline != nil {
+		switch {
+		case c.pkg.callbacks:
+			return // the callback C makes deletes it
+		case cr.kept && c.pkg.any:
+			return // C keeps it; the code that deletes handles releases it
+		case cr.kept:
+			c.r.Report(cr.call, "CG024", "handle created for C.%s is kept by C but nothing in the package ever deletes a handle: every call leaks the value it holds", cr.inline.Name)
+			return
+		}
 		msg := "handle created for C.%s is never deleted; C.%s does not keep it, so delete it after the call"
 		if cr.loop != nil {
 			msg = "a new handle per loop iteration for C.%s is never deleted; C.%s does not keep it (create one handle outside the loop, or delete it after the call)"
@@ -308,6 +450,7 @@ func (c *checker) check(cr *creation) {
 	var deletes []*ast.CallExpr
 	deferred := false
 	escapes := false
+	toC := false // passed to a C function
 	var stack []ast.Node
 	ast.Inspect(c.fd.Body, func(n ast.Node) bool {
 		if n == nil {
@@ -326,14 +469,22 @@ func (c *checker) check(cr *creation) {
 				}
 			}
 		case *ast.Ident:
-			if c.info.Uses[x] == v && c.escapes(stack) {
-				escapes = true
+			if c.info.Uses[x] == v {
+				if c.escapes(stack) {
+					escapes = true
+				}
+				if c.inCCall(stack) {
+					toC = true
+				}
 			}
 		}
 		return true
 	})
 	if escapes {
 		return
+	}
+	if toC && c.pkg.callbacks && len(deletes) == 0 {
+		return // handed to C; the callback C makes deletes it
 	}
 	name := v.Name()
 	if len(deletes) == 0 {
@@ -383,6 +534,22 @@ func (c *checker) check(cr *creation) {
 	})
 }
 
+// inCCall reports whether the identifier at the top of stack is an
+// argument of a C call.
+func (c *checker) inCCall(stack []ast.Node) bool {
+	for i := len(stack) - 2; i >= 0; i-- {
+		if call, ok := stack[i].(*ast.CallExpr); ok {
+			if cc, isC := cgoast.AsCall(call); isC && !cc.IsBuiltin() {
+				return true
+			}
+		}
+		if _, ok := stack[i].(*ast.FuncLit); ok && !c.inClosure(stack[:i+1]) {
+			return false
+		}
+	}
+	return false
+}
+
 // escapes reports whether the use of the handle at the top of stack hands
 // it to someone else: returned, stored, sent, passed to a Go function or to
 // a C function that keeps it, captured by a goroutine.
@@ -395,7 +562,7 @@ func (c *checker) escapes(stack []ast.Node) bool {
 			return false // method call on the handle (Value, Delete)
 		case *ast.CallExpr:
 			if cc, ok := cgoast.AsCall(p); ok {
-				return !cc.IsBuiltin() && cgoast.Keeps(c.keeps, cc.Name)
+				return !cc.IsBuiltin() && c.keptBy(cc) && c.pkg.any
 			}
 			if tv, ok := c.info.Types[p.Fun]; ok && tv.IsType() {
 				break

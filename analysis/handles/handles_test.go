@@ -9,7 +9,7 @@ import (
 )
 
 func TestHandles(t *testing.T) {
-	for _, pkg := range []string{"bad", "good"} {
+	for _, pkg := range []string{"bad", "good", "callbacks", "nodelete"} {
 		t.Run(pkg, func(t *testing.T) {
 			analysistest.Run(t, analysistest.TestData(), handles.Analyzer, pkg)
 		})

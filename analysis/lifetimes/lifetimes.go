@@ -6,6 +6,8 @@ import (
 	"go/types"
 
 	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/analysis/passes/ctrlflow"
+	"golang.org/x/tools/go/cfg"
 
 	"github.com/cgoguard/cgoguard/analysis/internal/cflow"
 	"github.com/cgoguard/cgoguard/analysis/internal/cgoast"
@@ -22,6 +24,7 @@ var Analyzer = &analysis.Analyzer{
 	Doc:        Doc,
 	URL:        URL,
 	Run:        run,
+	Requires:   []*analysis.Analyzer{ctrlflow.Analyzer},
 	ResultType: diag.ResultType,
 }
 
@@ -53,7 +56,7 @@ func run(pass *analysis.Pass) (any, error) {
 			if !ok || fd.Body == nil || finBodies[fd.Body] {
 				continue
 			}
-			keepAlive(r, info, fd, finalized, finBodies)
+			keepAlive(r, info, pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs), decls, fd, finalized, finBodies)
 			children(r, info, fd.Body, finalized)
 		}
 	}
@@ -149,7 +152,15 @@ func fieldRoot(info *types.Info, e ast.Expr) *types.Var {
 // its callers in the package hold the object and are expected to use it
 // after the call; exported functions, and objects the function makes or
 // loads itself, are.
-func keepAlive(r *diag.Reporter, info *types.Info, fd *ast.FuncDecl, finalized map[*types.Named]bool, finBodies map[*ast.BlockStmt]bool) {
+//
+// An object x is alive during a C call given x.f when some path from the
+// call uses x again (runtime.KeepAlive(x), another field, a method), or a
+// variable derived from it or that it was derived from (o :=
+// x.AsObject() keeps pointing into x), or a deferred call mentions it; or
+// when x itself goes into the call's arguments (C.f(x.h, keep(x)) keeps
+// it reachable through keep), directly or through a variable a Go call
+// computed from it.
+func keepAlive(r *diag.Reporter, info *types.Info, cfgs *ctrlflow.CFGs, decls map[*types.Func]*ast.FuncDecl, fd *ast.FuncDecl, finalized map[*types.Named]bool, finBodies map[*ast.BlockStmt]bool) {
 	body := fd.Body
 	params := map[*types.Var]bool{}
 	if !fd.Name.IsExported() {
@@ -166,6 +177,65 @@ func keepAlive(r *diag.Reporter, info *types.Info, fd *ast.FuncDecl, finalized m
 			}
 		}
 	}
+	g := cfgs.FuncDecl(fd)
+	if g == nil {
+		return
+	}
+	deferred := deferredMentions(info, body)
+	// derived: C pointers a C call returned from a finalized object's
+	// field (cstr := C.name(v.ptr)); copying them into Go later with
+	// C.GoString needs v alive then (the string is the object's).
+	type origin struct {
+		x     *types.Var
+		field string
+		call  string
+	}
+	derived := map[*types.Var]origin{}
+	ast.Inspect(body, func(n ast.Node) bool {
+		a, ok := n.(*ast.AssignStmt)
+		if !ok || len(a.Lhs) != 1 || len(a.Rhs) != 1 {
+			return true
+		}
+		rv := cflow.Var(info, a.Lhs[0])
+		c, ok := cflow.CCall(a.Rhs[0])
+		if rv == nil || !ok || !cgoast.IsCPointer(rv.Type()) {
+			return true
+		}
+		for _, arg := range c.Args {
+			if x := fieldRoot(info, arg); x != nil && !params[x] && finalized[cflow.Named(x.Type())] {
+				derived[rv] = origin{x, ast.Unparen(cflow.Strip(info, arg)).(*ast.SelectorExpr).Sel.Name, c.Name}
+			}
+		}
+		return true
+	})
+	ast.Inspect(body, func(n ast.Node) bool {
+		if len(derived) == 0 {
+			return false
+		}
+		e, ok := n.(ast.Expr)
+		if !ok {
+			return true
+		}
+		c, ok := cflow.CCall(e)
+		if !ok || (c.Name != "GoString" && c.Name != "GoStringN" && c.Name != "GoBytes") {
+			return true // C.GoString and kin copy memory the object owns
+		}
+		for _, arg := range c.Args {
+			rv := cflow.Var(info, arg)
+			o, ok := derived[rv]
+			if !ok {
+				continue
+			}
+			related := aliases(info, decls, body, o.x)
+			if aliveAfter(info, g, c.Expr, related, deferred) {
+				continue
+			}
+			r.Report(c.Expr, "CG022", "%s, which C.%s returned from %s.%s, is read by C.%s after the last use of %s, which may be finalized (freeing it) during the call: add runtime.KeepAlive(%s) after it",
+				rv.Name(), o.call, o.x.Name(), o.field, c.Name, o.x.Name(), o.x.Name())
+			return false
+		}
+		return true
+	})
 	ast.Inspect(body, func(n ast.Node) bool {
 		if lit, ok := n.(*ast.FuncLit); ok && finBodies[lit.Body] {
 			return false
@@ -183,7 +253,8 @@ func keepAlive(r *diag.Reporter, info *types.Info, fd *ast.FuncDecl, finalized m
 			if x == nil || params[x] || !finalized[cflow.Named(x.Type())] {
 				continue
 			}
-			if usedAfter(info, body, x, c.Expr.End()) {
+			related := aliases(info, decls, body, x)
+			if wholeInArgs(info, c, related) || computedFrom(info, body, c, related) || aliveAfter(info, g, c.Expr, related, deferred) {
 				continue
 			}
 			r.Report(c.Expr, "CG022", "%s.%s is passed to C.%s but %s may be finalized during the call: add runtime.KeepAlive(%s) after it",
@@ -194,19 +265,344 @@ func keepAlive(r *diag.Reporter, info *types.Info, fd *ast.FuncDecl, finalized m
 	})
 }
 
-// usedAfter reports whether x is referenced in body after pos, or in a
-// deferred call anywhere in body (it runs at return).
-func usedAfter(info *types.Info, body *ast.BlockStmt, x *types.Var, pos token.Pos) bool {
-	found := false
-	ast.Inspect(body, func(n ast.Node) bool {
-		if found {
-			return false
+// aliases returns x and the local variables that point into the same
+// allocation: o := &x.embedded, o := x.AsObject() for a method returning
+// the address of a field of its receiver, and the variables x itself was
+// derived from that way (x := o.AsChild()). A use of any of them keeps the
+// allocation reachable.
+func aliases(info *types.Info, decls map[*types.Func]*ast.FuncDecl, body *ast.BlockStmt, x *types.Var) map[*types.Var]bool {
+	set := map[*types.Var]bool{x: true}
+	for changed := true; changed; {
+		changed = false
+		ast.Inspect(body, func(n ast.Node) bool {
+			a, ok := n.(*ast.AssignStmt)
+			if !ok || len(a.Lhs) != len(a.Rhs) {
+				return true
+			}
+			for i, l := range a.Lhs {
+				// A holder: it := &Iter{cfg: c}, or it.cfg = c. While
+				// the holder is reachable, so is what it holds.
+				if h := holderOf(info, l, a.Rhs[i], set); h != nil && !set[h] {
+					set[h], changed = true, true
+					continue
+				}
+				lv := cflow.Var(info, l)
+				if lv == nil {
+					continue
+				}
+				root := interiorOf(info, decls, a.Rhs[i])
+				if root == nil {
+					continue
+				}
+				if set[root] && !set[lv] {
+					set[lv], changed = true, true
+				}
+				if set[lv] && !set[root] {
+					set[root], changed = true, true
+				}
+			}
+			return true
+		})
+	}
+	return set
+}
+
+// holderOf returns the variable that the assignment l = r makes hold a
+// pointer to a member of set: v := &T{f: x} (or T{...}), v.f = x.
+func holderOf(info *types.Info, l, r ast.Expr, set map[*types.Var]bool) *types.Var {
+	isMember := func(e ast.Expr) bool {
+		v := cflow.Var(info, e)
+		return v != nil && set[v] && isPointerLike(v.Type())
+	}
+	if sel, ok := ast.Unparen(l).(*ast.SelectorExpr); ok {
+		if isMember(r) {
+			return rootOfSelector(info, sel)
 		}
-		if d, ok := n.(*ast.DeferStmt); ok && cflow.Mentions(info, d, x) {
+		return nil
+	}
+	e := ast.Unparen(r)
+	if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.AND {
+		e = ast.Unparen(u.X)
+	}
+	lit, ok := e.(*ast.CompositeLit)
+	if !ok {
+		return nil
+	}
+	for _, el := range lit.Elts {
+		if kv, ok := el.(*ast.KeyValueExpr); ok {
+			el = kv.Value
+		}
+		if isMember(el) {
+			return cflow.Var(info, l)
+		}
+	}
+	return nil
+}
+
+// interiorOf returns y when e points into y's allocation: &y.f (any
+// field path), or y.m() where method m returns the address of a field of
+// its receiver.
+func interiorOf(info *types.Info, decls map[*types.Func]*ast.FuncDecl, e ast.Expr) *types.Var {
+	e = ast.Unparen(e)
+	if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.AND {
+		if sel, ok := ast.Unparen(u.X).(*ast.SelectorExpr); ok {
+			return rootOfSelector(info, sel)
+		}
+		return nil
+	}
+	call, ok := e.(*ast.CallExpr)
+	if !ok {
+		return nil
+	}
+	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok {
+		return nil
+	}
+	fn := cflow.Callee(info, call)
+	if fn == nil {
+		return nil
+	}
+	var impls []*ast.FuncDecl
+	if sig, ok := fn.Type().(*types.Signature); ok && sig.Recv() != nil && types.IsInterface(sig.Recv().Type()) {
+		// An interface method: every method of that name in the package
+		// must return an interior pointer.
+		for m, d := range decls {
+			if m.Name() == fn.Name() && d.Recv != nil {
+				impls = append(impls, d)
+			}
+		}
+	} else if d := decls[fn]; d != nil {
+		impls = append(impls, d)
+	}
+	if len(impls) == 0 {
+		return nil
+	}
+	for _, d := range impls {
+		if !returnsInterior(info, d) {
+			return nil
+		}
+	}
+	return cflow.Var(info, sel.X)
+}
+
+// returnsInterior reports a method that returns the address of a field
+// of its receiver (return &c.Object).
+func returnsInterior(info *types.Info, d *ast.FuncDecl) bool {
+	if d.Recv == nil || len(d.Recv.List) != 1 || len(d.Recv.List[0].Names) != 1 {
+		return false
+	}
+	recv, _ := info.Defs[d.Recv.List[0].Names[0]].(*types.Var)
+	interior, other := false, false
+	ast.Inspect(d.Body, func(n ast.Node) bool {
+		if r, ok := n.(*ast.ReturnStmt); ok && len(r.Results) == 1 {
+			if u, ok := ast.Unparen(r.Results[0]).(*ast.UnaryExpr); ok && u.Op == token.AND {
+				if s, ok := ast.Unparen(u.X).(*ast.SelectorExpr); ok && rootOfSelector(info, s) == recv {
+					interior = true
+					return true
+				}
+			}
+			other = true
+		}
+		return true
+	})
+	return interior && !other
+}
+
+// rootOfSelector returns the variable at the root of x.f.g.
+func rootOfSelector(info *types.Info, sel *ast.SelectorExpr) *types.Var {
+	var e ast.Expr = sel
+	for {
+		s, ok := ast.Unparen(e).(*ast.SelectorExpr)
+		if !ok {
+			return cflow.Var(info, e)
+		}
+		e = s.X
+	}
+}
+
+func isPointerLike(t types.Type) bool {
+	switch t.Underlying().(type) {
+	case *types.Pointer, *types.Interface:
+		return true
+	}
+	return false
+}
+
+// wholeInArgs reports whether the object itself (not one of its fields)
+// is among the call's arguments: C.f(x.h, keep(x)) or C.f(unsafe.Pointer(x)).
+func wholeInArgs(info *types.Info, c *cflow.Call, related map[*types.Var]bool) bool {
+	found := false
+	for _, a := range c.Args {
+		var stack []ast.Node
+		ast.Inspect(a, func(n ast.Node) bool {
+			if n == nil {
+				stack = stack[:len(stack)-1]
+				return true
+			}
+			stack = append(stack, n)
+			id, ok := n.(*ast.Ident)
+			if !ok || found {
+				return !found
+			}
+			v, ok := info.Uses[id].(*types.Var)
+			if !ok || !related[v] {
+				return true
+			}
+			// x.f reads a field: not the object itself; &x.f points into
+			// it.
+			if len(stack) >= 2 {
+				if sel, ok := stack[len(stack)-2].(*ast.SelectorExpr); ok && sel.X == id {
+					if fv, ok := info.Uses[sel.Sel].(*types.Var); ok && fv.IsField() && !addressed(stack) {
+						return true
+					}
+				}
+			}
 			found = true
 			return false
+		})
+	}
+	return found
+}
+
+// addressed reports whether the selector chain ending the stack (x.f.g,
+// x at the top) is the operand of &.
+func addressed(stack []ast.Node) bool {
+	i := len(stack) - 2
+	for i > 0 {
+		if _, ok := stack[i-1].(*ast.SelectorExpr); !ok {
+			break
 		}
-		if id, ok := n.(*ast.Ident); ok && id.Pos() >= pos && info.Uses[id] == x {
+		i--
+	}
+	for i > 0 {
+		if _, ok := stack[i-1].(*ast.ParenExpr); !ok {
+			break
+		}
+		i--
+	}
+	if i <= 0 {
+		return false
+	}
+	u, ok := stack[i-1].(*ast.UnaryExpr)
+	return ok && u.Op == token.AND
+}
+
+// deferredMentions returns the variables that the function's deferred
+// calls mention: they are used when the function returns.
+func deferredMentions(info *types.Info, body *ast.BlockStmt) map[*types.Var]bool {
+	out := map[*types.Var]bool{}
+	ast.Inspect(body, func(n ast.Node) bool {
+		if d, ok := n.(*ast.DeferStmt); ok {
+			ast.Inspect(d, func(m ast.Node) bool {
+				if id, ok := m.(*ast.Ident); ok {
+					if v, ok := info.Uses[id].(*types.Var); ok {
+						out[v] = true
+					}
+				}
+				return true
+			})
+		}
+		return true
+	})
+	return out
+}
+
+// aliveAfter reports whether the object is live at the C call: a
+// related variable is used on some path from the call (the compiler keeps
+// a variable live at a call when any path after it uses the variable, so
+// the collector cannot finalize the object during the call), or a
+// deferred call mentions one. A mention that no path from the call
+// reaches (a sibling branch) does not count.
+func aliveAfter(info *types.Info, g *cfg.CFG, call ast.Node, related map[*types.Var]bool, deferred map[*types.Var]bool) bool {
+	for v := range related {
+		if deferred[v] {
+			return true
+		}
+	}
+	b, i, ok := cflow.Find(g, call.Pos())
+	if !ok {
+		return true
+	}
+	uses := func(n ast.Node, after token.Pos) bool {
+		found := false
+		ast.Inspect(n, func(m ast.Node) bool {
+			if id, ok := m.(*ast.Ident); ok && !found && id.Pos() >= after {
+				if v, ok := info.Uses[id].(*types.Var); ok && related[v] {
+					found = true
+				}
+			}
+			return !found
+		})
+		return found
+	}
+	// The rest of the node holding the call: r := C.f(x.h); use(x) in one
+	// statement, or x used in a later argument of an enclosing call.
+	if uses(b.Nodes[i], call.End()) {
+		return true
+	}
+	seen := map[*cfg.Block]bool{}
+	var reach func(b *cfg.Block, from int) bool
+	reach = func(b *cfg.Block, from int) bool {
+		for _, n := range b.Nodes[from:] {
+			if uses(n, token.NoPos) {
+				return true
+			}
+		}
+		for _, s := range b.Succs {
+			if !seen[s] {
+				seen[s] = true
+				if reach(s, 0) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return reach(b, i+1)
+}
+
+// computedFrom reports whether an argument of the C call is a variable
+// computed by a Go call given the object itself (handle := keep(x); C.f(x.h,
+// handle)): the object is reachable through what that call stored.
+func computedFrom(info *types.Info, body *ast.BlockStmt, c *cflow.Call, related map[*types.Var]bool) bool {
+	args := map[*types.Var]bool{}
+	for _, a := range c.Args {
+		ast.Inspect(a, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok {
+				if v, ok := info.Uses[id].(*types.Var); ok && !related[v] {
+					args[v] = true
+				}
+			}
+			return true
+		})
+	}
+	if len(args) == 0 {
+		return false
+	}
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		a, ok := n.(*ast.AssignStmt)
+		if !ok || found || len(a.Rhs) != 1 {
+			return !found
+		}
+		assigns := false
+		for _, l := range a.Lhs {
+			if v := cflow.Var(info, l); v != nil && args[v] {
+				assigns = true
+			}
+		}
+		if !assigns {
+			return true
+		}
+		call, ok := ast.Unparen(a.Rhs[0]).(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		if _, isC := cflow.CCall(call); isC {
+			return true
+		}
+		fake := &cflow.Call{Args: call.Args}
+		if wholeInArgs(info, fake, related) {
 			found = true
 		}
 		return true

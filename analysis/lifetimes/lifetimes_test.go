@@ -9,7 +9,7 @@ import (
 )
 
 func TestLifetimes(t *testing.T) {
-	for _, pkg := range []string{"bad", "good"} {
+	for _, pkg := range []string{"bad", "good", "liveness"} {
 		t.Run(pkg, func(t *testing.T) {
 			analysistest.Run(t, analysistest.TestData(), lifetimes.Analyzer, pkg)
 		})

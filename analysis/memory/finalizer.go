@@ -41,11 +41,14 @@ func (s *state) closeAndFinalizer() {
 				continue
 			}
 			rv, ok := s.info.Defs[d.Recv.List[0].Names[0]].(*types.Var)
-			if !ok || cflow.Clears(s.info, d.Body, rv) {
+			if !ok || cflow.Clears(s.info, d.Body, rv) || s.flagGuarded(d.Body, rv) {
 				continue
 			}
 			for _, rel := range cflow.Releases(s.info, d.Body, rv) {
-				if rel.Field == nil || rel.Guarded || (rel.Call.Name == "free" && s.nils(d.Body, rv, rel.Field)) {
+				// Idempotent: the release is guarded, or the field is set to
+				// nil after it, so a second run sees nil (C functions that
+				// release take NULL as a no-op, free among them).
+				if rel.Field == nil || rel.Guarded || s.nils(d.Body, rv, rel.Field) {
 					continue
 				}
 				if s.reported[rel.Call.Expr] {
@@ -76,4 +79,52 @@ func (s *state) nils(body *ast.BlockStmt, recv, field *types.Var) bool {
 		return true
 	})
 	return found
+}
+
+// flagGuarded reports a method that returns early on a state field of its
+// receiver and sets that field itself: if !f.valid { return }; f.valid =
+// false; release(...). A second run returns before releasing anything.
+func (s *state) flagGuarded(body *ast.BlockStmt, recv *types.Var) bool {
+	var guards []*types.Var
+	for _, st := range body.List {
+		ifs, ok := st.(*ast.IfStmt)
+		if !ok {
+			continue
+		}
+		if len(ifs.Body.List) == 0 {
+			continue
+		}
+		if _, ret := ifs.Body.List[len(ifs.Body.List)-1].(*ast.ReturnStmt); !ret {
+			continue
+		}
+		ast.Inspect(ifs.Cond, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok && cflow.Var(s.info, sel.X) == recv {
+				if fv, ok := s.info.Uses[sel.Sel].(*types.Var); ok && fv.IsField() {
+					guards = append(guards, fv)
+				}
+			}
+			return true
+		})
+	}
+	if len(guards) == 0 {
+		return false
+	}
+	set := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		a, ok := n.(*ast.AssignStmt)
+		if !ok || set {
+			return !set
+		}
+		for _, l := range a.Lhs {
+			if sel, ok := ast.Unparen(l).(*ast.SelectorExpr); ok && cflow.Var(s.info, sel.X) == recv {
+				for _, g := range guards {
+					if s.info.Uses[sel.Sel] == g {
+						set = true
+					}
+				}
+			}
+		}
+		return true
+	})
+	return set
 }

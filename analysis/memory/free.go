@@ -138,6 +138,12 @@ func (s *state) afterFree(g *cfg.CFG, body *ast.BlockStmt, v *types.Var, n ast.N
 	views := s.views(body, v)
 	kinds := map[ast.Node]holdKind{} // what a failing return or store hands on
 	w := &cflow.Walker{
+		Enter: func(b *cfg.Block) cflow.Step {
+			if cflow.RangeRebinds(s.info, b, v) {
+				return cflow.Done // the next iteration's value
+			}
+			return cflow.Next
+		},
 		Step: func(m ast.Node) cflow.Step {
 			if m == n {
 				return cflow.Done
@@ -168,7 +174,7 @@ func (s *state) afterFree(g *cfg.CFG, body *ast.BlockStmt, v *types.Var, n ast.N
 					kinds[m] = holdsView
 					return cflow.Fail
 				}
-				if cflow.Classify(s.info, m, v, s.owners) == cflow.Assign {
+				if cflow.Classify(s.info, m, v, s.env) == cflow.Assign {
 					return cflow.Done
 				}
 				return cflow.Next
@@ -176,7 +182,7 @@ func (s *state) afterFree(g *cfg.CFG, body *ast.BlockStmt, v *types.Var, n ast.N
 			if s.mentionsView(m, v, views) {
 				return cflow.Fail
 			}
-			switch cflow.Classify(s.info, m, v, s.owners) {
+			switch cflow.Classify(s.info, m, v, s.env) {
 			case cflow.Read, cflow.Escape:
 				return cflow.Fail
 			case cflow.Assign:
@@ -374,23 +380,105 @@ func deferFrees(d *ast.DeferStmt) bool {
 	return false
 }
 
-// deferInLoop reports defer C.free inside a loop body (CG015).
+// deferInLoop reports defer C.free inside a loop body (CG015) when the
+// loop is unbounded: for {}, a loop with only a condition, a range over a
+// channel or an iterator function. A loop over a slice, map, string or
+// integer, or a counted loop, holds memory in proportion to input already
+// in memory; and an allocation stored in something used after the loop
+// must outlive the iteration anyway.
 func (s *state) deferInLoop(ins *inspector.Inspector, gen func(token.Pos) bool) {
 	ins.WithStack([]ast.Node{(*ast.DeferStmt)(nil)}, func(n ast.Node, push bool, stack []ast.Node) bool {
-		if !push || gen(n.Pos()) || !deferFrees(n.(*ast.DeferStmt)) {
+		d := n.(*ast.DeferStmt)
+		if !push || gen(n.Pos()) || !deferFrees(d) {
 			return true
 		}
 		for i := len(stack) - 2; i >= 0; i-- {
-			switch stack[i].(type) {
+			switch loop := stack[i].(type) {
 			case *ast.FuncLit, *ast.FuncDecl:
 				return true
 			case *ast.ForStmt, *ast.RangeStmt:
+				if s.boundedLoop(loop) || s.storedForLater(loop, d) {
+					return true
+				}
 				s.r.Report(n, "CG015", "defer C.free in a loop holds every allocation until the function returns; free at the end of each iteration")
 				return true
 			}
 		}
 		return true
 	})
+}
+
+// boundedLoop reports a loop whose trip count is fixed by data already in
+// memory: a range over a slice, array, map, string or integer, or a
+// counted loop (a condition and a counter stepped by the post statement).
+func (s *state) boundedLoop(loop ast.Node) bool {
+	switch l := loop.(type) {
+	case *ast.RangeStmt:
+		switch cgoastUnder(s.info.TypeOf(l.X)).(type) {
+		case *types.Slice, *types.Array, *types.Map, *types.Pointer:
+			return true
+		case *types.Basic:
+			return true // string or integer
+		}
+	case *ast.ForStmt:
+		// for i := 0; i < n; i++: a counter stepping toward a bound.
+		switch p := l.Post.(type) {
+		case *ast.IncDecStmt:
+			return l.Cond != nil
+		case *ast.AssignStmt:
+			return l.Cond != nil && (p.Tok == token.ADD_ASSIGN || p.Tok == token.SUB_ASSIGN)
+		}
+	}
+	return false
+}
+
+// storedForLater reports whether the memory the deferred free releases is
+// also stored (in a slice element, appended, or in a field) inside the
+// loop: it must live until after the loop.
+func (s *state) storedForLater(loop ast.Node, d *ast.DeferStmt) bool {
+	var freed []*types.Var
+	for _, v := range freedVars(s.info, d) {
+		freed = append(freed, v)
+	}
+	found := false
+	ast.Inspect(loop, func(n ast.Node) bool {
+		a, ok := n.(*ast.AssignStmt)
+		if !ok || found || len(a.Lhs) != len(a.Rhs) {
+			return !found
+		}
+		for i, l := range a.Lhs {
+			if _, isIdent := ast.Unparen(l).(*ast.Ident); isIdent && !isAppend(s.info, a.Rhs[i]) {
+				continue
+			}
+			for _, v := range freed {
+				if cflow.Mentions(s.info, a.Rhs[i], v) {
+					found = true
+				}
+			}
+		}
+		return true
+	})
+	return found
+}
+
+func isAppend(info *types.Info, e ast.Expr) bool {
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
+	if !ok {
+		return false
+	}
+	b, ok := info.Uses[id].(*types.Builtin)
+	return ok && b.Name() == "append"
+}
+
+func cgoastUnder(t types.Type) types.Type {
+	if t == nil {
+		return nil
+	}
+	return t.Underlying()
 }
 
 // deferFreeFix inserts "defer C.free(unsafe.Pointer(p))" after the

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"strings"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/passes/ctrlflow"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/tools/go/cfg"
 
 	"github.com/cgoguard/cgoguard/analysis/internal/cflow"
+	"github.com/cgoguard/cgoguard/analysis/internal/cgoast"
 	"github.com/cgoguard/cgoguard/analysis/internal/diag"
 )
 
@@ -27,7 +29,12 @@ var Analyzer = &analysis.Analyzer{
 	Run:        run,
 	Requires:   []*analysis.Analyzer{inspect.Analyzer, ctrlflow.Analyzer},
 	ResultType: diag.ResultType,
+	FactTypes:  []analysis.Fact{new(Ownership)},
 }
+
+// builtinOwners are C functions that keep the memory passed to them: the
+// caller must not free it.
+const builtinOwners = "putenv"
 
 // owns is the -owns flag: C functions that take ownership of the memory
 // passed to them, comma separated (default: none).
@@ -45,6 +52,11 @@ type state struct {
 	info   *types.Info
 	cfgs   *ctrlflow.CFGs
 	owners cflow.Owners
+	lib    *cgoast.Lib
+	sums   *summaries
+	env    *cflow.Env              // for plain pointers
+	fields map[*types.Var]string   // allocator family of what each field holds; "" when mixed
+	owned  map[string]map[int]bool // C functions of the package that own argument i
 
 	reported map[ast.Node]bool
 	// mentions holds, for each CFG node of the function being checked,
@@ -65,11 +77,18 @@ func run(pass *analysis.Pass) (any, error) {
 		info:   pass.TypesInfo,
 		cfgs:   pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs),
 		owners: cflow.OwnersFromComments(pass.Files, owns),
+		lib:    cgoast.NewLib(pass),
+		owned:  map[string]map[int]bool{},
 
 		reported:  map[ast.Node]bool{},
 		goVars:    map[*types.Var]bool{},
 		originals: map[string]origFile{},
 	}
+	s.owners.Add(builtinOwners)
+	s.inferOwners()
+	s.sums = newSummaries(s, cflow.Decls(s.info, cgoast.UserFiles(pass.Files)))
+	s.env = s.envFor(false)
+	s.fields = s.fieldFamilies()
 	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	gen := cflow.InGenerated(pass.Fset, pass.Files)
 	ins.Preorder([]ast.Node{(*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)}, func(n ast.Node) {
@@ -96,7 +115,30 @@ func run(pass *analysis.Pass) (any, error) {
 	})
 	s.deferInLoop(ins, gen)
 	s.closeAndFinalizer()
+	s.sums.exportAll()
 	return s.r.Result(), nil
+}
+
+// envFor returns what Classify needs to know about the calls a pointer
+// (holder false) or a struct holding C memory (holder true) meets.
+func (s *state) envFor(holder bool) *cflow.Env {
+	return &cflow.Env{
+		Owners:     s.owners,
+		OwnsArg:    func(name string, i int) bool { return s.owned[name][i] },
+		Dealloc:    s.lib.IsLibDealloc,
+		Destructor: s.isDestructor,
+		GoArg:      s.sums.goArg,
+		Holder:     holder,
+	}
+}
+
+// isDestructor reports C functions that, given to a C call as a
+// function pointer, release what the call is handed.
+func (s *state) isDestructor(name string) bool {
+	if _, ok := s.lib.Dealloc(name); ok {
+		return true
+	}
+	return cflow.IsRelease(name)
 }
 
 // allocKind names the rule an allocating C helper belongs to.
@@ -110,18 +152,26 @@ func allocKind(name string) (rule, what string, ok bool) {
 		return "CG014", "C.malloc", true
 	case "calloc":
 		return "CG014", "C.calloc", true
+	case "strdup", "strndup":
+		return "CG014", "C." + name, true
 	}
 	return "", "", false
 }
 
-// site is an allocation assigned to a local variable.
+// site is an allocation assigned to a local variable, or a call that
+// stores allocations in the fields of a local struct (holder).
 type site struct {
-	call   *cflow.Call
+	alloc  string      // the allocator: "CString", "malloc", ...
+	call   *cflow.Call // the C allocation, nil for helpers
+	at     ast.Node    // where to report
 	v      *types.Var
 	node   ast.Node // the statement that assigns it
 	block  *cfg.Block
 	index  int
 	assign *ast.AssignStmt
+	via    string   // the Go function that allocated it, for helpers and holders
+	holder bool     // v's fields hold the allocations
+	fields []string // the fields, for holders
 }
 
 // function checks one function body (not the literals inside it).
@@ -135,25 +185,28 @@ func (s *state) function(g *cfg.CFG, body *ast.BlockStmt) {
 			s.index(n)
 			s.noteGoVar(n)
 			s.inline(n)
-			s.wrongAllocator(n)
+			s.wrongAllocator(n, body)
 			// Allocation assigned to a variable.
 			if a, ok := n.(*ast.AssignStmt); ok && len(a.Lhs) == 1 && len(a.Rhs) == 1 {
-				if c, ok := cflow.CCall(cflow.Strip(s.info, a.Rhs[0])); ok {
-					if _, _, ok := allocKind(c.Name); ok {
-						if v := cflow.Var(s.info, a.Lhs[0]); v != nil && isLocal(v, body) {
-							sites = append(sites, site{call: c, v: v, node: n, block: b, index: i, assign: a})
-						}
+				if v := cflow.Var(s.info, a.Lhs[0]); v != nil && isLocal(v, body) {
+					if st, ok := s.allocation(a.Rhs[0]); ok {
+						st.v, st.node, st.block, st.index, st.assign = v, n, b, i, a
+						sites = append(sites, st)
 					}
 				}
 			}
 			if vs, ok := n.(*ast.ValueSpec); ok && len(vs.Names) == 1 && len(vs.Values) == 1 {
-				if c, ok := cflow.CCall(cflow.Strip(s.info, vs.Values[0])); ok {
-					if _, _, ok := allocKind(c.Name); ok {
-						if v, ok := s.info.Defs[vs.Names[0]].(*types.Var); ok {
-							sites = append(sites, site{call: c, v: v, node: n, block: b, index: i})
-						}
+				if v, ok := s.info.Defs[vs.Names[0]].(*types.Var); ok {
+					if st, ok := s.allocation(vs.Values[0]); ok {
+						st.v, st.node, st.block, st.index = v, n, b, i
+						sites = append(sites, st)
 					}
 				}
+			}
+			// A helper that stores allocations in a local struct's fields.
+			if st, ok := s.holderSite(n, body); ok {
+				st.node, st.block, st.index = n, b, i
+				sites = append(sites, st)
 			}
 			for _, v := range freedVars(s.info, n) {
 				frees[v] = append(frees[v], n)
@@ -162,13 +215,72 @@ func (s *state) function(g *cfg.CFG, body *ast.BlockStmt) {
 	}
 	for _, st := range sites {
 		s.leak(g, st)
-		s.uninitialised(body, st)
+		if st.call != nil {
+			s.uninitialised(body, st)
+		}
 	}
 	for v, ns := range frees {
 		for _, n := range ns {
 			s.afterFree(g, body, v, n)
 		}
 	}
+	s.containers(body)
+	s.deferredEarly(g, body)
+}
+
+// allocation reports whether e (conversions removed) is an allocation of
+// C memory the caller must free: a C allocator, or a Go function whose
+// Ownership says its result is fresh C memory.
+func (s *state) allocation(e ast.Expr) (site, bool) {
+	e = cflow.Strip(s.info, e)
+	if c, ok := cflow.CCall(e); ok {
+		if _, _, ok := allocKind(c.Name); ok {
+			return site{alloc: c.Name, call: c, at: c.Expr}, true
+		}
+		return site{}, false
+	}
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok {
+		return site{}, false
+	}
+	fn := cflow.Callee(s.info, call)
+	if o := s.sums.of(fn); o != nil && len(o.Results) > 0 && o.Results[0] != "" {
+		return site{alloc: o.Results[0], at: call, via: fn.Name()}, true
+	}
+	return site{}, false
+}
+
+// holderSite reports a statement calling a Go function that stores fresh
+// C memory in the fields of a local struct passed to it (populate(&opts)).
+func (s *state) holderSite(n ast.Node, body *ast.BlockStmt) (site, bool) {
+	es, ok := n.(*ast.ExprStmt)
+	if !ok {
+		return site{}, false
+	}
+	call, ok := ast.Unparen(es.X).(*ast.CallExpr)
+	if !ok {
+		return site{}, false
+	}
+	fn := cflow.Callee(s.info, call)
+	o := s.sums.of(fn)
+	if o == nil {
+		return site{}, false
+	}
+	for _, f := range o.Fills {
+		if f.Param >= len(call.Args) {
+			continue
+		}
+		arg := cflow.Strip(s.info, call.Args[f.Param])
+		if u, ok := ast.Unparen(arg).(*ast.UnaryExpr); ok && u.Op == token.AND {
+			arg = u.X
+		}
+		v := cflow.Var(s.info, arg)
+		if v == nil || !isLocal(v, body) {
+			continue
+		}
+		return site{alloc: f.Alloc, at: call, v: v, via: fn.Name(), holder: true, fields: f.Fields}, true
+	}
+	return site{}, false
 }
 
 // index records the variables node n references (closures included).
@@ -275,7 +387,11 @@ func (s *state) isNil(e ast.Expr) bool {
 
 // leak reports an allocation that some path does not free (CG013, CG014).
 func (s *state) leak(g *cfg.CFG, st site) {
-	rule, what, _ := allocKind(st.call.Name)
+	rule, what, _ := allocKind(st.alloc)
+	env := s.env
+	if st.holder {
+		env = s.envFor(true)
+	}
 	w := &cflow.Walker{
 		Step: func(n ast.Node) cflow.Step {
 			if n == st.node {
@@ -284,7 +400,7 @@ func (s *state) leak(g *cfg.CFG, st site) {
 			if !s.mentions[n][st.v] {
 				return cflow.Next
 			}
-			switch cflow.Classify(s.info, n, st.v, s.owners) {
+			switch cflow.Classify(s.info, n, st.v, env) {
 			case cflow.Free, cflow.Escape:
 				return cflow.Done
 			case cflow.Assign:
@@ -298,11 +414,19 @@ func (s *state) leak(g *cfg.CFG, st site) {
 	if _, bad := w.From(st.block, st.index); !bad {
 		return
 	}
-	var fixes []analysis.SuggestedFix
-	if rule == "CG013" && st.assign != nil && st.assign.Tok == token.DEFINE {
-		fixes = s.deferFreeFix(st)
+	switch {
+	case st.holder:
+		s.r.Report(st.at, rule, "%s stores %s results in the fields of %s (%s); they are not freed on every path",
+			st.via, what, st.v.Name(), strings.Join(st.fields, ", "))
+	case st.via != "":
+		s.r.Report(st.at, rule, "%s returns %s memory; %s is not freed on every path", st.via, what, st.v.Name())
+	default:
+		var fixes []analysis.SuggestedFix
+		if rule == "CG013" && st.assign != nil && st.assign.Tok == token.DEFINE {
+			fixes = s.deferFreeFix(st)
+		}
+		s.r.ReportFix(st.at, rule, fixes, "%s result %s is not freed on every path", what, st.v.Name())
 	}
-	s.r.ReportFix(st.call.Expr, rule, fixes, "%s result %s is not freed on every path", what, st.v.Name())
 }
 
 // inline reports an allocation passed straight to a C function that does
@@ -325,7 +449,7 @@ func (s *state) inline(n ast.Node) {
 		if !ok {
 			return true
 		}
-		if _, _, alloc := allocKind(c.Name); alloc || s.owners[c.Name] || c.Name == "free" {
+		if _, _, alloc := allocKind(c.Name); alloc || s.env.CUse(s.info, c) != cflow.Read {
 			return true
 		}
 		for _, a := range c.Args {
@@ -337,60 +461,6 @@ func (s *state) inline(n ast.Node) {
 		}
 		return true
 	})
-}
-
-// wrongAllocator reports C.free of memory the Go allocator owns (CG014).
-func (s *state) wrongAllocator(n ast.Node) {
-	cflow.Inspect(n, func(m ast.Node) bool {
-		e, ok := m.(ast.Expr)
-		if !ok {
-			return true
-		}
-		c, ok := cflow.CCall(e)
-		if !ok || c.Name != "free" || len(c.Args) != 1 {
-			return true
-		}
-		arg := cflow.Strip(s.info, c.Args[0])
-		if goMemory(s.info, arg) || s.goVars[cflow.Var(s.info, arg)] {
-			s.r.Report(c.Expr, "CG014", "C.free of Go memory (%s): only memory from the C allocator may be freed with C.free", types.ExprString(arg))
-		}
-		return false
-	})
-}
-
-// noteGoVar records locals that n assigns Go memory to.
-func (s *state) noteGoVar(n ast.Node) {
-	a, ok := n.(*ast.AssignStmt)
-	if !ok || len(a.Lhs) != len(a.Rhs) {
-		return
-	}
-	for i, l := range a.Lhs {
-		if v := cflow.Var(s.info, l); v != nil {
-			if goMemory(s.info, a.Rhs[i]) {
-				s.goVars[v] = true
-			} else if a.Tok == token.ASSIGN {
-				delete(s.goVars, v)
-			}
-		}
-	}
-}
-
-// goMemory reports whether e is a pointer into Go-allocated memory.
-func goMemory(info *types.Info, e ast.Expr) bool {
-	switch e := ast.Unparen(e).(type) {
-	case *ast.UnaryExpr:
-		return e.Op == token.AND
-	case *ast.CallExpr:
-		if cflow.IsFunc(info, e, "unsafe", "SliceData") || cflow.IsFunc(info, e, "unsafe", "StringData") {
-			return true
-		}
-		if id, ok := ast.Unparen(e.Fun).(*ast.Ident); ok {
-			if _, ok := info.Uses[id].(*types.Builtin); ok && (id.Name == "new" || id.Name == "make") {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // uninitialised reports malloc memory viewed as Go values that hold

@@ -9,7 +9,7 @@ import (
 )
 
 func TestMemory(t *testing.T) {
-	for _, pkg := range []string{"leaks", "correct"} {
+	for _, pkg := range []string{"leaks", "correct", "ownership"} {
 		t.Run(pkg, func(t *testing.T) {
 			analysistest.Run(t, analysistest.TestData(), memory.Analyzer, pkg)
 		})

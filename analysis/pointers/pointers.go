@@ -11,6 +11,7 @@ import (
 
 	"github.com/cgoguard/cgoguard/analysis/internal/cgoast"
 	"github.com/cgoguard/cgoguard/analysis/internal/diag"
+	"github.com/cgoguard/cgoguard/analysis/internal/ranges"
 )
 
 // Doc is the analyzer's documentation.
@@ -39,9 +40,11 @@ func run(pass *analysis.Pass) (any, error) {
 	r := diag.New(pass)
 	files := cgoast.UserFiles(pass.Files)
 	keeps := cgoast.Marked(files, "keeps")
+	prog := ranges.New(pass)
+	mirrors := cgoast.MirrorTypes(pass.TypesInfo, files)
 	for _, f := range files {
 		for _, fd := range cgoast.Funcs(f) {
-			c := &checker{pass: pass, r: r, info: pass.TypesInfo, keeps: keeps, fd: fd, export: cgoast.ExportName(fd) != ""}
+			c := &checker{pass: pass, r: r, info: pass.TypesInfo, keeps: keeps, fd: fd, export: cgoast.ExportName(fd) != "", ranges: prog, mirrors: mirrors}
 			c.function()
 		}
 	}
@@ -49,12 +52,14 @@ func run(pass *analysis.Pass) (any, error) {
 }
 
 type checker struct {
-	pass   *analysis.Pass
-	r      *diag.Reporter
-	info   *types.Info
-	keeps  map[string]bool
-	fd     *ast.FuncDecl
-	export bool
+	pass    *analysis.Pass
+	r       *diag.Reporter
+	info    *types.Info
+	keeps   map[string]bool
+	fd      *ast.FuncDecl
+	export  bool
+	ranges  *ranges.Prog
+	mirrors map[*types.Named]bool // Go types the package lays over C memory
 
 	pinned    map[*types.Var]bool     // roots of Pin arguments
 	laundered map[*types.Var]ast.Expr // uintptr vars holding Go pointers
@@ -84,6 +89,7 @@ func (c *checker) function() {
 			c.arg(call, a)
 		}
 	})
+	c.firstElemVars()
 	ast.Inspect(c.fd.Body, func(n ast.Node) bool {
 		if as, ok := n.(*ast.AssignStmt); ok && (as.Tok == token.ASSIGN) && len(as.Lhs) == len(as.Rhs) {
 			for i := range as.Lhs {
@@ -233,8 +239,14 @@ func (c *checker) launderedPointer(e ast.Expr) (ast.Expr, bool) {
 
 // arg checks one argument of a C call.
 func (c *checker) arg(call *cgoast.Call, a ast.Expr) {
-	// CG008: uintptr laundering, inline or through a variable.
+	// CG008: uintptr laundering, inline or through a variable. With
+	// runtime.KeepAlive of the object right after the call, the object
+	// stays where it is for the call (the integer form some bindings use
+	// to skip cgo's pointer checks).
 	if p, ok := c.launderedPointer(a); ok {
+		if c.keptAliveAfter(call, p) {
+			return
+		}
 		c.r.Report(a, "CG008", "Go pointer %s is passed to C.%s as an integer; the garbage collector no longer tracks it (pass it as a pointer, or use a cgo.Handle)", c.str(p), call.Name)
 		return
 	}
@@ -249,13 +261,13 @@ func (c *checker) arg(call *cgoast.Call, a ast.Expr) {
 	}
 
 	// CG002: &s[0].
-	if s, idx, ok := call.AddrOfElem(c.info, a); ok {
+	if ix, s, idx, ok := call.AddrOfIndex(c.info, a); ok {
 		if st, isSlice := cgoast.Under(c.info.TypeOf(s)).(*types.Slice); isSlice {
 			if cgoast.ContainsGoPointer(st.Elem()) {
 				c.r.Report(a, "CG002", "&%s[0] passed to C.%s exposes the whole backing array of %s, whose elements hold Go pointers", c.str(s), call.Name, c.str(s))
 				return
 			}
-			if tv, ok := c.info.Types[idx]; ok && tv.Value != nil && tv.Value.String() == "0" && !c.lengthKnown(s, call.Pos()) {
+			if isZero(c.info, idx) && c.mayBeEmpty(ix, s, call.Pos()) {
 				c.r.Report(a, "CG002", "&%s[0] passed to C.%s panics when %s is empty; check len(%s) first or use unsafe.SliceData(%s)", c.str(s), call.Name, c.str(s), c.str(s), c.str(s))
 			}
 			return
@@ -277,6 +289,145 @@ func (c *checker) arg(call *cgoast.Call, a ast.Expr) {
 			c.r.Report(a, "CG003", "C.%s keeps Go pointer %s after the call returns; pin it with a runtime.Pinner until C releases it", call.Name, c.str(inner))
 		}
 	}
+}
+
+// isZero reports the constant index 0.
+func isZero(info *types.Info, idx ast.Expr) bool {
+	tv, ok := info.Types[idx]
+	return ok && tv.Value != nil && tv.Value.String() == "0"
+}
+
+// mayBeEmpty reports whether the slice s indexed by ix may be empty
+// there: the facts that dominate the index expression in the function's
+// SSA form decide (see package ranges); where ix has no SSA form, a
+// length check earlier in the function does.
+func (c *checker) mayBeEmpty(ix *ast.IndexExpr, s ast.Expr, pos token.Pos) bool {
+	if nonEmpty, ok := c.ranges.NonEmpty(ix.Lbrack); ok {
+		return !nonEmpty
+	}
+	return !c.lengthKnown(s, pos)
+}
+
+// firstElemVars reports &s[0] stored in a variable that is then passed to
+// C (p := unsafe.Pointer(&s[0]); C.f(p, n)) where s may be empty.
+func (c *checker) firstElemVars() {
+	type store struct {
+		ix *ast.IndexExpr
+		s  ast.Expr
+		at ast.Expr
+	}
+	stores := map[*types.Var][]store{}
+	note := func(lhs ast.Expr, rhs ast.Expr) {
+		v := identVar(c.info, lhs)
+		if v == nil {
+			if id, ok := ast.Unparen(lhs).(*ast.Ident); ok {
+				v, _ = c.info.Defs[id].(*types.Var)
+			}
+		}
+		if v == nil || cgoast.IsTemp(v.Name()) {
+			return
+		}
+		e := ast.Unparen(cgoast.Unconvert(c.info, rhs))
+		u, ok := e.(*ast.UnaryExpr)
+		if !ok || u.Op != token.AND {
+			return
+		}
+		ix, ok := ast.Unparen(u.X).(*ast.IndexExpr)
+		if !ok || !isZero(c.info, ix.Index) {
+			return
+		}
+		if _, isSlice := cgoast.Under(c.info.TypeOf(ix.X)).(*types.Slice); !isSlice {
+			return
+		}
+		stores[v] = append(stores[v], store{ix: ix, s: ix.X, at: rhs})
+	}
+	ast.Inspect(c.fd.Body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.AssignStmt:
+			if len(n.Lhs) == len(n.Rhs) {
+				for i := range n.Lhs {
+					note(n.Lhs[i], n.Rhs[i])
+				}
+			}
+		case *ast.ValueSpec:
+			if len(n.Names) == len(n.Values) {
+				for i := range n.Names {
+					note(n.Names[i], n.Values[i])
+				}
+			}
+		}
+		return true
+	})
+	if len(stores) == 0 {
+		return
+	}
+	cgoast.Inspect(c.fd.Body, func(call *cgoast.Call, _ []ast.Node) {
+		if call.IsBuiltin() {
+			return
+		}
+		for _, a := range call.Args {
+			v := identVar(c.info, cgoast.Unconvert(c.info, a))
+			for _, st := range stores[v] {
+				if cgoast.ContainsGoPointer(c.info.TypeOf(st.s).Underlying().(*types.Slice).Elem()) {
+					continue // CG001's business when passed
+				}
+				if c.mayBeEmpty(st.ix, st.s, st.at.Pos()) {
+					c.r.Report(st.at, "CG002", "&%s[0], passed to C.%s through %s, panics when %s is empty; check len(%s) first or use unsafe.SliceData(%s)",
+						c.str(st.s), call.Name, v.Name(), c.str(st.s), c.str(st.s), c.str(st.s))
+				}
+			}
+			delete(stores, v)
+		}
+	})
+}
+
+// keptAliveAfter reports whether the statements following the one holding
+// call, in the same block, include runtime.KeepAlive of p's root variable
+// (or a deferred KeepAlive of it precedes the call).
+func (c *checker) keptAliveAfter(call *cgoast.Call, p ast.Expr) bool {
+	root := cgoast.RootVar(c.info, p)
+	if root == nil {
+		return false
+	}
+	keeps := func(n ast.Node) bool {
+		found := false
+		ast.Inspect(n, func(m ast.Node) bool {
+			if ce, ok := m.(*ast.CallExpr); ok && !found && cgoast.IsPkgFunc(c.info, ce, "runtime", "KeepAlive") && len(ce.Args) == 1 {
+				if cgoast.RootVar(c.info, ce.Args[0]) == root {
+					found = true
+				}
+			}
+			return !found
+		})
+		return found
+	}
+	result := false
+	ast.Inspect(c.fd.Body, func(n ast.Node) bool {
+		if result {
+			return false
+		}
+		if d, ok := n.(*ast.DeferStmt); ok && d.Pos() < call.Pos() && keeps(d) {
+			result = true
+			return false
+		}
+		b, ok := n.(*ast.BlockStmt)
+		if !ok {
+			return true
+		}
+		for i, st := range b.List {
+			if st.Pos() <= call.Pos() && call.Pos() < st.End() {
+				for _, later := range b.List[i+1:] {
+					if keeps(later) {
+						result = true
+					}
+				}
+			}
+		}
+		return true
+	})
+	return result
 }
 
 // lengthKnown reports whether the length of s is checked before pos, or s
@@ -430,12 +581,48 @@ func identVar(info *types.Info, e ast.Expr) *types.Var {
 }
 
 // goPointer is cgoast.GoPointer, except that variables assigned only C
-// memory in this function are not Go pointers.
+// memory in this function are not Go pointers, and neither is a pointer
+// to a type the package lays over C memory ((*T)(unsafe.Pointer(cptr))
+// somewhere) unless it is &x or new(T) right there.
 func (c *checker) goPointer(e ast.Expr) (types.Type, bool) {
 	if v := identVar(c.info, e); v != nil && len(c.assigns[v]) > 0 && c.varFromC(v, map[*types.Var]bool{}, false) {
 		return nil, false
 	}
-	return cgoast.GoPointer(c.info, e)
+	t, ok := cgoast.GoPointer(c.info, e)
+	if !ok {
+		return nil, false
+	}
+	if named, isNamed := types.Unalias(t).(*types.Named); isNamed && c.mirrors[named] && !c.allocatedHere(e) {
+		return nil, false
+	}
+	return t, true
+}
+
+// allocatedHere reports &x, &T{...} and new(T): memory certainly from the
+// Go allocator.
+func (c *checker) allocatedHere(e ast.Expr) bool {
+	switch x := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		// A local only ever assigned such an allocation.
+		v := identVar(c.info, x)
+		if v == nil || len(c.assigns[v]) == 0 {
+			return false
+		}
+		for _, rhs := range c.assigns[v] {
+			if !c.allocatedHere(rhs) {
+				return false
+			}
+		}
+		return true
+	case *ast.UnaryExpr:
+		return x.Op == token.AND
+	case *ast.CallExpr:
+		if id, ok := ast.Unparen(x.Fun).(*ast.Ident); ok && id.Name == "new" {
+			_, builtin := c.info.Uses[id].(*types.Builtin)
+			return builtin
+		}
+	}
+	return false
 }
 
 // exportResults checks the results of an //export function (CG006).

@@ -9,7 +9,7 @@ import (
 )
 
 func TestPointers(t *testing.T) {
-	for _, pkg := range []string{"bad", "good"} {
+	for _, pkg := range []string{"bad", "good", "emptyslices", "cmemory"} {
 		t.Run(pkg, func(t *testing.T) {
 			analysistest.Run(t, analysistest.TestData(), pointers.Analyzer, pkg)
 		})

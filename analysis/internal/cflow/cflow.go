@@ -167,10 +167,8 @@ func closureCall(lit *ast.FuncLit, temps map[string]ast.Expr) (*Call, bool) {
 				args := make([]ast.Expr, len(call.Args))
 				for i, a := range call.Args {
 					args[i] = a
-					if t, ok := unparen(a).(*ast.Ident); ok {
-						if x, ok := temps[t.Name]; ok {
-							args[i] = subst(x, temps)
-						}
+					if _, ok := unparen(a).(*ast.Ident); ok {
+						args[i] = subst(a, temps)
 					}
 				}
 				found = &Call{Name: name, Errno: errno, Args: args}
@@ -186,7 +184,24 @@ func closureCall(lit *ast.FuncLit, temps map[string]ast.Expr) (*Call, bool) {
 // _cgoIndex0 := &s; ... &(*_cgoIndex0)[i]. The nodes on the way to a
 // replaced temporary are copies; the rest of e is shared.
 func subst(e ast.Expr, temps map[string]ast.Expr) ast.Expr {
+	return substDepth(e, temps, 0)
+}
+
+func substDepth(e ast.Expr, temps map[string]ast.Expr, depth int) ast.Expr {
+	if depth > 8 {
+		return e
+	}
+	subst := func(e ast.Expr, temps map[string]ast.Expr) ast.Expr { return substDepth(e, temps, depth+1) }
 	switch x := e.(type) {
+	case *ast.Ident:
+		// _cgo3 := _cgoBase3; _cgoBase3 := &x: follow the chain of
+		// temporaries (index temporaries stand for &s and are resolved
+		// where they are dereferenced).
+		if strings.HasPrefix(x.Name, "_cgo") && !strings.HasPrefix(x.Name, "_cgoIndex") {
+			if v, ok := temps[x.Name]; ok {
+				return subst(v, temps)
+			}
+		}
 	case *ast.StarExpr:
 		if id, ok := unparen(x.X).(*ast.Ident); ok && strings.HasPrefix(id.Name, "_cgoIndex") {
 			if u, ok := unparen(temps[id.Name]).(*ast.UnaryExpr); ok && u.Op == token.AND {

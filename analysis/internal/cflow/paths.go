@@ -3,6 +3,7 @@ package cflow
 import (
 	"go/ast"
 	"go/token"
+	"go/types"
 
 	"golang.org/x/tools/go/cfg"
 )
@@ -32,6 +33,27 @@ type Walker struct {
 	// the goroutine (panic, os.Exit, log.Fatal): such exits are not
 	// violations.
 	Dead func(b *cfg.Block) bool
+	// Enter, when set, classifies entering a block, before its nodes (the
+	// body of a range loop rebinds its variables there).
+	Enter func(b *cfg.Block) Step
+}
+
+// RangeRebinds reports whether entering b (the body of a range loop)
+// assigns v as the loop's key or value.
+func RangeRebinds(info *types.Info, b *cfg.Block, v *types.Var) bool {
+	if b.Kind != cfg.KindRangeBody {
+		return false
+	}
+	r, ok := b.Stmt.(*ast.RangeStmt)
+	if !ok {
+		return false
+	}
+	for _, e := range []ast.Expr{r.Key, r.Value} {
+		if id, ok := e.(*ast.Ident); ok && info.ObjectOf(id) == v {
+			return true
+		}
+	}
+	return false
 }
 
 // Find returns the block and node index of the CFG node that contains pos.
@@ -63,6 +85,14 @@ func (w *Walker) From(b *cfg.Block, i int) (ast.Node, bool) {
 			return nil, false
 		}
 		seen[k] = true
+		if i == 0 && w.Enter != nil {
+			switch w.Enter(b) {
+			case Done:
+				return nil, false
+			case Fail:
+				return nil, true
+			}
+		}
 		for j := i; j < len(b.Nodes); j++ {
 			switch w.Step(b.Nodes[j]) {
 			case Done:

@@ -62,12 +62,114 @@ func OwnersFromComments(files []*ast.File, flag string) Owners {
 	return o
 }
 
+// Env tells Classify what the calls a pointer is passed to do with it.
+// The zero Env knows only C.free; a nil *Env is the zero Env.
+type Env struct {
+	// Owners are C functions that take ownership of the pointers passed
+	// to them.
+	Owners Owners
+	// OwnsArg, when set, reports C functions that take ownership of the
+	// pointer passed as argument i only.
+	OwnsArg func(name string, i int) bool
+	// Dealloc reports C functions other than free that release the
+	// memory passed to them (a library's own deallocator, sqlite3_free).
+	Dealloc func(name string) bool
+	// Destructor reports C functions that, passed as a function-pointer
+	// argument of a call (C.f(p, C.free)), make the callee the owner of
+	// the call's pointer arguments.
+	Destructor func(name string) bool
+	// GoArg reports what the Go function or method that call calls does
+	// with its argument i: Free (it frees it), Read (it only borrows it)
+	// or Escape. Calls it does not know (ok false), and every Go call when
+	// GoArg is nil, count as Escape.
+	GoArg func(call *ast.CallExpr, i int) (u Use, ok bool)
+	// Holder classifies v as a value holding C memory in its fields
+	// (a struct, or a pointer to one): &v stands for v, and reading a
+	// field of v is a Read.
+	Holder bool
+}
+
+// CUse says what the C call c does with a pointer among its arguments:
+// Free for C.free and library deallocators, Escape for owners and calls
+// given a destructor, Read otherwise.
+func (e *Env) CUse(info *types.Info, c *Call) Use {
+	return e.CArgUse(info, c, -1)
+}
+
+// CArgUse is CUse for the pointer passed as argument i (-1 when unknown).
+func (e *Env) CArgUse(info *types.Info, c *Call, i int) Use {
+	if e != nil && e.OwnsArg != nil && i >= 0 && e.OwnsArg(c.Name, i) {
+		return Escape
+	}
+	if c.Name == "free" {
+		return Free
+	}
+	if e == nil {
+		return Read
+	}
+	if e.Dealloc != nil && e.Dealloc(c.Name) {
+		return Free
+	}
+	if e.Owners[c.Name] {
+		return Escape
+	}
+	if e.Destructor != nil && (i < 0 || i >= len(c.Args) || dataArg(info, c.Args[i])) {
+		for _, a := range c.Args {
+			if name, ok := FuncPointer(info, a); ok && e.Destructor(name) {
+				return Escape
+			}
+		}
+	}
+	return Read
+}
+
+// dataArg reports an argument that hands over bytes: an unsafe.Pointer or
+// a pointer to a one-byte integer type (*C.char, *C.uchar, *byte). The
+// destructor of C.f(ctx, s, n, C.free) releases s, not ctx.
+func dataArg(info *types.Info, a ast.Expr) bool {
+	t := info.TypeOf(a)
+	if t == nil {
+		return true
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		return u.Kind() == types.UnsafePointer
+	case *types.Pointer:
+		b, ok := u.Elem().Underlying().(*types.Basic)
+		return ok && (b.Kind() == types.Int8 || b.Kind() == types.Uint8)
+	}
+	return false
+}
+
+// FuncPointer reports whether e (conversions removed) is a C function used
+// as a value, C.free in C.f(p, C.free), which cmd/cgo writes as
+// _Cgo_ptr(_Cfpvar_fp_free), and returns the C name.
+func FuncPointer(info *types.Info, e ast.Expr) (string, bool) {
+	e = Strip(info, e)
+	if call, ok := unparen(e).(*ast.CallExpr); ok && len(call.Args) == 1 {
+		if id, ok := unparen(call.Fun).(*ast.Ident); ok && id.Name == "_Cgo_ptr" {
+			e = call.Args[0]
+		}
+	}
+	switch x := unparen(e).(type) {
+	case *ast.Ident:
+		if name, ok := strings.CutPrefix(x.Name, "_Cfpvar_fp_"); ok {
+			return name, true
+		}
+	case *ast.SelectorExpr:
+		if id, ok := x.X.(*ast.Ident); ok && id.Name == "C" {
+			return x.Sel.Name, true
+		}
+	}
+	return "", false
+}
+
 // Classify says what node n does with v. When n does several things the
 // strongest wins in the order Free, Escape, Assign, Read, Compare, except
 // that a read of v on the right of an assignment to v counts as a Read.
 // Function literals the user wrote count as Escape when they capture v,
 // unless deferred and freeing it (Free).
-func Classify(info *types.Info, n ast.Node, v *types.Var, owners Owners) Use {
+func Classify(info *types.Info, n ast.Node, v *types.Var, env *Env) Use {
 	res := None
 	raise := func(u Use) {
 		if rank(u) > rank(res) {
@@ -77,7 +179,7 @@ func Classify(info *types.Info, n ast.Node, v *types.Var, owners Owners) Use {
 	// Deferred closure that frees v.
 	if d, ok := n.(*ast.DeferStmt); ok {
 		if lit, ok := unparen(d.Call.Fun).(*ast.FuncLit); ok && !IsCgoClosure(lit) && Mentions(info, lit, v) {
-			if FreesIn(info, lit.Body, v) {
+			if FreesIn(info, lit.Body, v) || env.freesIn(info, lit.Body, v) {
 				return Free
 			}
 			return Escape
@@ -97,7 +199,7 @@ func Classify(info *types.Info, n ast.Node, v *types.Var, owners Owners) Use {
 			return false
 		}
 		if id, ok := node.(*ast.Ident); ok && info.Uses[id] == v {
-			u := classifyIdent(info, id, stack, v, owners)
+			u := classifyIdent(info, id, stack, v, env)
 			if u == Read || u == Compare {
 				readOnRHS = true
 			}
@@ -170,9 +272,51 @@ func FreesIn(info *types.Info, body ast.Node, v *types.Var) bool {
 	return found
 }
 
+// freesIn reports whether body releases v with a library deallocator or
+// hands it to a Go function that frees it.
+func (e *Env) freesIn(info *types.Info, body ast.Node, v *types.Var) bool {
+	if e == nil {
+		return false
+	}
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if found {
+			return false
+		}
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		if c, ok := CCall(call); ok {
+			for _, a := range c.Args {
+				if Var(info, a) == v && e.CUse(info, c) == Free {
+					found = true
+				}
+			}
+			return !found
+		}
+		if e.GoArg != nil {
+			for i, a := range call.Args {
+				if Var(info, a) == v || (e.Holder && isAddrOf(info, a, v)) {
+					if u, ok := e.GoArg(call, i); ok && u == Free {
+						found = true
+					}
+				}
+			}
+		}
+		return true
+	})
+	return found
+}
+
+func isAddrOf(info *types.Info, e ast.Expr, v *types.Var) bool {
+	u, ok := unparen(Strip(info, e)).(*ast.UnaryExpr)
+	return ok && u.Op == token.AND && Var(info, u.X) == v
+}
+
 // classifyIdent climbs from a use of v through conversions and cgo's
 // temporaries to the construct that consumes it.
-func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.Var, owners Owners) Use {
+func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.Var, env *Env) Use {
 	var child ast.Node = id
 	for i := len(stack) - 1; i >= 0; i-- {
 		p := stack[i]
@@ -189,13 +333,7 @@ func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.V
 				return Read
 			}
 			if c, ok := CCall(p); ok {
-				switch {
-				case c.Name == "free":
-					return Free
-				case owners[c.Name]:
-					return Escape
-				}
-				return Read
+				return env.CArgUse(info, c, argIndex(c, id))
 			}
 			if sel, ok := unparen(p.Fun).(*ast.SelectorExpr); ok {
 				if _, ok := info.Uses[sel.Sel].(*types.Builtin); ok {
@@ -214,8 +352,17 @@ func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.V
 			}
 			if b, ok := info.Uses[identOf(p.Fun)].(*types.Builtin); ok {
 				switch b.Name() {
-				case "len", "cap", "copy", "print", "println":
+				case "len", "cap", "copy", "print", "println", "delete":
 					return Read
+				}
+			}
+			if env != nil && env.GoArg != nil {
+				for i, a := range p.Args {
+					if a == child {
+						if u, ok := env.GoArg(p, i); ok {
+							return u
+						}
+					}
 				}
 			}
 			return Escape
@@ -231,13 +378,13 @@ func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.V
 			// v is on the right: a cgo temporary keeps climbing to its closure.
 			if len(p.Lhs) == 1 {
 				if l, ok := p.Lhs[0].(*ast.Ident); ok && strings.HasPrefix(l.Name, "_cgo") {
-					return tempUse(stack[:i], owners)
+					return tempUse(info, stack[:i], env, id)
 				}
 			}
 			return Escape
 		case *ast.ValueSpec:
 			if len(p.Names) == 1 && strings.HasPrefix(p.Names[0].Name, "_cgo") {
-				return tempUse(stack[:i], owners)
+				return tempUse(info, stack[:i], env, id)
 			}
 			return Escape
 		case *ast.BinaryExpr:
@@ -248,17 +395,28 @@ func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.V
 			return Read
 		case *ast.SelectorExpr, *ast.IndexExpr, *ast.StarExpr, *ast.SliceExpr:
 			if x := xOf(p); x == child {
-				// read or write through v
-				for j := i - 1; j >= 0; j-- {
-					if a, ok := stack[j].(*ast.AssignStmt); ok {
-						_ = a
+				// &v[i], &(*T)(v).f: an interior pointer aliases v; what
+				// happens to it happens to v.
+				if j := addrAbove(stack, i); j >= 0 {
+					child = stack[j]
+					i = j
+					continue
+				}
+				if sel, ok := p.(*ast.SelectorExpr); ok && env != nil && env.Holder {
+					if fv, ok := info.Uses[sel.Sel].(*types.Var); ok && fv.IsField() {
+						child = p // a field of the holder: follow what holds the memory
+						continue
 					}
 				}
-				return Read
+				return Read // read or write through v
 			}
 			return Escape
 		case *ast.UnaryExpr:
 			if p.Op == token.AND {
+				if env != nil && env.Holder {
+					child = p // &holder stands for the holder
+					continue
+				}
 				return Escape
 			}
 			child = p
@@ -274,21 +432,43 @@ func classifyIdent(info *types.Info, id *ast.Ident, stack []ast.Node, v *types.V
 
 // tempUse classifies a value held in one of cgo's temporaries by the C
 // call of the closure that holds it (stack ends just above the temporary).
-func tempUse(stack []ast.Node, owners Owners) Use {
+func tempUse(info *types.Info, stack []ast.Node, env *Env, id *ast.Ident) Use {
 	for j := len(stack) - 1; j >= 0; j-- {
 		if call, ok := stack[j].(*ast.CallExpr); ok {
 			if c, ok := CCall(call); ok {
-				switch {
-				case c.Name == "free":
-					return Free
-				case owners[c.Name]:
-					return Escape
-				}
-				return Read
+				return env.CArgUse(info, c, argIndex(c, id))
 			}
 		}
 	}
 	return Read
+}
+
+// argIndex returns the index of the argument of c that contains the
+// identifier id, -1 if none does.
+func argIndex(c *Call, id *ast.Ident) int {
+	for i, a := range c.Args {
+		if a.Pos() <= id.Pos() && id.End() <= a.End() {
+			return i
+		}
+	}
+	return -1
+}
+
+// addrAbove returns the index in stack of a & operator taking the address
+// of stack[i] (through parentheses), or -1.
+func addrAbove(stack []ast.Node, i int) int {
+	for j := i - 1; j >= 0; j-- {
+		switch p := stack[j].(type) {
+		case *ast.ParenExpr:
+			continue
+		case *ast.UnaryExpr:
+			if p.Op == token.AND {
+				return j
+			}
+		}
+		return -1
+	}
+	return -1
 }
 
 func xOf(n ast.Node) ast.Node {

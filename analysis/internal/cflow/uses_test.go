@@ -83,7 +83,7 @@ func TestClassify(t *testing.T) {
 				}
 			}
 			p := info.Defs[fn.Type.Params.List[0].Names[0]].(*types.Var)
-			got := Classify(info, fn.Body.List[0], p, Owners{"take": true})
+			got := Classify(info, fn.Body.List[0], p, &Env{Owners: Owners{"take": true}})
 			if got != tt.want {
 				t.Errorf("Classify(%s) = %v, want %v", tt.stmt, got, tt.want)
 			}

@@ -405,6 +405,21 @@ func UsesCgo(f *ast.File) bool {
 	return false
 }
 
+// AddrOfIndex is AddrOfElem that also returns the index expression
+// itself (whose Lbrack locates it in the file cmd/cgo rewrote).
+func (c *Call) AddrOfIndex(info *types.Info, e ast.Expr) (ix *ast.IndexExpr, slice, index ast.Expr, ok bool) {
+	e = ast.Unparen(Unconvert(info, e))
+	u, isAddr := e.(*ast.UnaryExpr)
+	if !isAddr || u.Op != token.AND {
+		return nil, nil, nil, false
+	}
+	ix, isIndex := ast.Unparen(u.X).(*ast.IndexExpr)
+	if !isIndex {
+		return nil, nil, nil, false
+	}
+	return ix, c.Base(ix.X), ix.Index, true
+}
+
 // AddrOfElem reports whether e is &s[i] (possibly inside conversions such as
 // unsafe.Pointer(&s[i]) or (*C.char)(unsafe.Pointer(&s[i]))) and returns
 // s, resolved with Base, and i.

@@ -87,10 +87,67 @@ func GoPointer(info *types.Info, e ast.Expr) (types.Type, bool) {
 	if t == nil {
 		return nil, false
 	}
-	if p, ok := Under(t).(*types.Pointer); ok && !IsCType(p.Elem()) && !isOpaque(p.Elem()) {
+	if p, ok := Under(t).(*types.Pointer); ok && !IsCPointee(p.Elem()) && !isOpaque(p.Elem()) {
 		return p.Elem(), true
 	}
 	return nil, false
+}
+
+// fromC reports whether e, an unsafe.Pointer, is made from C memory: a C
+// pointer or a C call's result converted to unsafe.Pointer.
+func fromC(info *types.Info, e ast.Expr) bool {
+	for {
+		e = ast.Unparen(e)
+		call, ok := e.(*ast.CallExpr)
+		if !ok {
+			break
+		}
+		if _, _, isC := CalleeName(call.Fun); isC {
+			return true
+		}
+		if tv, ok := info.Types[call.Fun]; ok && tv.IsType() && len(call.Args) == 1 {
+			e = call.Args[0]
+			continue
+		}
+		return false
+	}
+	if p, ok := Under(info.TypeOf(e)).(*types.Pointer); ok {
+		return IsCType(p.Elem())
+	}
+	return false
+}
+
+// MirrorTypes returns the Go named types that files convert C memory to:
+// (*T)(unsafe.Pointer(p)) says T mirrors a C struct, and a *T may point
+// into C memory whatever fields T declares.
+func MirrorTypes(info *types.Info, files []*ast.File) map[*types.Named]bool {
+	out := map[*types.Named]bool{}
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) != 1 {
+				return true
+			}
+			tv, ok := info.Types[call.Fun]
+			if !ok || !tv.IsType() {
+				return true
+			}
+			p, ok := Under(tv.Type).(*types.Pointer)
+			if !ok || IsCType(p.Elem()) {
+				return true
+			}
+			if !IsUnsafePointer(info.TypeOf(call.Args[0])) || !fromC(info, call.Args[0]) {
+				return true
+			}
+			if named, ok := types.Unalias(p.Elem()).(*types.Named); ok {
+				if _, isStruct := named.Underlying().(*types.Struct); isStruct {
+					out[named] = true
+				}
+			}
+			return true
+		})
+	}
+	return out
 }
 
 // isOpaque reports types whose pointers commonly point at C memory even

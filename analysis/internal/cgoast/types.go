@@ -28,6 +28,21 @@ func CTypeName(t types.Type) string {
 	return ""
 }
 
+// IsCPointee reports whether t is a C type or a pointer to one, at any
+// depth: what a **C.char points to is a C pointer, not a Go pointer.
+func IsCPointee(t types.Type) bool {
+	for {
+		if IsCType(t) {
+			return true
+		}
+		p, ok := Under(t).(*types.Pointer)
+		if !ok {
+			return false
+		}
+		t = p.Elem()
+	}
+}
+
 // IsCPointer reports whether t is a pointer to a C type or unsafe.Pointer
 // (the types C functions take for pointer arguments).
 func IsCPointer(t types.Type) bool {
@@ -53,7 +68,7 @@ func IsUnsafePointer(t types.Type) bool {
 func IsGoPointer(t types.Type) bool {
 	switch u := Under(t).(type) {
 	case *types.Pointer:
-		return !IsCType(u.Elem())
+		return !IsCPointee(u.Elem())
 	case *types.Slice, *types.Map, *types.Chan, *types.Signature, *types.Interface:
 		return true
 	case *types.Basic:
@@ -81,7 +96,7 @@ func containsGoPointer(t types.Type, seen map[types.Type]bool) bool {
 	seen[t] = true
 	switch u := Under(t).(type) {
 	case *types.Pointer:
-		return !IsCType(u.Elem())
+		return !IsCPointee(u.Elem())
 	case *types.Slice, *types.Map, *types.Chan, *types.Signature, *types.Interface:
 		return true
 	case *types.Basic:

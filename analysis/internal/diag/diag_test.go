@@ -69,3 +69,24 @@ func TestSuppression(t *testing.T) {
 		}
 	}
 }
+
+func TestAdvisoryRules(t *testing.T) {
+	want := map[string]bool{"CG020": true, "CG027": true, "CG028": true}
+	for _, r := range diag.Rules() {
+		if r.Advisory != want[r.ID] {
+			t.Errorf("%s: Advisory = %v, want %v", r.ID, r.Advisory, want[r.ID])
+		}
+		if diag.IsAdvisory(r.ID) != r.Advisory {
+			t.Errorf("IsAdvisory(%s) disagrees with the metadata", r.ID)
+		}
+	}
+	def := diag.DefaultRules()
+	if len(def) != len(diag.Rules())-len(want) {
+		t.Errorf("%d default rules, want %d", len(def), len(diag.Rules())-len(want))
+	}
+	for _, r := range def {
+		if r.Advisory {
+			t.Errorf("default rules hold advisory %s", r.ID)
+		}
+	}
+}

@@ -28,6 +28,12 @@ type Rule struct {
 	// Theme is the analyzer (package) that implements the rule:
 	// "pointers", "handles", "memory", ... Empty for rules not implemented.
 	Theme string
+	// Advisory marks rules whose findings are advice about cost or
+	// style risk (a C call in a hot loop or under a mutex, a C string
+	// converted from bytes that may hold NUL) rather than bugs or
+	// hazards. Drivers leave them out of the default output; naming the
+	// rule explicitly, or asking for advisory rules, turns them on.
+	Advisory bool
 }
 
 // BaseURL is where the rule pages (docs/rules/CGxxx.md) are published.
@@ -42,47 +48,47 @@ func (r Rule) URL() string { return BaseURL + r.ID + ".md" }
 const SuppressionRule = "CG000"
 
 var rules = []Rule{
-	{SuppressionRule, "suppression", "A //cgoguard:ignore directive lacks a reason, names an unknown rule or suppresses nothing.", Warning, "suite"},
+	{SuppressionRule, "suppression", "A //cgoguard:ignore directive lacks a reason, names an unknown rule or suppresses nothing.", Warning, "suite", false},
 
-	{"CG001", "go-pointer-in-value", "A Go value that contains Go pointers is passed to C.", Error, "pointers"},
-	{"CG002", "slice-first-element", "&s[0] is passed to C where s may be empty or its elements hold Go pointers.", Warning, "pointers"},
-	{"CG003", "c-retains-go-pointer", "C keeps a Go pointer past the call without a runtime.Pinner.", Error, "pointers"},
-	{"CG004", "go-pointer-in-c-memory", "A Go pointer is stored into C memory.", Error, "pointers"},
-	{"CG005", "pinner-misuse", "runtime.Pinner.Pin without Unpin, or pinning what cannot be pinned.", Warning, "pointers"},
-	{"CG006", "export-returns-go-pointer", "An //export function returns a Go pointer, string or slice.", Error, "pointers"},
-	{"CG007", "export-stores-go-pointer", "An //export callback stores an unpinned Go pointer through a C pointer.", Error, "pointers"},
-	{"CG008", "uintptr-laundering", "A Go pointer is laundered through uintptr on its way to C.", Warning, "pointers"},
+	{"CG001", "go-pointer-in-value", "A Go value that contains Go pointers is passed to C.", Error, "pointers", false},
+	{"CG002", "slice-first-element", "&s[0] is passed to C where s may be empty or its elements hold Go pointers.", Warning, "pointers", false},
+	{"CG003", "c-retains-go-pointer", "C keeps a Go pointer past the call without a runtime.Pinner.", Error, "pointers", false},
+	{"CG004", "go-pointer-in-c-memory", "A Go pointer is stored into C memory.", Error, "pointers", false},
+	{"CG005", "pinner-misuse", "runtime.Pinner.Pin without Unpin, or pinning what cannot be pinned.", Warning, "pointers", false},
+	{"CG006", "export-returns-go-pointer", "An //export function returns a Go pointer, string or slice.", Error, "pointers", false},
+	{"CG007", "export-stores-go-pointer", "An //export callback stores an unpinned Go pointer through a C pointer.", Error, "pointers", false},
+	{"CG008", "uintptr-laundering", "A Go pointer is laundered through uintptr on its way to C.", Warning, "pointers", false},
 
-	{"CG009", "handle-as-pointer", "A cgo.Handle is converted straight to unsafe.Pointer.", Error, "handles"},
-	{"CG010", "handle-address-kept", "The address of a local cgo.Handle is given to C that keeps it.", Error, "handles"},
-	{"CG024", "handle-not-deleted", "cgo.NewHandle without Delete on some path, or a new handle per loop iteration.", Warning, "handles"},
+	{"CG009", "handle-as-pointer", "A cgo.Handle is converted straight to unsafe.Pointer.", Error, "handles", false},
+	{"CG010", "handle-address-kept", "The address of a local cgo.Handle is given to C that keeps it.", Error, "handles", false},
+	{"CG024", "handle-not-deleted", "cgo.NewHandle without Delete on some path, or a new handle per loop iteration.", Warning, "handles", false},
 
-	{"CG011", "noescape-misuse", "#cgo noescape or nocallback on a function that keeps pointers or calls back into Go.", Warning, "advisory"},
-	{"CG028", "cgo-call-in-hot-loop", "A cgo call inside a hot loop; batch the work in C.", Note, "advisory"},
+	{"CG011", "noescape-misuse", "#cgo noescape or nocallback on a function that keeps pointers or calls back into Go.", Warning, "advisory", false},
+	{"CG028", "cgo-call-in-hot-loop", "A cgo call inside a hot loop; batch the work in C.", Note, "advisory", true},
 
-	{"CG032", "signal-handler-unsafe", "The C preamble installs a signal handler without SA_ONSTACK, or takes SIGSEGV/SIGBUS/SIGFPE without chaining to Go's handler.", Error, "signals"},
+	{"CG032", "signal-handler-unsafe", "The C preamble installs a signal handler without SA_ONSTACK, or takes SIGSEGV/SIGBUS/SIGFPE without chaining to Go's handler.", Error, "signals", false},
 
-	{"CG012", "malloc-uninitialised", "Uninitialised C.malloc memory is handed to Go code that stores pointers into it; use C.calloc.", Warning, "memory"},
-	{"CG013", "cstring-not-freed", "C.CString or C.CBytes result is not freed on every path.", Warning, "memory"},
-	{"CG014", "malloc-not-freed", "C.malloc/C.calloc memory is not freed, or freed by the wrong allocator.", Warning, "memory"},
-	{"CG015", "defer-free-in-loop", "defer C.free inside a loop holds every allocation until the function returns.", Warning, "memory"},
-	{"CG016", "use-after-free", "C memory is used after it was freed.", Error, "memory"},
-	{"CG017", "double-free", "C memory is freed twice (explicit plus deferred, Close plus finalizer).", Error, "memory"},
-	{"CG018", "unsafe-view-outlives-free", "unsafe.Slice/unsafe.String over C memory outlives its free.", Error, "memory"},
+	{"CG012", "malloc-uninitialised", "Uninitialised C.malloc memory is handed to Go code that stores pointers into it; use C.calloc.", Warning, "memory", false},
+	{"CG013", "cstring-not-freed", "C.CString or C.CBytes result is not freed on every path.", Warning, "memory", false},
+	{"CG014", "malloc-not-freed", "C.malloc/C.calloc memory is not freed, or freed by the wrong allocator.", Warning, "memory", false},
+	{"CG015", "defer-free-in-loop", "defer C.free inside a loop holds every allocation until the function returns.", Warning, "memory", false},
+	{"CG016", "use-after-free", "C memory is used after it was freed.", Error, "memory", false},
+	{"CG017", "double-free", "C memory is freed twice (explicit plus deferred, Close plus finalizer).", Error, "memory", false},
+	{"CG018", "unsafe-view-outlives-free", "unsafe.Slice/unsafe.String over C memory outlives its free.", Error, "memory", false},
 
-	{"CG019", "gostring-unterminated", "C.GoString on a fixed [N]C.char or a buffer that may be unterminated.", Warning, "cstrings"},
-	{"CG020", "cstring-embedded-nul", "C.CString of a string that may hold NUL bytes.", Note, "cstrings"},
+	{"CG019", "gostring-unterminated", "C.GoString on a fixed [N]C.char or a buffer that may be unterminated.", Warning, "cstrings", false},
+	{"CG020", "cstring-embedded-nul", "C.CString of a string that may hold NUL bytes.", Note, "cstrings", true},
 
-	{"CG021", "finalizer-not-idempotent", "A finalizer or cleanup frees C memory without a guard against Close having freed it.", Error, "lifetimes"},
-	{"CG022", "finalized-field-no-keepalive", "A field of a finalized object is passed to C with no runtime.KeepAlive.", Warning, "lifetimes"},
-	{"CG023", "child-without-parent", "A child wrapper does not keep alive the parent whose finalizer frees shared C memory.", Warning, "lifetimes"},
+	{"CG021", "finalizer-not-idempotent", "A finalizer or cleanup frees C memory without a guard against Close having freed it.", Error, "lifetimes", false},
+	{"CG022", "finalized-field-no-keepalive", "A field of a finalized object is passed to C with no runtime.KeepAlive.", Warning, "lifetimes", false},
+	{"CG023", "child-without-parent", "A child wrapper does not keep alive the parent whose finalizer frees shared C memory.", Warning, "lifetimes", false},
 
-	{"CG026", "lockosthread-unpaired", "runtime.LockOSThread without UnlockOSThread.", Warning, "threads"},
-	{"CG027", "c-call-under-mutex", "A C call is made while holding a sync.Mutex.", Note, "threads"},
-	{"CG029", "unbounded-blocking-calls", "Goroutines started without bound make blocking C calls.", Warning, "threads"},
+	{"CG026", "lockosthread-unpaired", "runtime.LockOSThread without UnlockOSThread.", Warning, "threads", false},
+	{"CG027", "c-call-under-mutex", "A C call is made while holding a sync.Mutex.", Note, "threads", true},
+	{"CG029", "unbounded-blocking-calls", "Goroutines started without bound make blocking C calls.", Warning, "threads", false},
 
-	{"CG030", "errno-misuse", "The errno form r, err := C.f() is misused.", Warning, "cerrors"},
-	{"CG031", "c-status-ignored", "The status returned by a C function is ignored.", Warning, "cerrors"},
+	{"CG030", "errno-misuse", "The errno form r, err := C.f() is misused.", Warning, "cerrors", false},
+	{"CG031", "c-status-ignored", "The status returned by a C function is ignored.", Warning, "cerrors", false},
 }
 
 var byID = func() map[string]Rule {
@@ -105,6 +111,25 @@ func Rules() []Rule {
 func Lookup(id string) (Rule, bool) {
 	r, ok := byID[strings.ToUpper(id)]
 	return r, ok
+}
+
+// DefaultRules returns the rules a driver checks when none are named:
+// every rule that is not Advisory, CG000 included, ordered by ID.
+func DefaultRules() []Rule {
+	var out []Rule
+	for _, r := range Rules() {
+		if !r.Advisory {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// IsAdvisory reports whether the rule ID (case-insensitive) names an
+// advisory rule.
+func IsAdvisory(id string) bool {
+	r, ok := Lookup(id)
+	return ok && r.Advisory
 }
 
 // Theme returns the rules implemented by the analyzer of the given theme,

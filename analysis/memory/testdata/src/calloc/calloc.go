@@ -12,7 +12,7 @@ type node struct {
 	name string
 }
 
-func newNode() *node {
+func newNode() *node { // want newNode:`ownership\(\) result0=malloc`
 	n := (*node)(C.malloc(C.size_t(unsafe.Sizeof(node{})))) // want `CG012: memory from C.malloc is not zeroed`
 	n.next = nil
 	return n

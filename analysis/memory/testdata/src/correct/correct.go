@@ -41,7 +41,7 @@ func deferredClosure(s string) int {
 	return int(C.use(p))
 }
 
-func freeString(p *C.char) { C.free(unsafe.Pointer(p)) }
+func freeString(p *C.char) { C.free(unsafe.Pointer(p)) } // want freeString:`ownership\(Free\)`
 
 func helper(s string) int {
 	p := C.CString(s)
@@ -65,18 +65,18 @@ func ownedVar(n int) {
 	C.take(p)
 }
 
-func returned(s string) *C.char {
+func returned(s string) *C.char { // want returned:`ownership\(-\) result0=CString`
 	return C.CString(s)
 }
 
-func returnedVar(s string) *C.char {
+func returnedVar(s string) *C.char { // want returnedVar:`ownership\(-\) result0=CString`
 	p := C.CString(s)
 	return p
 }
 
 type buf struct{ p unsafe.Pointer }
 
-func stored(b *buf, n int) {
+func stored(b *buf, n int) { // want stored:`ownership\(Read -\)`
 	p := C.malloc(C.size_t(n))
 	b.p = p
 }
@@ -148,7 +148,7 @@ type node struct {
 	v    int
 }
 
-func zeroed() *node {
+func zeroed() *node { // want zeroed:`ownership\(\) result0=calloc`
 	n := (*node)(C.calloc(1, C.size_t(unsafe.Sizeof(node{}))))
 	n.next = nil
 	return n
@@ -207,7 +207,7 @@ func (x *Nilled) Close() {
 
 // PushOne passes a pointer argument beside a typed one: cmd/cgo declares
 // var _cgo0 *T = ... in the closure.
-func PushOne(b unsafe.Pointer, msg []byte) int {
+func PushOne(b unsafe.Pointer, msg []byte) int { // want PushOne:`ownership\(Read -\)`
 	p := C.CBytes(msg)
 	defer C.free(p)
 	return int(C.push((*C.br)(b), p, C.size_t(len(msg))))
@@ -280,7 +280,7 @@ func transfer(n int, fail bool) (unsafe.Pointer, error) {
 	return p, nil
 }
 
-func consume(p unsafe.Pointer) (int, error) { return int(C.usep(p)), nil }
+func consume(p unsafe.Pointer) (int, error) { return int(C.usep(p)), nil } // want consume:`ownership\(Read\)`
 
 // passedThrough hands the memory to a Go call whose result is returned:
 // the call runs before the deferred free.
@@ -292,7 +292,7 @@ func passedThrough(n int) (int, error) {
 
 type stats struct{ n int }
 
-func viewLength(st *stats, n int) {
+func viewLength(st *stats, n int) { // want viewLength:`ownership\(Read -\)`
 	p := C.malloc(C.size_t(n))
 	defer C.free(p)
 	v := unsafe.Slice((*byte)(p), n)

@@ -73,16 +73,16 @@ func goMemory() {
 	C.free(unsafe.Pointer(unsafe.SliceData(buf))) // want `CG014: C.free of Go memory`
 }
 
-func loop(names []string) {
-	for _, n := range names {
+func loop(names chan string) {
+	for n := range names {
 		p := C.CString(n)
 		defer C.free(unsafe.Pointer(p)) // want `CG015: defer C.free in a loop`
 		C.use(p)
 	}
 }
 
-func loopClosure(names []string) {
-	for _, n := range names {
+func loopClosure(next func() (string, bool)) {
+	for n, ok := next(); ok; n, ok = next() {
 		p := C.CString(n)
 		defer func() { C.free(unsafe.Pointer(p)) }() // want `CG015: defer C.free in a loop`
 		C.use(p)
@@ -124,7 +124,7 @@ func viewReturned(n int) []byte {
 
 type holder struct{ name string }
 
-func viewStored(h *holder, n int) {
+func viewStored(h *holder, n int) { // want viewStored:`ownership\(Read -\)`
 	p := C.malloc(C.size_t(n))
 	defer C.free(p)
 	s := unsafe.String((*byte)(p), n)
@@ -143,7 +143,7 @@ type gonode struct {
 	name string
 }
 
-func uninit() *gonode {
+func uninit() *gonode { // want uninit:`ownership\(\) result0=malloc`
 	n := (*gonode)(C.malloc(C.size_t(unsafe.Sizeof(gonode{})))) // want `CG012: memory from C.malloc is not zeroed but Go code stores pointers into it as \*gonode; use C.calloc`
 	n.next = nil
 	return n
