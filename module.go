@@ -180,6 +180,7 @@ func New(name string, opts ...Option) (*Module, error) {
 		m.baseline = readSlot(m.slot)
 		openSlot(m.slot)
 	}
+	m.chaosArm() // failpoints set before the module existed target it too
 	return m, nil
 }
 
@@ -273,6 +274,9 @@ func (m *Module) callSlow(ctx context.Context, fn, arg unsafe.Pointer) (rc int, 
 			trace = &id
 		}
 		defer func() { obs.CallEnd(token, OutcomeOf(err), rc, err) }()
+	}
+	if w&wordChaos != 0 {
+		fn, arg = m.chaosIntercept(fn, arg) // a failpoint may misbehave in C instead
 	}
 	deadline, hasDeadline := ctx.Deadline()
 	if m.opts.timeout > 0 {

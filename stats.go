@@ -115,24 +115,37 @@ var (
 	calMu    sync.Mutex
 	calTick0 uint64
 	calMono0 uint64
+	calFinal float64 // the measurement once it spans calSettle
 )
 
+// calSettle is how long the TSC is measured before its rate is fixed: by
+// then the two clock reads' skew is below 1e-6 of the span.
+const calSettle = time.Second
+
 // secondsPerTick returns the length of a trampoline tick in seconds. With
-// the TSC it is measured against CLOCK_MONOTONIC since the first use, so it
-// grows more exact as the process runs.
+// the TSC it is measured against CLOCK_MONOTONIC since the first use; once
+// the measurement spans calSettle it is fixed, so the histogram's bucket
+// bounds (Prometheus le labels) stay the same from scrape to scrape.
 func secondsPerTick() float64 {
 	if !tickSource() {
 		return 1e-9
 	}
 	calMu.Lock()
 	defer calMu.Unlock()
+	if calFinal != 0 {
+		return calFinal
+	}
 	if calMono0 == 0 {
 		calTick0, calMono0 = ticksNow(), monoNanos()
 	}
 	for {
 		dt, dn := ticksNow()-calTick0, monoNanos()-calMono0
 		if dn >= uint64(2*time.Millisecond) && dt > 0 {
-			return float64(dn) / float64(dt) * 1e-9
+			spt := float64(dn) / float64(dt) * 1e-9
+			if dn >= uint64(calSettle) {
+				calFinal = spt
+			}
+			return spt
 		}
 		time.Sleep(time.Millisecond)
 	}

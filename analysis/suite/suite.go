@@ -130,7 +130,9 @@ type dirKey struct {
 func runSuppressions(pass *analysis.Pass) (any, error) {
 	r := diag.New(pass)
 	used := map[dirKey]bool{}
-	for _, a := range Analyzers {
+	// The theme analyzers are the requirements: Analyzers themselves, or
+	// the copies Configure made of them.
+	for _, a := range pass.Analyzer.Requires {
 		res, _ := pass.ResultOf[a].(*diag.Result)
 		if res == nil {
 			continue

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cgoguard/cgoguard/chaos"
 	"github.com/cgoguard/cgoguard/examples/service/zlib"
 	"github.com/cgoguard/cgoguard/observe"
 )
@@ -36,6 +37,9 @@ func newServer() (*server, error) {
 		return nil, err
 	}
 	if err := s.reg.Register(collectors.NewGoCollector()); err != nil {
+		return nil, err
+	}
+	if err := s.reg.Register(chaos.Collector()); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -73,6 +77,11 @@ func (s *server) handler() http.Handler {
 		health.ServeHTTP(w, r)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	// Failpoints for red-blue experiments (cgoguard chaos run); writes need
+	// the bearer token in CGOGUARD_ADMIN_TOKEN.
+	failpoints := chaos.Handler()
+	mux.Handle("/debug/cgoguard/failpoints", failpoints)
+	mux.Handle("/debug/cgoguard/failpoints/", failpoints)
 	mux.HandleFunc("POST /compress", func(w http.ResponseWriter, r *http.Request) {
 		in, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {

@@ -34,6 +34,7 @@ func TestEndpoints(t *testing.T) {
 		{"/readyz", 200, `"zlib": "closed"`},
 		{"/debug/cgoguard", 200, `"name": "zlib"`},
 		{"/metrics", 200, `cgoguard_calls_total{module="zlib",outcome="ok"} 2`},
+		{"/debug/cgoguard/failpoints", 200, `"failpoints": []`},
 		{"/nope", 404, ""},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,10 @@
+package options
+
+import (
+	"runtime"
+	"testing"
+)
+
+func TestLocks(t *testing.T) {
+	runtime.LockOSThread()
+}

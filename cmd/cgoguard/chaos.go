@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+
+	"github.com/cgoguard/cgoguard/chaos"
+	"github.com/cgoguard/cgoguard/hub/client"
+)
+
+// Exit codes of "cgoguard chaos".
+const (
+	chaosExitPassed      = 0   // every experiment held or recovered; cleanup left nothing
+	chaosExitFailed      = 1   // an experiment missed its SLA or was aborted; cleanup left faults
+	chaosExitUsage       = 2   // bad flags or an invalid experiment file
+	chaosExitOutput      = 3   // the run finished but a report could not be written
+	chaosExitInterrupted = 130 // interrupted; the fault in place was removed
+)
+
+func init() {
+	register(&command{
+		name:    "chaos",
+		summary: "run red-blue experiments: failpoints and faults, an SLO watch, a recovery clock",
+		run:     runChaos,
+	})
+}
+
+const chaosUsage = `Usage:
+  cgoguard chaos run [flags] FILE...    run the experiments of the files, in order
+  cgoguard chaos cleanup [flags]        revert what a killed runner left (the revert journal)
+
+Each experiment checks its steady state, injects its fault (a failpoint set
+through the process's admin endpoint, or an inject command), watches the
+SLO while the fault is in place, removes it, runs the remediation if the
+SLO was breached, and polls until consecutive_ok healthy polls in a row or
+the recovery SLA passes. Verdicts: held, recovered, sla_missed, aborted.
+
+The admin token is read from the variable the target names (default
+CGOGUARD_ADMIN_TOKEN). Faults are written to the revert journal before they
+are injected; SIGINT and SIGTERM remove the fault in place.
+
+--report-to URL sends the run (as a checklist run, one check per experiment)
+to the cgoguard hub, token from $CGOGUARD_HUB_TOKEN; a failed upload is kept
+in the spool and never changes the exit code.
+
+Exit codes: 0 every experiment held or recovered (cleanup: nothing left),
+1 an experiment missed its SLA or was aborted (cleanup: faults remain),
+2 usage or experiment file error, 3 a report could not be written,
+130 interrupted.
+`
+
+func runChaos(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, chaosUsage)
+		if len(args) == 0 {
+			return chaosExitUsage
+		}
+		return chaosExitPassed
+	}
+	switch args[0] {
+	case "run":
+		return runChaosRun(args[1:], stdout, stderr)
+	case "cleanup":
+		return runChaosCleanup(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "cgoguard chaos: unknown subcommand %q (run, cleanup)\n\n%s", args[0], chaosUsage)
+	return chaosExitUsage
+}
+
+func runChaosRun(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("chaos run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var outputs, vars multiFlag
+	fs.Var(&outputs, "o", "write a report as `FORMAT=PATH` (repeatable; formats "+strings.Join(chaos.ReportFormats, ", ")+"; PATH - is standard output)")
+	fs.Var(&vars, "var", "set a variable, `NAME=VALUE` (repeatable; wins over vars: and the environment)")
+	journal := fs.String("journal", "", "revert journal `FILE` (default $"+chaos.JournalEnvVar+" or ~/.local/state/cgoguard/chaos-journal.jsonl)")
+	only := fs.String("run", "", "run only the experiments whose name matches `REGEXP`")
+	list := fs.Bool("list", false, "print the experiments and exit without running them")
+	quiet := fs.Bool("q", false, "no progress lines")
+	upload := addUploadFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, chaosUsage+"\nFlags of run:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return chaosExitPassed
+		}
+		return chaosExitUsage
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "cgoguard chaos run: name at least one experiment file (e.g. chaos/experiments/service.yaml)")
+		return chaosExitUsage
+	}
+	if err := upload.validate(); err != nil {
+		fmt.Fprintf(stderr, "cgoguard chaos run: %v\n", err)
+		return chaosExitUsage
+	}
+	varMap := map[string]string{}
+	for _, v := range vars {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || k == "" {
+			fmt.Fprintf(stderr, "cgoguard chaos run: -var %q is not NAME=VALUE\n", v)
+			return chaosExitUsage
+		}
+		varMap[k] = val
+	}
+	type out struct{ format, path string }
+	var outs []out
+	textToStdout := true
+	for _, o := range outputs {
+		f, p, ok := strings.Cut(o, "=")
+		if !ok {
+			p = "-"
+		}
+		known := false
+		for _, k := range chaos.ReportFormats {
+			known = known || f == k
+		}
+		if !known || p == "" {
+			fmt.Fprintf(stderr, "cgoguard chaos run: -o %q: want FORMAT=PATH with FORMAT one of %s\n", o, strings.Join(chaos.ReportFormats, ", "))
+			return chaosExitUsage
+		}
+		if p == "-" {
+			textToStdout = false
+		}
+		outs = append(outs, out{f, p})
+	}
+	var sel *regexp.Regexp
+	if *only != "" {
+		re, err := regexp.Compile(*only)
+		if err != nil {
+			fmt.Fprintf(stderr, "cgoguard chaos run: -run: %v\n", err)
+			return chaosExitUsage
+		}
+		sel = re
+	}
+	var files []*chaos.File
+	n := 0
+	for _, path := range fs.Args() {
+		f, err := chaos.LoadFile(path, varMap)
+		if err != nil {
+			fmt.Fprintf(stderr, "cgoguard chaos run: %v\n", err)
+			return chaosExitUsage
+		}
+		if sel != nil {
+			kept := f.Experiments[:0]
+			for _, e := range f.Experiments {
+				if sel.MatchString(e.Name) {
+					kept = append(kept, e)
+				}
+			}
+			f.Experiments = kept
+		}
+		n += len(f.Experiments)
+		files = append(files, f)
+	}
+	if n == 0 {
+		fmt.Fprintf(stderr, "cgoguard chaos run: no experiment matches -run %q\n", *only)
+		return chaosExitUsage
+	}
+	if *list {
+		for _, f := range files {
+			for _, e := range f.Experiments {
+				fault := e.Spec()
+				if e.IsCommand() {
+					fault = e.Inject
+				}
+				fmt.Fprintf(stdout, "%-24s %-8s %-10s %s\n", e.Name, e.FaultType, e.RecoverySLA, fault)
+			}
+		}
+		return chaosExitPassed
+	}
+
+	opts := []chaos.RunOption{}
+	if *journal != "" {
+		opts = append(opts, chaos.WithJournal(*journal))
+	}
+	if !*quiet {
+		opts = append(opts, chaos.WithProgress(func(e chaos.Event) {
+			fmt.Fprintf(stderr, "cgoguard chaos: [%d/%d] %s: %s\n", e.Index, e.Total, e.Experiment, e.Message)
+		}))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, runErr := chaos.NewRunner(opts...).Run(ctx, files...)
+	stop()
+	if runErr != nil {
+		fmt.Fprintf(stderr, "cgoguard chaos run: %v\n", runErr)
+	}
+
+	// The reports. res.Checklist() is the same run as a checklist run
+	// (one check per experiment): the "checklist" format, and what
+	// --report-to sends to the hub.
+	code := chaosExitPassed
+	if textToStdout {
+		if err := chaos.WriteReport(stdout, "text", res); err != nil {
+			fmt.Fprintf(stderr, "cgoguard chaos run: text report: %v\n", err)
+			code = chaosExitOutput
+		}
+	}
+	for _, o := range outs {
+		if err := writeChaosReport(o.format, o.path, res, stdout); err != nil {
+			fmt.Fprintf(stderr, "cgoguard chaos run: %s report: %v\n", o.format, err)
+			code = chaosExitOutput
+		}
+	}
+	// An upload never changes the exit code; what cannot be sent is
+	// spooled for the next upload.
+	if upload.reportTo != "" {
+		if up, err := client.FromResult(res.Checklist(), runContext(upload.repo, upload.branch, upload.commit)); err != nil {
+			fmt.Fprintf(stderr, "cgoguard chaos run: upload: %v\n", err)
+		} else {
+			pushOne(upload.reportTo, up, stderr, "cgoguard chaos run")
+		}
+	}
+	switch {
+	case res.Interrupted:
+		return chaosExitInterrupted
+	case runErr != nil, !res.Passed():
+		return chaosExitFailed
+	}
+	return code
+}
+
+// writeChaosReport writes one report, replacing a file atomically.
+func writeChaosReport(format, path string, res *chaos.Result, stdout io.Writer) error {
+	if path == "-" {
+		return chaos.WriteReport(stdout, format, res)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := chaos.WriteReport(tmp, format, res); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func runChaosCleanup(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("chaos cleanup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	journal := fs.String("journal", "", "revert journal `FILE` (default $"+chaos.JournalEnvVar+" or ~/.local/state/cgoguard/chaos-journal.jsonl)")
+	force := fs.Bool("force", false, "also revert the faults of runners that are still running")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, chaosUsage+"\nFlags of cleanup:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return chaosExitPassed
+		}
+		return chaosExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "cgoguard chaos cleanup: unexpected arguments %q\n", fs.Args())
+		return chaosExitUsage
+	}
+	var opts []chaos.RunOption
+	if *journal != "" {
+		opts = append(opts, chaos.WithJournal(*journal))
+	}
+	r := chaos.NewRunner(opts...)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	items, err := r.Cleanup(ctx, *force)
+	left := 0
+	for _, it := range items {
+		e := it.Entry
+		what := fmt.Sprintf("failpoint %s at %s", e.Target, e.Admin)
+		if e.Kind == "command" {
+			what = fmt.Sprintf("command fault (revert: %s; id %q)", e.Revert, e.FaultID)
+		}
+		fmt.Fprintf(stdout, "%-8s %s, experiment %s, injected %s by pid %d\n", it.Outcome, what, e.Experiment, e.Time.Format("2006-01-02 15:04:05"), e.PID)
+		if it.Err != "" {
+			fmt.Fprintf(stdout, "         %s\n", it.Err)
+		}
+		if it.Outcome == "failed" || it.Outcome == "skipped" {
+			left++
+		}
+	}
+	if len(items) == 0 && err == nil {
+		fmt.Fprintf(stdout, "nothing to clean up in %s\n", r.JournalPath())
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "cgoguard chaos cleanup: %v\n", err)
+		return chaosExitFailed
+	}
+	if left > 0 {
+		return chaosExitFailed
+	}
+	return chaosExitPassed
+}
