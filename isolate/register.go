@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/cgoguard/cgoguard/internal/fault"
 )
 
 // The registry of C entry points, filled by Register in init functions and
@@ -55,6 +57,7 @@ func Register(name string, fn unsafe.Pointer) {
 	reg.byPtr[uintptr(fn)] = len(reg.names)
 	reg.names = append(reg.names, name)
 	reg.fns = append(reg.fns, uintptr(fn))
+	fault.NameFunc(uintptr(fn), name) // failpoints target module.name
 }
 
 // Functions returns the registered names in registration order.
