@@ -26,9 +26,12 @@ import (
 //	errno     a module whose failpoint fires on every call (errno(EIO)):
 //	          the ticket, the fault in the request, the action in the
 //	          worker instead of the function
+//	cerror    the linked module calling a C function that fails by itself
+//	          (returns -ENOENT): the same failure accounting without a
+//	          failpoint, the baseline of errno
 //
 // and reports the median ns per call of each and the median per-iteration
-// ratios against linked.
+// ratios.
 func BenchmarkIsolatedFailpoints(b *testing.B) {
 	const batch = 200
 	mk := func(name string) *cgoguard.Module {
@@ -49,9 +52,13 @@ func BenchmarkIsolatedFailpoints(b *testing.B) {
 	samples := map[string][]float64{}
 	ratios := map[string][]float64{}
 	run := func(name string, m *cgoguard.Module, want error) float64 {
+		fn := cfixture.Empty
+		if want == syscall.ENOENT {
+			fn = cfixture.Errno
+		}
 		start := time.Now()
 		for j := 0; j < batch; j++ {
-			if _, err := m.Call(ctx, cfixture.Empty, nil); !errors.Is(err, want) {
+			if _, err := m.Call(ctx, fn, nil); !errors.Is(err, want) {
 				b.Fatalf("%s: %v", name, err)
 			}
 		}
@@ -67,9 +74,11 @@ func BenchmarkIsolatedFailpoints(b *testing.B) {
 		cgoguard.InstallChaosHook(hook)
 		a := run("armed", armed, nil)
 		e := run("errno", errno, syscall.EIO)
+		c := run("cerror", linked, syscall.ENOENT)
 		ratios["linked/unhooked"] = append(ratios["linked/unhooked"], l/u)
 		ratios["armed/linked"] = append(ratios["armed/linked"], a/l)
 		ratios["errno/linked"] = append(ratios["errno/linked"], e/l)
+		ratios["errno/cerror"] = append(ratios["errno/cerror"], e/c)
 	}
 	b.StopTimer()
 	for name, s := range samples {

@@ -17,6 +17,7 @@ const (
 	isoCount  = "count"  // ++*(int*)arg, returns the new count
 	isoGetpid = "getpid" // returns the worker's pid
 	isoEmpty  = "empty"
+	isoErrno  = "errno" // returns -*(int*)arg, or -ENOENT for NULL
 )
 
 func init() {
@@ -25,6 +26,7 @@ func init() {
 	isolate.Register(isoCount, cfixture.Count)
 	isolate.Register(isoGetpid, cfixture.Getpid)
 	isolate.Register(isoEmpty, cfixture.Empty)
+	isolate.Register(isoErrno, cfixture.Errno)
 }
 
 func TestMain(m *testing.M) {

@@ -68,8 +68,13 @@ void cg_iso_init(cg_iso_slot *s, uint32_t spin_ns) {
 
 void cg_iso_post(cg_iso_slot *s, uint32_t seq, uint32_t op, uint32_t fn, uint64_t arg, int has_trace, uint64_t trace_hi, uint64_t trace_lo, const cg_fault *fault) {
 	if (fault != NULL) {
-		memcpy(&s->fault, fault, sizeof(s->fault));
-		s->fault.msg[CG_FAULT_MSG - 1] = 0;
+		/* The message only for error(): the rest of the line stays cold. */
+		memcpy(&s->fault, fault, offsetof(cg_fault, msg));
+		if (fault->action == CG_FAULT_ERROR) {
+			size_t n = strnlen(fault->msg, CG_FAULT_MSG - 1);
+			memcpy(s->fault.msg, fault->msg, n);
+			s->fault.msg[n] = 0;
+		}
 	}
 	s->has_fault = fault != NULL;
 	s->op = op;
@@ -216,8 +221,12 @@ int cg_iso_serve(cg_iso_slot *s, const uintptr_t *fns, uint32_t nfn, uint64_t ar
 			ticket.fn = call;
 			ticket.arg = callarg;
 			ticket.waiting = &s->fault_waiting;
-			memcpy(&ticket.f, &s->fault, sizeof(ticket.f));
-			ticket.f.msg[CG_FAULT_MSG - 1] = 0;
+			memcpy(&ticket.f, &s->fault, offsetof(cg_fault, msg));
+			ticket.f.msg[0] = 0;
+			if (ticket.f.action == CG_FAULT_ERROR) {
+				memcpy(ticket.f.msg, s->fault.msg, CG_FAULT_MSG - 1);
+				ticket.f.msg[CG_FAULT_MSG - 1] = 0;
+			}
 			call = (uintptr_t)entry;
 			callarg = &ticket;
 		}
