@@ -39,6 +39,7 @@ type failpoint struct {
 	timer *time.Timer
 
 	expires atomic.Int64 // unix nanoseconds; 0: never
+	removed atomic.Bool  // set before its gate is released for good
 
 	mu    sync.Mutex // guards state
 	state []termState
@@ -218,6 +219,7 @@ func ClearTarget(target string) (bool, error) {
 
 // removeLocked drops fp and releases its slot. mu held.
 func removeLocked(fp *failpoint) {
+	fp.removed.Store(true) // before the release: see Intercept
 	delete(active, fp.key)
 	if fp.timer != nil {
 		fp.timer.Stop()
@@ -307,8 +309,15 @@ func (hook) Intercept(m *cgoguard.Module, fn, arg unsafe.Pointer) (unsafe.Pointe
 		if !ok {
 			continue
 		}
+		// The gate's generation, then whether fp is still set: a failpoint
+		// removed before the generation was read is marked removed, so a
+		// ticket never waits at a gate that was opened for good already.
+		gen := slotGen(fp.slot)
+		if fp.removed.Load() {
+			continue
+		}
 		countFired(m.Name(), a.Kind)
-		return ticket(a, fp.slot, slotGen(fp.slot), fn, arg, isolated)
+		return ticket(a, fp.slot, gen, fn, arg, isolated)
 	}
 	return fn, arg
 }
