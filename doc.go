@@ -43,7 +43,24 @@
 //
 // After a crash the C library's state (its heap, locks, globals) may be
 // corrupt, so the module is quarantined until Reset; WithCrashPolicy(Restart)
-// declares a library safe to keep using. In-process capture is for
+// declares a library safe to keep using. WithCrashDir writes a JSON report
+// per crash and keeps the newest WithMaxCrashReports (default 100) of the
+// module; a report that cannot be written is counted in
+// Stats.CrashReportErrors and logged once.
+//
+// # States and refused calls
+//
+// Module.State reads like this on dashboards and in /readyz: "serving"
+// (Closed: the breaker is closed, calls run), "breaker_open" (Open),
+// "breaker_half_open" (HalfOpen), "quarantined" (Quarantined), and
+// "closed" (Stopped) only once Close was called. Calls that never reach C
+// return a sentinel and count as rejected: ErrQuarantined, ErrOpen,
+// ErrBusy, ErrClosed, ErrNilFunc (a nil C function) and ErrContextDone (the
+// context was cancelled or past its deadline before the call; the error
+// also matches the context's error, not ErrTimeout). ErrTimeout is only for
+// a call that ran and outlived its deadline; if such an abandoned call
+// crashes later, it is also counted as a crash. Module names are valid
+// UTF-8 without control characters (ErrInvalidName). In-process capture is for
 // diagnosis and for keeping the other modules serving; only a separate
 // process isolates a library completely.
 //
@@ -66,7 +83,14 @@
 //     cg_callback_end (or CG_CALLBACK). cgoguard tells a fault in Go code
 //     from a fault in C by the stack it happens on, but a C function the Go
 //     callback calls without a guard of its own runs on the same stack as
-//     the outer guarded call; only the mark keeps its crash Go's.
+//     the outer guarded call; only the mark keeps its crash Go's. When such
+//     a crash comes from an unmarked region, cgoguard sees the callback's
+//     frame on the stack, prints a line pointing to this rule and hands the
+//     crash to the Go runtime, which ends the process.
+//   - C code MUST NOT block SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGTRAP: a
+//     fault with its signal blocked kills the process before any handler
+//     runs. A crash caught while such signals were blocked lists them in
+//     CrashError.Blocked, and the thread returns to Go with them unblocked.
 //   - C code MUST NOT install handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL,
 //     SIGABRT or SIGTRAP after cgoguard's init; Go code MUST NOT
 //     signal.Ignore them. New and Reset check, and return a *HandlerError

@@ -33,6 +33,20 @@ var (
 	// signal.Ignore(syscall.SIGABRT)); a crash would then kill the
 	// process. The error is a *HandlerError naming the signal.
 	ErrHandlerTaken = errors.New("cgoguard: signal handler replaced")
+	// ErrInvalidName is returned by New for a module name that is empty,
+	// not valid UTF-8, or holds a control character or a Unicode direction
+	// control: the name becomes a metric label, a JSON string and a line
+	// on a terminal.
+	ErrInvalidName = errors.New("cgoguard: invalid module name")
+	// ErrNilFunc is returned by Call for a nil C function. The call is
+	// counted as rejected.
+	ErrNilFunc = errors.New("cgoguard: nil C function")
+	// ErrContextDone is returned by Call when its context was already
+	// cancelled or past its deadline before the call: the C function did
+	// not run. The error also matches the context's error
+	// (context.Canceled or context.DeadlineExceeded) but not ErrTimeout,
+	// and the call is counted as rejected.
+	ErrContextDone = errors.New("cgoguard: context done before the call")
 )
 
 type timeoutError struct{}
@@ -82,6 +96,11 @@ type CrashError struct {
 	PC      uintptr        // program counter of the faulting instruction
 	Frames  []Frame        // C frames from the fault up to the guarded call, innermost first
 	GoStack []byte         // the Go stack of the goroutine that made the call
+	// Blocked lists the crash signals (SIGSEGV, SIGBUS, ...) the C code had
+	// blocked on its thread when it crashed. A fault with its signal
+	// blocked cannot be caught at all: the kernel kills the process. The
+	// thread goes back to Go with these signals unblocked.
+	Blocked []syscall.Signal
 }
 
 // Error returns a one-line summary.
@@ -90,6 +109,17 @@ func (e *CrashError) Error() string {
 	fmt.Fprintf(&b, "cgoguard: module %q crashed: %s (%s) at pc=%#x addr=%#x", e.Module, SignalName(e.Signal), CodeName(e.Signal, e.Code), e.PC, e.Addr)
 	if len(e.Frames) > 0 {
 		fmt.Fprintf(&b, " in %s", e.Frames[0].symbol())
+	}
+	if len(e.Blocked) > 0 {
+		names := make([]string, len(e.Blocked))
+		for i, s := range e.Blocked {
+			names[i] = SignalName(s)
+		}
+		verb := "was"
+		if len(names) > 1 {
+			verb = "were"
+		}
+		fmt.Fprintf(&b, " (%s %s blocked by the C code: a fault with its signal blocked kills the process)", strings.Join(names, ", "), verb)
 	}
 	return b.String()
 }

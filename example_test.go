@@ -36,7 +36,7 @@ func Example() {
 	// SIGSEGV SEGV_MAPERR fx_segv
 	// quarantined
 	// true
-	// <nil> closed
+	// <nil> serving
 }
 
 // A negative return value is a *CError that errors.Is understands.

@@ -86,6 +86,7 @@ typedef struct cg_frame {
 	int nbar;      /* barrier depth at entry */
 	int err_code, err_errno;
 	int signo, si_code, nframes;
+	int blocked; /* crash signals the faulting context had blocked */
 	uintptr_t addr, pc, sp;
 	uint64_t trace_hi, trace_lo; /* valid with CG_F_TRACE */
 	uint64_t t0; /* start ticks when timing */
@@ -348,6 +349,9 @@ struct cg_uw {
 	cg_frame *f;
 	uintptr_t pc;
 	int started;
+	int reached;       /* got to the trampoline's frame */
+	int via_callback;  /* passed a crosscall2 frame: C called Go in between */
+	uintptr_t last_sp; /* the stack pointer of the last frame visited */
 };
 
 /* The code range of cg_guard_run, the trampoline's frame that calls the
@@ -373,6 +377,15 @@ static int cg_code_range(void *fn, int i) {
 	return 1;
 }
 
+/* crosscall2 is how C enters Go: the C wrapper of every //export-ed
+ * function calls it (runtime/cgo). A return address into it on the stack
+ * between a fault and the guard frame means Go code runs in between: a Go
+ * callback whose region C did not mark with cg_callback_begin. */
+extern void crosscall2(void (*fn)(void *), void *a, int c, size_t ctxt);
+static uintptr_t cg_cc2_lo, cg_cc2_hi;
+
+static int cg_in_crosscall2(uintptr_t pc) { return pc >= cg_cc2_lo && pc < cg_cc2_hi; }
+
 static _Unwind_Reason_Code cg_uw_cb(struct _Unwind_Context *ctx, void *arg) {
 	struct cg_uw *u = arg;
 	int before = 0;
@@ -384,8 +397,15 @@ static _Unwind_Reason_Code cg_uw_cb(struct _Unwind_Context *ctx, void *arg) {
 			return _URC_NO_REASON; /* the handler's own frames */
 		u->started = 1;
 	} else {
-		if (cg_tramp_ok ? cg_in_trampoline(ip) : _Unwind_GetCFA(ctx) > u->f->n.pos)
+		/* The context's CFA here is the stack pointer of the frame ip
+		 * belongs to (the callee's CFA). */
+		u->last_sp = _Unwind_GetCFA(ctx);
+		if (cg_in_crosscall2(ip))
+			u->via_callback = 1;
+		if (cg_tramp_ok ? cg_in_trampoline(ip) : u->last_sp > u->f->n.pos) {
+			u->reached = 1;
 			return _URC_END_OF_STACK; /* reached the trampoline */
+		}
 		if (!before)
 			ip--; /* a return address: point into the call */
 	}
@@ -420,6 +440,85 @@ static void cg_forward(int sig, siginfo_t *si, void *uc) {
 		return;
 	}
 	p->sa_handler(sig);
+}
+
+/* cg_callback_between reports whether a return address into crosscall2
+ * sits in the few words above lo (below the guard frame at hi): the frames
+ * Go keeps on the thread's stack while a callback runs. lo must lie on the
+ * live stack between the fault's sp and the guard frame. */
+static int cg_callback_between(uintptr_t lo, uintptr_t sp, uintptr_t hi) {
+	if (cg_cc2_hi == 0 || lo < sp || lo >= hi)
+		return 0;
+	lo &= ~(uintptr_t)(sizeof(uintptr_t) - 1);
+	uintptr_t end = lo + 1024 < hi ? lo + 1024 : hi;
+	for (uintptr_t a = lo; a + sizeof(uintptr_t) <= end; a += sizeof(uintptr_t))
+		if (cg_in_crosscall2(*(const uintptr_t *)a))
+			return 1;
+	return 0;
+}
+
+static size_t cg_hex(char *b, uintptr_t v) {
+	static const char digits[] = "0123456789abcdef";
+	char t[2 * sizeof(v)];
+	size_t n = 0, i = 0;
+	do {
+		t[n++] = digits[v & 15];
+		v >>= 4;
+	} while (v != 0);
+	b[i++] = '0';
+	b[i++] = 'x';
+	while (n > 0)
+		b[i++] = t[--n];
+	return i;
+}
+
+static const char *cg_signame(int sig) {
+	switch (sig) {
+	case SIGSEGV:
+		return "SIGSEGV";
+	case SIGBUS:
+		return "SIGBUS";
+	case SIGFPE:
+		return "SIGFPE";
+	case SIGILL:
+		return "SIGILL";
+	case SIGABRT:
+		return "SIGABRT";
+	case SIGTRAP:
+		return "SIGTRAP";
+	}
+	return "a signal";
+}
+
+/* cg_say_unmarked writes, with write(2) only, why a crash inside a guarded
+ * call goes to the Go runtime: C code called from an unmarked Go callback
+ * crashed. */
+static void cg_say_unmarked(int sig, uintptr_t pc) {
+	char b[512];
+	size_t n = 0;
+	const char *parts[] = {
+	    "cgoguard: ", cg_signame(sig), " at pc=", NULL,
+	    " in C code called from a Go callback inside a guarded call. The region where C calls Go is not marked "
+	    "with cg_callback_begin/cg_callback_end (or CG_CALLBACK), so the crash cannot be caught without "
+	    "corrupting the Go runtime; it goes to Go, which ends the process. Mark every call from C into Go "
+	    "made inside a guarded call (cgo contract: go doc github.com/cgoguard/cgoguard, docs/cgo-contract.md).\n",
+	};
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		if (parts[i] == NULL) {
+			if (n + 2 + 2 * sizeof(pc) < sizeof(b))
+				n += cg_hex(b + n, pc);
+			continue;
+		}
+		for (const char *p = parts[i]; *p && n < sizeof(b); p++)
+			b[n++] = *p;
+	}
+	while (n > 0) {
+		ssize_t w = write(2, b, n);
+		if (w <= 0)
+			break;
+		n -= (size_t)w;
+		memmove(b, b + w, n);
+	}
 }
 
 static void cg_handler(int sig, siginfo_t *si, void *ucv) {
@@ -458,6 +557,16 @@ static void cg_handler(int sig, siginfo_t *si, void *ucv) {
 	f->sp = sp;
 	f->nframes = 0;
 	f->mask = uc->uc_sigmask;
+	/* C code may have blocked crash signals (then a fault kills the
+	 * process before any handler runs): note which, and never hand the
+	 * thread back to Go with them blocked. */
+	f->blocked = 0;
+	for (int i = 0; i < CG_NSIGS; i++) {
+		if (sigismember(&f->mask, cg_sigs[i]) == 1) {
+			f->blocked |= 1 << (cg_sigs[i] - 1);
+			sigdelset(&f->mask, cg_sigs[i]);
+		}
+	}
 	f->n.flags |= CG_F_RECORDING;
 	{
 		/* Let a fault during unwinding reach us instead of killing the
@@ -467,11 +576,24 @@ static void cg_handler(int sig, siginfo_t *si, void *ucv) {
 		sigaddset(&un, SIGSEGV);
 		sigaddset(&un, SIGBUS);
 		pthread_sigmask(SIG_UNBLOCK, &un, NULL);
-		struct cg_uw u = {f, pc, 0};
+		struct cg_uw u = {f, pc, 0, 0, 0, sp};
 		_Unwind_Backtrace(cg_uw_cb, &u);
 		if (!u.started) {
 			f->frames[0] = pc;
 			f->nframes = 1;
+		}
+		/* The unwinder stops at the first Go frame (Go code has no
+		 * .eh_frame): right above it, a crosscall2 frame says a Go callback
+		 * lies between the fault and the guard frame. */
+		if (!u.reached && cg_callback_between(u.last_sp, sp, f->n.pos))
+			u.via_callback = 1;
+		if (u.via_callback) {
+			/* Jumping back would skip the Go callback's frames and the Go
+			 * runtime would die confused ("exitsyscall: syscall frame is no
+			 * longer valid"). Say why and let Go report the crash. */
+			f->n.flags &= ~CG_F_RECORDING;
+			cg_say_unmarked(sig, pc);
+			goto forward;
 		}
 	}
 jump:
@@ -501,6 +623,15 @@ int cg_install(void) {
 	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
 		cg_membarrier_ok = 1;
 	cg_tramp_ok = cg_code_range((void *)cg_guard_run, 0);
+	{
+		Dl_info info;
+		const ElfW(Sym) *sym = NULL;
+		cg_cc2_lo = (uintptr_t)crosscall2;
+		cg_cc2_hi = cg_cc2_lo + 256; /* when its size is not in the symbol table */
+		if (dladdr1((void *)crosscall2, &info, (void **)&sym, RTLD_DL_SYMENT) != 0 && sym != NULL &&
+		    sym->st_size != 0 && info.dli_saddr == (void *)crosscall2)
+			cg_cc2_hi = cg_cc2_lo + sym->st_size;
+	}
 	/* The first unwind loads the unwinder's state; do it now, not in a
 	 * signal handler. */
 	_Unwind_Backtrace(cg_uw_noop, NULL);
@@ -589,6 +720,7 @@ static cg_detail *cg_crash_detail(cg_frame *f) {
 	d->pc = f->pc;
 	d->sp = f->sp;
 	d->nframes = f->nframes;
+	d->blocked = f->blocked;
 	memcpy(d->frames, f->frames, (size_t)f->nframes * sizeof(uintptr_t));
 	d->err_code = 0;
 	d->err_errno = 0;
@@ -604,6 +736,7 @@ static __attribute__((noinline)) cg_detail *cg_error_detail(cg_frame *f) {
 		d->err_code = f->err_code;
 		d->err_errno = f->err_errno;
 		d->nframes = 0;
+		d->blocked = 0;
 		memcpy(d->msg, f->msg, sizeof(d->msg));
 		d->msg[sizeof(d->msg) - 1] = 0;
 	}

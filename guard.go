@@ -131,6 +131,11 @@ func convertDetail(cd *C.cg_detail) *callDetail {
 		for i := 0; i < n; i++ {
 			ce.Frames = append(ce.Frames, symbolize(uintptr(cd.frames[i])))
 		}
+		for _, s := range []syscall.Signal{syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGFPE, syscall.SIGILL, syscall.SIGABRT, syscall.SIGTRAP} {
+			if cd.blocked&(1<<(s-1)) != 0 {
+				ce.Blocked = append(ce.Blocked, s)
+			}
+		}
 		return &callDetail{crash: ce}
 	case C.CG_DETAIL_ERROR:
 		return &callDetail{cerr: &CError{

@@ -29,6 +29,7 @@ typedef struct cg_detail {
 	int signo, si_code;
 	int err_code, err_errno;
 	int nframes;
+	int blocked; /* crash signals blocked at the fault: bit (signo - 1) */
 	uintptr_t addr, pc, sp;
 	uintptr_t frames[CG_MAX_FRAMES];
 	char msg[CG_DETAIL_MSG];

@@ -13,31 +13,46 @@ import (
 )
 
 // State is a module's health as its circuit breaker and crash policy see it.
+//
+// The constants keep the circuit breaker's names (a closed breaker lets
+// calls through); String names them for a person reading a dashboard:
+// "serving", "breaker_open", "breaker_half_open", "quarantined", and
+// "closed" only for a module that was closed.
 type State int32
 
 // The states of a module.
 const (
-	// Closed: the breaker is closed and calls run.
+	// Closed: the breaker is closed and calls run: the module is healthy.
+	// String returns "serving".
 	Closed State = iota
 	// Open: the breaker tripped; calls fail with ErrOpen until the cool-down
-	// ends.
+	// ends. String returns "breaker_open".
 	Open
 	// HalfOpen: after the cool-down, a few probe calls run to decide.
+	// String returns "breaker_half_open".
 	HalfOpen
 	// Quarantined: a call crashed; calls fail with ErrQuarantined until Reset.
+	// String returns "quarantined".
 	Quarantined
+	// Stopped: Close (or Shutdown) was called; calls fail with ErrClosed.
+	// String returns "closed".
+	Stopped
 )
 
+// String returns the state's name: serving, breaker_open,
+// breaker_half_open, quarantined or closed.
 func (s State) String() string {
 	switch s {
 	case Closed:
-		return "closed"
+		return "serving"
 	case Open:
-		return "open"
+		return "breaker_open"
 	case HalfOpen:
-		return "half_open"
+		return "breaker_half_open"
 	case Quarantined:
 		return "quarantined"
+	case Stopped:
+		return "closed"
 	}
 	return fmt.Sprintf("State(%d)", int32(s))
 }
@@ -76,19 +91,20 @@ type Module struct {
 	goOK, goErr, goCrash, timeouts, rejected atomic.Uint64
 	consecutive                              atomic.Int64
 
-	mu           sync.Mutex // guards what follows
-	crashes      map[syscall.Signal]uint64
-	recent       []CrashRecord
-	lastErr      string
-	reason       string // why the state is not Closed
-	openUntil    time.Time
-	windowStart  time.Time
-	windowOK     uint64 // successes counted before the window
-	windowFail   uint64
-	probeOK      int
-	created      time.Time
-	resetCount   int
-	baseline     slotStats // C counts the slot had before this module
+	mu          sync.Mutex // guards what follows
+	crashes     map[syscall.Signal]uint64
+	recent      []CrashRecord
+	lastErr     string
+	reason      string // why the state is not Closed
+	openUntil   time.Time
+	windowStart time.Time
+	windowOK    uint64 // successes counted before the window
+	windowFail  uint64
+	probeOK     int
+	created     time.Time
+	resetCount  int
+	baseline    slotStats // C counts the slot had before this module
+	crashReportState
 	closeStarted bool
 	closerOnce   sync.Once
 }
@@ -119,11 +135,12 @@ func lookup(name string) *Module {
 }
 
 // New creates the module name (one C library, one fault domain). Names are
-// unique among open modules. New fails with ErrNotSupported without cgo and
+// unique among open modules, valid UTF-8 and free of control characters
+// (else ErrInvalidName). New fails with ErrNotSupported without cgo and
 // with a *HandlerError if another party replaced cgoguard's signal handlers.
 func New(name string, opts ...Option) (*Module, error) {
-	if name == "" {
-		return nil, errors.New("cgoguard: New: empty module name")
+	if err := checkName(name); err != nil {
+		return nil, err
 	}
 	o := defaultOptions()
 	for i, opt := range opts {
@@ -187,10 +204,18 @@ func New(name string, opts ...Option) (*Module, error) {
 // Name returns the module's name.
 func (m *Module) Name() string { return m.name }
 
-// State returns the module's current state.
+// State returns the module's current state: Stopped once the module was
+// closed, else the breaker's and quarantine's state.
 func (m *Module) State() State {
-	return State(m.word.Load() & wordStateMask)
+	w := m.word.Load()
+	if w&wordClosed != 0 {
+		return Stopped
+	}
+	return State(w & wordStateMask)
 }
+
+// state returns the breaker's and quarantine's state, closed or not.
+func (m *Module) state() State { return State(m.word.Load() & wordStateMask) }
 
 // Closed reports whether Close was called.
 func (m *Module) Closed() bool { return m.word.Load()&wordClosed != 0 }
@@ -213,7 +238,7 @@ func (m *Module) reject(err error) (int, error) {
 
 func (m *Module) callSlow(ctx context.Context, fn, arg unsafe.Pointer) (rc int, err error) {
 	if fn == nil {
-		return 0, fmt.Errorf("cgoguard: module %q: Call with a nil C function", m.name)
+		return m.reject(ErrNilFunc)
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -243,11 +268,12 @@ func (m *Module) callSlow(ctx context.Context, fn, arg unsafe.Pointer) (rc int, 
 		probe = true
 	}
 	if err := ctx.Err(); err != nil {
+		// Done before the call: C never runs, so it is no timeout.
 		if probe {
 			m.probes.Add(-1)
 		}
-		m.timeouts.Add(1)
-		return 0, m.ctxError(ctx)
+		m.rejected.Add(1)
+		return 0, fmt.Errorf("%w (module %q): %w", ErrContextDone, m.name, err)
 	}
 	if m.abandoned.Load() >= int64(m.opts.maxAbandoned) {
 		if probe {
@@ -326,6 +352,7 @@ func (m *Module) callAsync(ctx context.Context, fn, arg unsafe.Pointer, deadline
 		if d != nil && d.crash != nil {
 			d.crash.Module = m.name
 			d.crash.GoStack = goStack()
+			m.goCrash.Add(1) // worker calls are counted in Go
 			m.crashed(d.crash, false)
 		}
 		if left == 0 && m.Closed() {
@@ -457,7 +484,7 @@ func (m *Module) success(probe bool) {
 	m.probes.Add(-1)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.State() != HalfOpen {
+	if m.state() != HalfOpen {
 		return
 	}
 	m.probeOK++
@@ -497,12 +524,12 @@ func (m *Module) failure(err error, probe bool) {
 	defer m.mu.Unlock()
 	if probe {
 		m.probes.Add(-1)
-		if m.State() == HalfOpen {
+		if m.state() == HalfOpen {
 			m.trip(fmt.Sprintf("half-open probe failed: %v", err))
 		}
 		return
 	}
-	if m.State() != Closed {
+	if m.state() != Closed {
 		return
 	}
 	if b.ConsecutiveFailures > 0 && n >= int64(b.ConsecutiveFailures) {
@@ -527,7 +554,7 @@ func (m *Module) failure(err error, probe bool) {
 
 // trip opens the breaker. m.mu held.
 func (m *Module) trip(reason string) {
-	if m.State() == Quarantined {
+	if m.state() == Quarantined {
 		return
 	}
 	m.openUntil = time.Now().Add(m.opts.breaker.CoolDown)
@@ -540,7 +567,7 @@ func (m *Module) trip(reason string) {
 func (m *Module) tryHalfOpen() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	switch m.State() {
+	switch m.state() {
 	case HalfOpen:
 		return true
 	case Open:
@@ -579,11 +606,7 @@ func (m *Module) crashed(ce *CrashError, probe bool) {
 	m.lastErr = ce.Error()
 	m.mu.Unlock()
 	if m.opts.crashDir != "" {
-		if err := writeCrashReport(m.opts.crashDir, ce); err != nil {
-			m.mu.Lock()
-			m.lastErr = ce.Error() + "; " + err.Error()
-			m.mu.Unlock()
-		}
+		m.reportCrash(ce)
 	}
 	if m.opts.crashPolicy == Quarantine {
 		m.mu.Lock()

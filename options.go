@@ -85,6 +85,7 @@ type options struct {
 	breaker      *BreakerConfig
 	crashPolicy  CrashPolicy
 	crashDir     string
+	maxReports   int // crash reports kept per module in crashDir
 	reset        func() error
 	closer       func() error
 	metrics      Metrics
@@ -99,6 +100,9 @@ const (
 	// DefaultMaxAbandoned is the default cap of timed-out calls a module lets
 	// keep their threads.
 	DefaultMaxAbandoned = 64
+	// DefaultMaxCrashReports is how many crash reports a module keeps in its
+	// crash directory by default (WithMaxCrashReports).
+	DefaultMaxCrashReports = 100
 	// DefaultHistogramSampling is how many calls MetricsHistogram times one
 	// of, on average, unless WithHistogramSampling says otherwise: every
 	// call, so the histogram's count equals the calls.
@@ -111,6 +115,7 @@ const (
 func defaultOptions() options {
 	return options{
 		maxAbandoned: DefaultMaxAbandoned,
+		maxReports:   DefaultMaxCrashReports,
 		crashPolicy:  Quarantine,
 		metrics:      MetricsCounters,
 		sampleShift:  0, // DefaultHistogramSampling
@@ -201,13 +206,32 @@ func WithCrashPolicy(p CrashPolicy) Option {
 
 // WithCrashDir makes the module write a JSON crash report
 // (<dir>/<module>-<unix nanos>.json) for every caught crash. The directory
-// is created if missing. Default: no reports written.
+// is created if missing. The module keeps its newest reports there, up to
+// WithMaxCrashReports (default DefaultMaxCrashReports, 100), and removes
+// its older ones; other files are left alone. A report that cannot be
+// written is counted in Stats.CrashReportErrors (with the last error in
+// Stats.LastCrashReportError) and logged once per module. Default: no
+// reports written.
 func WithCrashDir(dir string) Option {
 	return func(o *options) error {
 		if dir == "" {
 			return fmt.Errorf("cgoguard: WithCrashDir: empty directory")
 		}
 		o.crashDir = dir
+		return nil
+	}
+}
+
+// WithMaxCrashReports sets how many crash reports the module keeps in its
+// crash directory (WithCrashDir): after writing a report it removes its
+// oldest ones beyond n. n must be at least 1. Default
+// DefaultMaxCrashReports (100).
+func WithMaxCrashReports(n int) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("cgoguard: WithMaxCrashReports: limit %d, want at least 1", n)
+		}
+		o.maxReports = n
 		return nil
 	}
 }

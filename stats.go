@@ -27,8 +27,13 @@ type Stats struct {
 	RecentCrashes []CrashRecord
 	// LastError is the text of the last failure ("" if none).
 	LastError string
-	Created   time.Time
-	Resets    int
+	// CrashReports counts the crash reports written to the crash directory
+	// (WithCrashDir); CrashReportErrors those that could not be written,
+	// the last of whose errors is LastCrashReportError.
+	CrashReports, CrashReportErrors uint64
+	LastCrashReportError            string
+	Created                         time.Time
+	Resets                          int
 }
 
 // Calls returns the number of calls by outcome.
@@ -81,6 +86,8 @@ func (m *Module) Stats() Stats {
 	}
 	st.RecentCrashes = append([]CrashRecord(nil), m.recent...)
 	st.LastError = m.lastErr
+	st.CrashReports, st.CrashReportErrors = m.reportsWritten, m.reportErrors
+	st.LastCrashReportError = m.lastReportErr
 	st.Created = m.created
 	st.Resets = m.resetCount
 	m.mu.Unlock()

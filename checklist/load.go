@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -91,51 +92,64 @@ var (
 	yamlLine   = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 )
 
+// Limits of the numeric fields of a check.
+const (
+	// MaxTimeoutSeconds bounds timeout_seconds (a day).
+	MaxTimeoutSeconds = 86400
+	// MaxRetryDelaySeconds bounds retry_on_failure.delay_seconds (an hour).
+	MaxRetryDelaySeconds = 3600
+	// MaxAttempts bounds retry_on_failure.attempts.
+	MaxAttempts = 10
+)
+
 // Parse decodes a checklist from data; name is used in error messages.
-// Decoding is strict: unknown keys, wrong types, unknown kinds, duplicate
-// or dangling ids, dependency cycles and unknown ${VAR}s are errors, each
-// reported with its line as a *ConfigError.
+// Decoding is strict and every problem of the file comes back from one
+// call, each with its line, as a *ConfigError: YAML syntax, a second YAML
+// document, unknown or repeated keys, values of the wrong type (naming the
+// field), numbers out of range, unknown kinds and severities, duplicate or
+// dangling ids, dependency cycles, undefined ${VAR}s, and the `with`
+// parameters of every check whose kind is registered (import package
+// checklist/kinds to register the built-in kinds).
 func Parse(name string, data []byte, opts LoadOptions) (*Checklist, error) {
 	cerr := &ConfigError{File: name}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		addYAMLError(cerr, err)
+	doc, ok := oneDocument(cerr, data)
+	if !ok {
 		return nil, cerr
 	}
-	if root.Kind == 0 || len(root.Content) == 0 {
-		cerr.add(0, "empty checklist")
-		return nil, cerr
-	}
-	doc := root.Content[0]
 	if doc.Kind != yaml.MappingNode {
 		cerr.add(doc.Line, "a checklist is a mapping with checklist:, version: and checks:")
 		return nil, cerr
 	}
 	var cl Checklist
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cl); err != nil && err != io.EOF {
+	// The walker reports unknown keys and wrong types with their field
+	// names; what it accepts decodes cleanly, and a value it rejected is
+	// left at its zero value so the other problems are still found.
+	checksNode := mapValue(doc, "checks")
+	bad := map[string]bool{} // key paths whose values were rejected
+	w := walker{add: func(line int, path, at, msg string) {
+		bad[at] = true
+		cerr.add(line, "%s", topMessage(checksNode, path, msg))
+	}}
+	w.walk(doc, reflect.TypeOf(cl), "")
+	walked := len(cerr.Problems)
+	if err := doc.Decode(&cl); err != nil && walked == 0 {
 		addYAMLError(cerr, err)
-		// Unknown keys aside, decode leniently to report the other
-		// problems of the file in the same pass.
-		cl = Checklist{}
-		if yaml.Unmarshal(data, &cl) != nil {
-			return nil, cerr.orNil()
-		}
 	}
 	cl.File = name
 
-	checksNode := mapValue(doc, "checks")
-	if cl.Name == "" {
+	if cl.Name == "" && !bad["checklist"] {
 		cerr.add(doc.Line, "checklist: a name is required")
 	}
-	if checksNode == nil || len(cl.Checks) == 0 {
+	if checksNode == nil || (checksNode.Kind == yaml.SequenceNode && len(checksNode.Content) == 0) ||
+		(checksNode.Kind == yaml.ScalarNode && checksNode.ShortTag() == "!!null") {
 		cerr.add(lineOf(checksNode, doc), "checks: at least one check is required")
 	}
+	var checkNodes []*yaml.Node
 	if checksNode != nil && checksNode.Kind == yaml.SequenceNode {
+		checkNodes = checksNode.Content
 		for i := range cl.Checks {
-			if i < len(checksNode.Content) {
-				cl.Checks[i].Line = checksNode.Content[i].Line
+			if i < len(checkNodes) {
+				cl.Checks[i].Line = checkNodes[i].Line
 			}
 		}
 	}
@@ -148,29 +162,31 @@ func Parse(name string, data []byte, opts LoadOptions) (*Checklist, error) {
 	if err != nil {
 		cerr.add(keyLine(doc, "vars"), "%v", err)
 	}
+	cl.used = map[string]bool{}
 
 	ids := map[string]int{}
 	for i := range cl.Checks {
 		c := &cl.Checks[i]
 		var node *yaml.Node
-		if checksNode != nil && i < len(checksNode.Content) {
-			node = checksNode.Content[i]
+		if i < len(checkNodes) {
+			node = checkNodes[i]
 		}
+		// rejected says the walker already reported the field's value.
+		rejected := func(key string) bool { return bad[fmt.Sprintf("checks[%d].%s", i, key)] }
 		at := func(key string) int {
 			if l := keyLine(node, key); l > 0 {
 				return l
 			}
 			return c.Line
 		}
-		who := fmt.Sprintf("check %d", i+1)
-		if c.ID != "" {
-			who = "check " + c.ID
-		}
+		who := checkName(i, c.ID)
 		switch {
 		case c.ID == "":
-			cerr.add(c.Line, "%s: id is required", who)
+			if !rejected("id") {
+				cerr.add(c.Line, "%s: id is required", who)
+			}
 		case !idPattern.MatchString(c.ID):
-			cerr.add(at("id"), "%s: id must be letters, digits, '-', '_' or '.', starting with a letter", who)
+			cerr.add(at("id"), "%s: id must be ASCII letters, digits, '-', '_' or '.', starting with a letter", who)
 		default:
 			if prev, dup := ids[c.ID]; dup {
 				cerr.add(at("id"), "%s: duplicate id (first at line %d)", who, prev)
@@ -178,13 +194,19 @@ func Parse(name string, data []byte, opts LoadOptions) (*Checklist, error) {
 				ids[c.ID] = c.Line
 			}
 		}
-		if strings.TrimSpace(c.Title) == "" {
+		if strings.TrimSpace(c.Title) == "" && !rejected("title") {
 			cerr.add(c.Line, "%s: title is required", who)
 		}
-		if c.Kind == "" {
-			cerr.add(c.Line, "%s: kind is required (one of %s)", who, strings.Join(Kinds, ", "))
-		} else if !knownKind(c.Kind) {
+		kindOK := false
+		switch {
+		case c.Kind == "":
+			if !rejected("kind") {
+				cerr.add(c.Line, "%s: kind is required (one of %s)", who, strings.Join(Kinds, ", "))
+			}
+		case !knownKind(c.Kind):
 			cerr.add(at("kind"), "%s: unknown kind %q (one of %s)", who, c.Kind, strings.Join(Kinds, ", "))
+		default:
+			kindOK = true
 		}
 		if !c.Severity.Valid() {
 			cerr.add(at("severity"), "%s: unknown severity %q (info, low, medium, high or critical)", who, c.Severity)
@@ -192,31 +214,40 @@ func Parse(name string, data []byte, opts LoadOptions) (*Checklist, error) {
 		if c.Evidence != "" && c.Evidence != "optional" && c.Evidence != "required" {
 			cerr.add(at("evidence"), "%s: evidence must be optional or required, not %q", who, c.Evidence)
 		}
-		if c.TimeoutSeconds < 0 {
-			cerr.add(at("timeout_seconds"), "%s: timeout_seconds must not be negative", who)
+		if err := MustBeIn("timeout_seconds", c.TimeoutSeconds, 0, MaxTimeoutSeconds); err != nil {
+			cerr.add(at("timeout_seconds"), "%s: %v (0 means the default, %s)", who, err, DefaultTimeout)
 		}
 		if c.Retry != nil {
-			if c.Retry.Attempts < 1 || c.Retry.Attempts > 10 {
-				cerr.add(at("retry_on_failure"), "%s: retry_on_failure.attempts must be 1 to 10, not %d", who, c.Retry.Attempts)
+			if (c.Retry.Attempts < 1 || c.Retry.Attempts > MaxAttempts) && !rejected("retry_on_failure.attempts") {
+				cerr.add(at("retry_on_failure"), "%s: retry_on_failure.attempts must be 1 to %d, not %d", who, MaxAttempts, c.Retry.Attempts)
 			}
-			if c.Retry.DelaySeconds < 0 {
-				cerr.add(at("retry_on_failure"), "%s: retry_on_failure.delay_seconds must not be negative", who)
+			if err := MustBeIn("retry_on_failure.delay_seconds", c.Retry.DelaySeconds, 0, MaxRetryDelaySeconds); err != nil {
+				cerr.add(at("retry_on_failure"), "%s: %v", who, err)
 			}
 		}
 		if c.Waiver != nil {
-			if strings.TrimSpace(c.Waiver.Reason) == "" {
+			if strings.TrimSpace(c.Waiver.Reason) == "" && !rejected("waiver.reason") {
 				cerr.add(at("waiver"), "%s: waiver.reason is required", who)
 			}
-			if c.Waiver.Expires.IsZero() {
+			if c.Waiver.Expires.IsZero() && !rejected("waiver.expires") {
 				cerr.add(at("waiver"), "%s: waiver.expires (YYYY-MM-DD) is required", who)
 			}
 		}
 		if vars != nil && c.With != nil {
-			w, err := expand(c.With, vars)
+			x, err := expand(c.With, vars, cl.used)
 			if err != nil {
 				cerr.add(at("with"), "%s: with: %v", who, err)
-			} else {
-				c.With = w.(map[string]any)
+				continue
+			}
+			c.With = x.(map[string]any)
+			if kindOK {
+				if k, ok := LookupKind(c.Kind); ok {
+					addWithErrors(cerr, mapValue(node, "with"), at("with"), who, k.Validate(c.With))
+				}
+			}
+		} else if vars != nil && kindOK {
+			if k, ok := LookupKind(c.Kind); ok {
+				addWithErrors(cerr, nil, at("kind"), who, k.Validate(c.With))
 			}
 		}
 	}
@@ -231,15 +262,109 @@ func Parse(name string, data []byte, opts LoadOptions) (*Checklist, error) {
 			}
 		}
 	}
-	if len(cerr.Problems) == 0 {
-		if cyc := findCycle(cl.Checks); cyc != nil {
-			cerr.add(ids[cyc[0]], "depends_on cycle: %s", strings.Join(cyc, " -> "))
-		}
+	if cyc := findCycle(cl.Checks); cyc != nil && len(cyc) > 2 {
+		cerr.add(ids[cyc[0]], "depends_on cycle: %s", strings.Join(cyc, " -> "))
 	}
 	if err := cerr.orNil(); err != nil {
 		return nil, err
 	}
 	return &cl, nil
+}
+
+// oneDocument returns the one YAML document of data. A second document with
+// content is an error: a YAML decoder reading one value would silently drop
+// it and the checks in it would never run.
+func oneDocument(cerr *ConfigError, data []byte) (*yaml.Node, bool) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var docs []*yaml.Node
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			addYAMLError(cerr, err)
+			return nil, false
+		}
+		if len(n.Content) == 0 || (n.Content[0].Kind == yaml.ScalarNode && n.Content[0].ShortTag() == "!!null") {
+			continue // an empty document: a marker with nothing after it
+		}
+		docs = append(docs, n.Content[0])
+	}
+	switch len(docs) {
+	case 0:
+		cerr.add(0, "empty checklist")
+		return nil, false
+	case 1:
+		return docs[0], true
+	}
+	second := docs[1].Line
+	// The document starts at its "---" marker, the line before its content
+	// when the marker stands alone.
+	if lines := strings.Split(string(data), "\n"); second >= 2 && second-2 < len(lines) && strings.HasPrefix(strings.TrimSpace(lines[second-2]), "---") {
+		second--
+	}
+	cerr.add(second, "a checklist file holds one YAML document; a second document starts at line %d (put it in its own file and pass -f once per file)", second)
+	return nil, false
+}
+
+func checkName(i int, id string) string {
+	if id != "" {
+		return "check " + id
+	}
+	return fmt.Sprintf("check %d", i+1)
+}
+
+// topMessage turns a walker problem at path into a message that names the
+// check ("checks[2].timeout_seconds" becomes "check B: timeout_seconds").
+func topMessage(checks *yaml.Node, path, msg string) string {
+	parts := splitPath(path)
+	if len(parts) >= 2 && parts[0] == "checks" {
+		i, err := strconv.Atoi(parts[1])
+		if err == nil {
+			id := ""
+			if checks != nil && i < len(checks.Content) {
+				if v := mapValue(checks.Content[i], "id"); v != nil && v.Kind == yaml.ScalarNode {
+					id = v.Value
+				}
+			}
+			rest := strings.TrimPrefix(strings.TrimPrefix(path, fmt.Sprintf("checks[%d]", i)), ".")
+			if rest == "" {
+				return checkName(i, id) + ": " + msg
+			}
+			return checkName(i, id) + ": " + rest + ": " + msg
+		}
+	}
+	if path == "" {
+		return msg
+	}
+	return path + ": " + msg
+}
+
+// addWithErrors reports a kind's Validate error: each *FieldError at the
+// line of its key inside `with`, anything else at the `with` line.
+func addWithErrors(cerr *ConfigError, with *yaml.Node, line int, who string, err error) {
+	if err == nil {
+		return
+	}
+	fes, other := fieldErrors(err)
+	for _, fe := range fes {
+		l := line
+		at := fe.at
+		if at == "" {
+			at = fe.Field
+		}
+		if at != "" {
+			if fl := nodeLine(with, at); fl > 0 {
+				l = fl
+			}
+		}
+		cerr.add(l, "%s: with: %v", who, fe)
+	}
+	for _, e := range other {
+		cerr.add(line, "%s: with: %v", who, e)
+	}
 }
 
 func knownKind(k string) bool {
@@ -342,8 +467,9 @@ func resolveVars(cl *Checklist, opts LoadOptions) (map[string]string, error) {
 	return vars, nil
 }
 
-// expand replaces ${VAR} in every string of v.
-func expand(v any, vars map[string]string) (any, error) {
+// expand replaces ${VAR} in every string of v and records the names it
+// used in used.
+func expand(v any, vars map[string]string, used map[string]bool) (any, error) {
 	switch t := v.(type) {
 	case string:
 		var missing []string
@@ -353,16 +479,17 @@ func expand(v any, vars map[string]string) (any, error) {
 			if !ok {
 				missing = append(missing, name)
 			}
+			used[name] = true
 			return val
 		})
 		if missing != nil {
-			return nil, fmt.Errorf("undefined variable ${%s}", missing[0])
+			return nil, undefinedVar(missing[0])
 		}
 		return out, nil
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, e := range t {
-			x, err := expand(e, vars)
+			x, err := expand(e, vars, used)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
@@ -372,7 +499,7 @@ func expand(v any, vars map[string]string) (any, error) {
 	case []any:
 		out := make([]any, len(t))
 		for i, e := range t {
-			x, err := expand(e, vars)
+			x, err := expand(e, vars, used)
 			if err != nil {
 				return nil, err
 			}
@@ -382,6 +509,21 @@ func expand(v any, vars map[string]string) (any, error) {
 	}
 	return v, nil
 }
+
+// undefinedVar explains an undefined ${NAME}, with a hint when the name is
+// set in the environment (variables never come from there).
+func undefinedVar(name string) error {
+	if _, inEnv := os.LookupEnv(name); inEnv {
+		return fmt.Errorf("undefined variable ${%s}: checklist variables come from vars: and --var, not from the environment; "+
+			"declare it under vars:, pass --var %s=VALUE, or write $%s to let the shell of a run: line expand it", name, name, name)
+	}
+	return fmt.Errorf("undefined variable ${%s} (declare it under vars: or pass --var %s=VALUE)", name, name)
+}
+
+// UsedVars returns the names of the variables the checks' `with`
+// parameters refer to as ${NAME}, sorted. The check command warns about a
+// --var that no check uses.
+func (cl *Checklist) UsedVars() []string { return sortedKeys(cl.used) }
 
 // findCycle returns the ids of one depends_on cycle, first id repeated at
 // the end, or nil.

@@ -52,13 +52,13 @@ func TestParseErrorsNameLines(t *testing.T) {
 		yaml string
 		want string // file:line: message fragment
 	}{
-		{"unknown key", head + "  - id: A\n    title: t\n    kind: command\n    colour: red\n", "x.yaml:6: field colour not found"},
+		{"unknown key", head + "  - id: A\n    title: t\n    kind: command\n    colour: red\n", "x.yaml:6: check A: unknown key colour"},
 		{"unknown kind", head + "  - id: A\n    title: t\n    kind: shell\n", `x.yaml:5: check A: unknown kind "shell"`},
-		{"missing title", head + "  - id: A\n    kind: file\n", "x.yaml:3: check A: title is required"},
+		{"missing title", head + "  - id: A\n    kind: file\n    with: {paths: [x]}\n", "x.yaml:3: check A: title is required"},
 		{"duplicate id", head + "  - {id: A, title: t, kind: file}\n  - {id: A, title: u, kind: file}\n", "x.yaml:4: check A: duplicate id (first at line 3)"},
 		{"bad severity", head + "  - {id: A, title: t, kind: file, severity: severe}\n", `x.yaml:3: check A: unknown severity "severe"`},
-		{"wrong type", head + "  - {id: A, title: t, kind: file, timeout_seconds: soon}\n", "x.yaml:3: cannot unmarshal !!str `soon` into float64"},
-		{"bad date", head + "  - {id: A, title: t, kind: file, waiver: {reason: r, expires: someday}}\n", `x.yaml:3: date "someday" is not YYYY-MM-DD`},
+		{"wrong type", head + "  - {id: A, title: t, kind: file, timeout_seconds: soon}\n", `x.yaml:3: check A: timeout_seconds: want a number of seconds, not the string "soon"`},
+		{"bad date", head + "  - {id: A, title: t, kind: file, waiver: {reason: r, expires: someday}}\n", `x.yaml:3: check A: waiver.expires: date "someday" is not YYYY-MM-DD`},
 		{"dangling dependency", head + "  - {id: A, title: t, kind: file, depends_on: [B]}\n", `x.yaml:3: check A: depends_on names unknown check "B"`},
 		{"cycle", head + "  - {id: A, title: t, kind: file, depends_on: [B]}\n  - {id: B, title: u, kind: file, depends_on: [A]}\n", "x.yaml:3: depends_on cycle: A -> B -> A"},
 		{"undefined var", head + "  - id: A\n    title: t\n    kind: command\n    with: {run: \"echo ${NOPE}\"}\n", "x.yaml:6: check A: with: run: undefined variable ${NOPE}"},
@@ -135,7 +135,9 @@ func TestMergeRejectsDuplicateIDs(t *testing.T) {
 }
 
 // FuzzParse: the loader never panics and either returns a checklist that
-// satisfies its own invariants or a *ConfigError.
+// satisfies its own invariants (the ones Run relies on: unique ids, no
+// cycle, numbers in range, `with` valid for its kind) or a *ConfigError
+// with at least one problem.
 func FuzzParse(f *testing.F) {
 	seed, _ := os.ReadFile("testdata/valid.yaml")
 	f.Add(seed)
@@ -144,6 +146,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("checklist: x\nchecks:\n  - {id: A, title: t, kind: file, depends_on: [A]}\n"))
 	f.Add([]byte("checklist: x\nchecks: [{id: A, title: t, kind: command, with: {run: '${X}'}}]\nvars: {default: {X: y}}\n"))
 	f.Add([]byte("&a [*a]"))
+	f.Add([]byte("checklist: x\nchecks:\n  - {id: A, title: t, kind: command, with: {run: x}, timeout_seconds: .inf}\n---\nchecklist: y\n"))
+	f.Add([]byte("checklist: x\nchecks:\n  - {id: A, title: t, kind: http, with: {url: /x, serve: {run: x, ready_seconds: 1e300}, status: 99}}\n"))
+	f.Add([]byte("checklist: x\nchecks:\n  - {id: \"\\e[2J\", title: [t], kind: metric, with: {url: u, series: 'a{b=\"c\"}', value: .nan}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cl, err := Parse("fuzz.yaml", data, LoadOptions{})
 		if err != nil {
@@ -162,6 +167,17 @@ func FuzzParse(f *testing.F) {
 		}
 		if findCycle(cl.Checks) != nil {
 			t.Fatal("cycle accepted")
+		}
+		for _, c := range cl.Checks {
+			if d := c.Timeout(); d <= 0 || d > MaxTimeoutSeconds*time.Second {
+				t.Fatalf("check %s: timeout %v accepted", c.ID, d)
+			}
+			if a := c.Attempts(); a < 1 || a > MaxAttempts {
+				t.Fatalf("check %s: %d attempts accepted", c.ID, a)
+			}
+		}
+		if err := NewRunner().Validate(cl); err != nil {
+			t.Fatalf("Parse accepted what Validate rejects: %v", err)
 		}
 	})
 }

@@ -28,6 +28,8 @@ type Checklist struct {
 
 	// File is the file the checklist was loaded from; set by the loader.
 	File string `yaml:"-" json:"file,omitempty"`
+
+	used map[string]bool // variables the checks refer to; set by the loader
 }
 
 // Check is one executable checklist item.
@@ -124,10 +126,12 @@ func (d *Date) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// UnmarshalYAML parses YYYY-MM-DD, naming the line on error.
+// UnmarshalYAML parses YYYY-MM-DD, naming the line on error. The error is
+// a *yaml.TypeError so that decoding goes on and reports the other
+// problems of the file.
 func (d *Date) UnmarshalYAML(n *yaml.Node) error {
 	if err := d.UnmarshalText([]byte(n.Value)); err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
 	}
 	return nil
 }

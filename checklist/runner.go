@@ -78,7 +78,11 @@ type memoEntry struct {
 
 // Memo runs fn once per key for the whole run and returns its value to
 // every caller; callers whose ctx ends stop waiting. Kinds use it to share
-// one expensive run (e.g. one vet pass) between checks.
+// one expensive run (e.g. one vet pass) between checks. A caller that
+// waits for a run another check started gives its -j place to a waiting
+// check (the run already holds one); what is left of its attempt is
+// reading the shared result, and its next attempt, if any, waits for a
+// place again.
 func (e *Env) Memo(ctx context.Context, key string, fn func(runCtx context.Context) any) (any, error) {
 	e.memoMu.Lock()
 	if e.memo == nil {
@@ -96,6 +100,16 @@ func (e *Env) Memo(ctx context.Context, key string, fn func(runCtx context.Conte
 		}()
 	}
 	e.memoMu.Unlock()
+	if ok {
+		select {
+		case <-m.done:
+			return m.val, nil
+		default:
+		}
+		if p, _ := ctx.Value(placeKey{}).(*place); p != nil {
+			p.give()
+		}
+	}
 	select {
 	case <-m.done:
 		return m.val, nil
@@ -313,7 +327,7 @@ func (r *Runner) Run(ctx context.Context, cl *Checklist) (*Result, error) {
 	for _, c := range cl.Checks {
 		done[c.ID] = make(chan struct{})
 	}
-	sem := make(chan struct{}, r.parallel)
+	places := newGate(r.parallel)
 	var (
 		progMu   sync.Mutex
 		finished int
@@ -366,15 +380,14 @@ func (r *Runner) Run(ctx context.Context, cl *Checklist) (*Result, error) {
 					return
 				}
 			}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
+			pl := &place{g: places, rank: kindRank(c.Kind), index: i}
+			if !pl.take(ctx) {
 				out.Outcome, out.Message = Error, "run cancelled before the check started"
 				return
 			}
-			defer func() { <-sem }()
+			defer pl.give()
 			emit(Event{Type: CheckStarted, Check: c})
-			r.runCheck(ctx, env, c, out)
+			r.runCheck(context.WithValue(ctx, placeKey{}, pl), env, c, out)
 		}(i)
 	}
 	wg.Wait()
@@ -409,8 +422,14 @@ func (r *Runner) runCheck(ctx context.Context, env *Env, c *Check, out *CheckRes
 	attempts := c.Attempts()
 	var obs Observation
 	outcome := Error
+	pl, _ := ctx.Value(placeKey{}).(*place)
 	for a := 1; a <= attempts; a++ {
 		out.Attempts = a
+		if pl != nil && !pl.holding() && !pl.take(ctx) {
+			outcome = Error
+			obs.Message = "run cancelled between attempts"
+			break
+		}
 		actx, cancel := context.WithTimeout(ctx, c.Timeout())
 		obs = k.Run(actx, env, c)
 		timedOut := errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
@@ -501,13 +520,16 @@ func Merge(lists ...*Checklist) (*Checklist, error) {
 		}
 		return lists[0], nil
 	}
-	out := &Checklist{}
+	out := &Checklist{used: map[string]bool{}}
 	var names []string
 	seen := map[string]string{}
 	cerr := &ConfigError{}
 	for _, l := range lists {
 		names = append(names, l.Name)
 		out.Redact = append(out.Redact, l.Redact...)
+		for k := range l.used {
+			out.used[k] = true
+		}
 		for _, c := range l.Checks {
 			c.File = l.File
 			if f, dup := seen[c.ID]; dup {

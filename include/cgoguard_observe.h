@@ -76,6 +76,7 @@ int cg_snapshot_putf(cg_snapshot *s, const char *key, const char *fmt, ...) __at
 #define CG_STATE_OPEN 1
 #define CG_STATE_HALF_OPEN 2
 #define CG_STATE_QUARANTINED 3
+#define CG_STATE_STOPPED 4 /* closed; a closed module leaves the file */
 
 typedef struct cg_status_module { /* 128 bytes */
 	char name[CG_MODULE_NAME_MAX];   /* NUL-padded; truncated if longer */

@@ -49,7 +49,7 @@ func TestObserve(t *testing.T) {
 	if workers := series(t, reg, "cgoguard_workers", name, "state"); workers["idle"] != 1 || workers["busy"] != 0 {
 		t.Fatalf("cgoguard_workers of %s: %v", name, workers)
 	}
-	if rd := observe.CheckReady(); !rd.Ready || rd.Modules[name] != "closed" {
+	if rd := observe.CheckReady(); !rd.Ready || rd.Modules[name] != "serving" {
 		t.Fatalf("readiness %+v", rd)
 	}
 

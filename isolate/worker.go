@@ -83,7 +83,7 @@ func serveWorker(v string) int {
 	for i, fn := range t.fns {
 		*(*C.uintptr_t)(unsafe.Add(unsafe.Pointer(fns), i*int(unsafe.Sizeof(C.uintptr_t(0))))) = C.uintptr_t(fn)
 	}
-	slot := (*C.cg_iso_slot)(unsafe.Pointer(&ctl[0]))
+	slot := (*C.cg_iso_slot)(unsafe.Pointer(&ctl[0])) //cgoguard:ignore CG002 a successful Mmap returns CG_ISO_SLOT_SIZE bytes
 	code := 0
 	switch C.cg_iso_serve(slot, fns, C.uint32_t(n), C.uint64_t(lo), C.uint64_t(hi), C.int32_t(s.ppid), C.int32_t(s.index)) {
 	case C.CG_ISO_SERVE_ORPHANED:

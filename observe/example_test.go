@@ -110,5 +110,5 @@ func ExampleStartStatus() {
 		fmt.Println(ms.Name, ms.StateName, ms.OK, s.Stale)
 	}
 	// Output:
-	// example-status closed 1 false
+	// example-status serving 1 false
 }

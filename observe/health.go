@@ -98,8 +98,9 @@ type NotReady struct {
 // Readiness is the /readyz body.
 type Readiness struct {
 	Ready bool `json:"ready"`
-	// Modules maps every open module to its state ("closed", "open",
-	// "half_open", "quarantined"), ready or not.
+	// Modules maps every open module to its state, ready or not:
+	// "serving" (healthy), "breaker_open", "breaker_half_open" or
+	// "quarantined" (cgoguard.State's String).
 	Modules  map[string]string `json:"modules"`
 	NotReady []NotReady        `json:"not_ready,omitempty"`
 }

@@ -97,7 +97,7 @@ func TestReadyzBreakerOpen(t *testing.T) {
 	var r observe.Readiness
 	code := get(t, h, "GET", "/readyz", &r)
 	nr := notReadyFor(r, m.Name())
-	if code != http.StatusServiceUnavailable || nr == nil || nr.State != "open" || !strings.Contains(nr.Reason, "2 consecutive failures") {
+	if code != http.StatusServiceUnavailable || nr == nil || nr.State != "breaker_open" || !strings.Contains(nr.Reason, "2 consecutive failures") {
 		t.Errorf("breaker open: %d %+v", code, r)
 	}
 }

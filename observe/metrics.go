@@ -20,7 +20,7 @@ var (
 		"Crashes caught in guarded C calls by module and signal (\"SIGSEGV\").",
 		[]string{"module", "signal"}, nil)
 	descState = prometheus.NewDesc("cgoguard_module_state",
-		"Module state: 1 for the current state (closed, open, half_open, quarantined), 0 for the others.",
+		"Module state: 1 for the current state (serving, breaker_open, breaker_half_open, quarantined), 0 for the others.",
 		[]string{"module", "state"}, nil)
 	descAbandoned = prometheus.NewDesc("cgoguard_abandoned_calls",
 		"Timed-out calls still running in C, each holding an OS thread.",
@@ -79,14 +79,16 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 func collectModule(ch chan<- prometheus.Metric, s cgoguard.Stats) {
 	calls := s.Calls()
 	for _, o := range outcomes {
-		ch <- prometheus.MustNewConstMetric(descCalls, prometheus.CounterValue, float64(calls[o]), s.Name, string(o))
+		send(ch, descCalls, prometheus.CounterValue, float64(calls[o]), s.Name, string(o))
 	}
 	if len(s.Durations.Buckets) > 0 {
 		b := make(map[float64]uint64, len(s.Durations.Buckets))
 		for _, x := range s.Durations.Buckets {
 			b[x.UpperBound] = x.Count
 		}
-		ch <- prometheus.MustNewConstHistogram(descDuration, s.Durations.Count, s.Durations.Sum, b, s.Name)
+		if h, err := prometheus.NewConstHistogram(descDuration, s.Durations.Count, s.Durations.Sum, b, label(s.Name)); err == nil {
+			ch <- h
+		}
 	}
 	sigs := make([]string, 0, len(s.CrashesBySignal))
 	for sig := range s.CrashesBySignal {
@@ -94,15 +96,15 @@ func collectModule(ch chan<- prometheus.Metric, s cgoguard.Stats) {
 	}
 	sort.Strings(sigs)
 	for _, sig := range sigs {
-		ch <- prometheus.MustNewConstMetric(descCrashes, prometheus.CounterValue, float64(s.CrashesBySignal[sig]), s.Name, sig)
+		send(ch, descCrashes, prometheus.CounterValue, float64(s.CrashesBySignal[sig]), s.Name, sig)
 	}
 	for _, st := range states {
 		v := 0.0
 		if st == s.State {
 			v = 1
 		}
-		ch <- prometheus.MustNewConstMetric(descState, prometheus.GaugeValue, v, s.Name, st.String())
+		send(ch, descState, prometheus.GaugeValue, v, s.Name, st.String())
 	}
-	ch <- prometheus.MustNewConstMetric(descAbandoned, prometheus.GaugeValue, float64(s.Abandoned), s.Name)
-	ch <- prometheus.MustNewConstMetric(descInflight, prometheus.GaugeValue, float64(s.InFlight), s.Name)
+	send(ch, descAbandoned, prometheus.GaugeValue, float64(s.Abandoned), s.Name)
+	send(ch, descInflight, prometheus.GaugeValue, float64(s.InFlight), s.Name)
 }

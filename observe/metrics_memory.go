@@ -33,8 +33,8 @@ func describeMemory(ch chan<- *prometheus.Desc) {
 
 func collectMemory(ch chan<- prometheus.Metric) {
 	allocs, bytes := cmem.Live()
-	ch <- prometheus.MustNewConstMetric(descCmemBytes, prometheus.GaugeValue, float64(bytes))
-	ch <- prometheus.MustNewConstMetric(descCmemAllocs, prometheus.GaugeValue, float64(allocs))
+	send(ch, descCmemBytes, prometheus.GaugeValue, float64(bytes))
+	send(ch, descCmemAllocs, prometheus.GaugeValue, float64(allocs))
 	// Arenas or bridges opened under one name are summed into one series.
 	used := map[string]int64{}
 	var arenas []string
@@ -45,7 +45,7 @@ func collectMemory(ch chan<- prometheus.Metric) {
 		used[a.Name] += a.Stats.Used
 	}
 	for _, n := range arenas {
-		ch <- prometheus.MustNewConstMetric(descArenaUsed, prometheus.GaugeValue, float64(used[n]), n)
+		send(ch, descArenaUsed, prometheus.GaugeValue, float64(used[n]), n)
 	}
 	type counts struct{ delivered, dropped uint64 }
 	msgs := map[string]*counts{}
@@ -61,7 +61,7 @@ func collectMemory(ch chan<- prometheus.Metric) {
 		c.dropped += b.Stats.Dropped
 	}
 	for _, n := range bridges {
-		ch <- prometheus.MustNewConstMetric(descBridgeMessages, prometheus.CounterValue, float64(msgs[n].delivered), n, "delivered")
-		ch <- prometheus.MustNewConstMetric(descBridgeMessages, prometheus.CounterValue, float64(msgs[n].dropped), n, "dropped")
+		send(ch, descBridgeMessages, prometheus.CounterValue, float64(msgs[n].delivered), n, "delivered")
+		send(ch, descBridgeMessages, prometheus.CounterValue, float64(msgs[n].dropped), n, "dropped")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/cgoguard/cgoguard"
@@ -295,7 +296,12 @@ func (w *StatusWriter) publish() {
 		r := buf[statusHeaderSize+i*statusModuleSize:][:statusModuleSize]
 		name := s.Name
 		if len(name) >= statusNameMax {
-			name = name[:statusNameMax-1]
+			// Cut on a character boundary: readers get valid UTF-8.
+			cut := statusNameMax - 1
+			for cut > 0 && !utf8.RuneStart(name[cut]) {
+				cut--
+			}
+			name = name[:cut]
 		}
 		copy(r[0:statusNameMax], name)
 		le.PutUint32(r[64:], uint32(s.State))

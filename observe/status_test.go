@@ -44,7 +44,7 @@ func TestStatusFileInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	ms := findModule(s, m.Name())
-	if ms == nil || ms.OK != 5 || ms.Errors != 2 || ms.State != cgoguard.Closed || ms.StateName != "closed" {
+	if ms == nil || ms.OK != 5 || ms.Errors != 2 || ms.State != cgoguard.Closed || ms.StateName != "serving" {
 		t.Fatalf("module status %+v", ms)
 	}
 	if s.Stale || s.PID != os.Getpid() || s.Interval != time.Hour || time.Since(s.Updated) > time.Minute {
@@ -113,7 +113,7 @@ func TestStatusSecondProcess(t *testing.T) {
 		t.Fatalf("child status %+v", s)
 	}
 	want := []observe.ModuleStatus{
-		{Name: "child-module", State: cgoguard.Closed, StateName: "closed", OK: 3, Errors: 1, Slot: 0},
+		{Name: "child-module", State: cgoguard.Closed, StateName: "serving", OK: 3, Errors: 1, Slot: 0},
 		{Name: "child-quarantined", State: cgoguard.Quarantined, StateName: "quarantined", Crashes: 1, Slot: 1},
 	}
 	for i, w := range want {

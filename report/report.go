@@ -86,6 +86,9 @@ func ParseOutput(s string) (Output, error) {
 	if f == "" || p == "" {
 		return Output{}, fmt.Errorf("cgoguard: output %q is not FORMAT=PATH", s)
 	}
+	if strings.IndexByte(p, 0) >= 0 {
+		return Output{}, fmt.Errorf("cgoguard: output %q: the path holds a NUL byte", s)
+	}
 	if _, err := Lookup(f); err != nil {
 		return Output{}, err
 	}

@@ -9,14 +9,23 @@ import (
 	"time"
 
 	"github.com/cgoguard/cgoguard/checklist"
+	"github.com/cgoguard/cgoguard/internal/textesc"
 )
 
 // Text is the human format. The zero value writes without colour.
+//
+// Everything that comes from a check (ids, titles, messages, commands,
+// evidence) is written with its control characters escaped (textesc), so a
+// check cannot retitle or clear the terminal the report is read on; the
+// machine formats keep the text exact.
 type Text struct {
 	// Color adds ANSI colours to outcomes; set it only for a terminal.
 	Color bool
 	// EvidenceLines bounds the evidence lines shown per failure (default 12).
 	EvidenceLines int
+	// Outputs are the other outputs written from the same run; the report
+	// points to them for evidence it does not show.
+	Outputs []Output
 }
 
 const (
@@ -70,11 +79,11 @@ func (t Text) Write(w io.Writer, r *checklist.Result) error {
 	if len(r.Packages) > 3 {
 		pkgs = fmt.Sprintf("%s and %d more packages", strings.Join(r.Packages[:3], " "), len(r.Packages)-3)
 	}
-	fmt.Fprintf(ew, "%s: %d checks in %s on %s\n\n", paint(t.Color, ansiBold, r.Checklist), len(r.Checks), dur(r.Duration), pkgs)
+	fmt.Fprintf(ew, "%s: %d checks in %s on %s\n\n", paint(t.Color, ansiBold, textesc.Line(r.Checklist)), len(r.Checks), dur(r.Duration), textesc.Line(pkgs))
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tOUTCOME\tSEVERITY\tTIME\tTITLE")
 	for _, c := range r.Checks {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, label(t.Color, c.Outcome), c.Severity, dur(c.Duration), c.Title)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", textesc.Line(c.ID), label(t.Color, c.Outcome), textesc.Line(string(c.Severity)), dur(c.Duration), textesc.Line(c.Title))
 	}
 	tw.Flush()
 
@@ -91,7 +100,7 @@ func (t Text) Write(w io.Writer, r *checklist.Result) error {
 			fmt.Fprintf(ew, "\n%s\n", paint(t.Color, ansiBold, "Details"))
 			first = false
 		}
-		fmt.Fprintf(ew, "\n%s %s  %s\n", label(t.Color, c.Outcome), c.ID, c.Title)
+		fmt.Fprintf(ew, "\n%s %s  %s\n", label(t.Color, c.Outcome), textesc.Line(c.ID), textesc.Line(c.Title))
 		if c.Message != "" {
 			fmt.Fprintf(ew, "  why:       %s\n", oneLine(c.Message))
 		}
@@ -116,10 +125,10 @@ func (t Text) Write(w io.Writer, r *checklist.Result) error {
 			all := strings.Split(ev, "\n")
 			for i, l := range all {
 				if i == lines {
-					fmt.Fprintf(ew, "    ... %d more line(s) in the json, junit or sarif output\n", len(all)-lines)
+					fmt.Fprintf(ew, "    ... %d more line(s)%s\n", len(all)-lines, t.whereEvidence())
 					break
 				}
-				fmt.Fprintf(ew, "    %s\n", l)
+				fmt.Fprintf(ew, "    %s\n", textesc.Line(l))
 			}
 		}
 	}
@@ -139,9 +148,27 @@ func (t Text) Write(w io.Writer, r *checklist.Result) error {
 	return ew.err
 }
 
+// oneLine joins the lines of s with " | " and escapes what a terminal would
+// act on.
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " | ")), " ")
+	return textesc.Line(strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " | ")), " "))
+}
+
+// whereEvidence says where the evidence the report cuts short is kept.
+func (t Text) whereEvidence() string {
+	for _, format := range []string{"json", "junit"} {
+		for _, o := range t.Outputs {
+			if o.Format != format {
+				continue
+			}
+			if o.Path == "-" {
+				return " in the " + format + " output"
+			}
+			return " in " + textesc.Line(o.Path)
+		}
+	}
+	return "; -o json=FILE keeps all of it"
 }
 
 type errWriter struct {
@@ -177,5 +204,6 @@ func (p *Progress) Event(ev checklist.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	width := len(fmt.Sprint(ev.Total))
-	fmt.Fprintf(p.w, "[%*d/%d] %s %-12s %s (%s)\n", width, ev.Done, ev.Total, label(p.color, ev.Result.Outcome), ev.Check.ID, ev.Check.Title, dur(ev.Result.Duration))
+	fmt.Fprintf(p.w, "[%*d/%d] %s %-12s %s (%s)\n", width, ev.Done, ev.Total, label(p.color, ev.Result.Outcome),
+		textesc.Line(ev.Check.ID), textesc.Line(ev.Check.Title), dur(ev.Result.Duration))
 }

@@ -12,8 +12,10 @@
 //     or a local array), on a Go byte slice, or on memory from C.CBytes or
 //     C.malloc: nothing guarantees a NUL inside the buffer, so the read runs
 //     past its end. Use C.GoStringN with a bound (strnlen). A local array
-//     or byte slice handed to a C function earlier in the function is
-//     trusted to have been terminated by C.
+//     or byte slice handed to a C function earlier in the function
+//     (directly or through a Go function) is trusted to have been
+//     terminated by C: the error-string out-parameter convention, where C
+//     writes a message on failure, is correct.
 //   - CG020: C.CString of a constant holding a NUL, or of a string converted
 //     from bytes (string(b)) that the function never checks for a NUL: C
 //     sees the string cut at the first NUL.

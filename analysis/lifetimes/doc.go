@@ -16,9 +16,12 @@
 //     sync.Once), and the method neither clears the finalizer
 //     (runtime.SetFinalizer(x, nil)) nor stops the cleanup (Cleanup.Stop).
 //   - CG022: a field of an object whose type has such a finalizer is passed
-//     to C, and the function neither uses the object after the call nor
-//     calls runtime.KeepAlive on it: the object may be collected, and its
-//     memory freed, while C still runs.
+//     to C, or a C string returned from such a field is read with
+//     C.GoString, and the object is not live then: no path after the call
+//     uses it (or a variable pointing into it or holding it), no deferred
+//     call mentions it, and the call's own arguments do not keep it
+//     reachable. The object may be collected, and its memory freed, while
+//     C still runs.
 //   - CG023: a struct literal builds a child wrapper holding C memory reached
 //     through such an object (a field of it, or a C call given a field of
 //     it) without keeping a reference to the object: the parent's finalizer

@@ -16,7 +16,8 @@
 //     defer C.free(unsafe.Pointer(p)) after the allocation.
 //   - CG014: C.malloc or C.calloc memory not freed on every path, or C.free
 //     of memory the Go allocator owns.
-//   - CG015: defer C.free inside a loop.
+//   - CG015: defer C.free inside an unbounded loop (for {}, a loop on a
+//     condition only, a range over a channel or an iterator).
 //   - CG016: C memory used after its free, including returning memory that
 //     a deferred free releases.
 //   - CG017: C memory freed twice on one path (explicit plus deferred, or
@@ -26,12 +27,27 @@
 //
 // A path is satisfied when it frees the memory, returns it, stores it in a
 // field, element or package variable, captures it in a closure, or passes
-// it to a Go function (a helper that frees it, say) or to a C function that
-// takes ownership. C functions take ownership when they are named by a
+// it to a Go function that takes it or to a C function that takes
+// ownership. Paths that end in panic or a call that never returns are not
+// leaks, and the arm of "p == nil" is not followed.
+//
+// Ownership across functions: the analyzer summarises what each function
+// of the package does with the C memory it is given (frees it, hands it
+// on, or only reads it) and whether it returns fresh C memory or stores it
+// in the fields of a struct it is given, and exports the summaries that
+// say more than the default as Ownership facts. A Go function without a
+// summary is assumed to take what it is given, so a missing fact never
+// causes a finding.
+//
+// C functions take ownership when they are named by a
 // "//cgoguard:owns NAME..." comment anywhere in the package (the cgo
-// preamble included) or by the -owns flag. Paths that end in panic or a
-// call that never returns are not leaks, and the arm of "p == nil" is not
-// followed.
+// preamble included) or by the -owns flag, when they keep their argument
+// (putenv), or when the package's own C code frees a parameter or hands
+// it to another call with a destructor (free, a library's deallocator).
+// Allocations are paired with their release by family (the C allocator, or
+// a library whose generic deallocator is <prefix>_free and whose other
+// functions return its memory), from names and the C prototypes the
+// package sees; a release by the wrong family is CG014.
 //
 // Example:
 //
@@ -62,7 +78,7 @@ const Doc = `report C memory that leaks, is freed twice, is used after its free,
 
 Rules CG012 (uninitialised malloc holding Go pointers), CG013 (C.CString or
 C.CBytes not freed on every path), CG014 (malloc not freed, or C.free of Go
-memory), CG015 (defer C.free in a loop), CG016 (use after free), CG017
+memory), CG015 (defer C.free in an unbounded loop), CG016 (use after free), CG017
 (double free) and CG018 (unsafe.Slice/unsafe.String view outliving its
 free). C functions named by //cgoguard:owns comments or the -owns flag take
 ownership of the pointers passed to them.`

@@ -3,9 +3,12 @@
 // pointers"):
 //
 //   - CG001: a Go value that contains Go pointers is passed to C.
-//   - CG002: &s[0] is passed to C where s may be empty (no length check
-//     before it: the expression panics) or where the elements hold Go
-//     pointers; unsafe.SliceData(s) is the safe spelling.
+//   - CG002: &s[0] is passed to C where s may be empty (the expression
+//     panics) or where the elements hold Go pointers; unsafe.SliceData(s)
+//     is the safe spelling. Whether s may be empty is decided on the SSA
+//     form by analysis/internal/ranges, from facts that hold on every path
+//     to the index: how s was built, conditions on its length or on the
+//     length passed with it, the callers of an unexported function.
 //   - CG003: C keeps a Go pointer past the call (the callee is marked with
 //     //cgoguard:keeps or is named like register_*, set_callback,
 //     set_userdata, attach ...) and the object is not pinned with a

@@ -48,13 +48,22 @@ func parseCommand(with map[string]any) (*commandParams, error) {
 	if (p.Run == "") == (len(p.Argv) == 0) {
 		return nil, errors.New("exactly one of run or argv is required")
 	}
-	for k, v := range map[string]string{
-		"stdout_matches": p.StdoutMatches, "stderr_matches": p.StderrMatches,
-		"stdout_not_matches": p.StdoutNotMatches, "stderr_not_matches": p.StderrNotMatches,
-	} {
-		if _, err := compile(k, v); err != nil {
-			return nil, err
+	var errs []error
+	if p.ExitCode != nil {
+		if err := checklist.MustBeIn("exit_code", float64(*p.ExitCode), 0, 255); err != nil {
+			errs = append(errs, err)
 		}
+	}
+	for _, k := range []struct{ key, pat string }{
+		{"stdout_matches", p.StdoutMatches}, {"stderr_matches", p.StderrMatches},
+		{"stdout_not_matches", p.StdoutNotMatches}, {"stderr_not_matches", p.StderrNotMatches},
+	} {
+		if _, err := compile(k.key, k.pat); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return &p, nil
 }
@@ -70,12 +79,23 @@ func (commandKind) Run(ctx context.Context, env *checklist.Env, c *checklist.Che
 		return checklist.Observation{Err: err}
 	}
 	argv := p.argv()
+	// The patterns see the whole of each stream as it arrives; only the
+	// evidence is bounded.
+	stdout := newStreamCheck("stdout", env.EvidenceLimit, p.StdoutMatches, p.StdoutNotMatches)
+	stderr := newStreamCheck("stderr", env.EvidenceLimit, p.StderrMatches, p.StderrNotMatches)
 	out, err := proc.Run(ctx, proc.Cmd{
 		Argv: argv, Dir: joinDir(env.Dir, p.Dir), Env: mergeEnv(env.Environ, p.Env), Limit: env.EvidenceLimit,
+		Stdout: stdout, Stderr: stderr,
 	})
+	stdout.close()
+	stderr.close()
 	obs := checklist.Observation{Evidence: checklist.Evidence{
-		Command: envPrefix(p.Env) + displayArgv(p), ExitCode: out.ExitCode, Stdout: out.Stdout, Stderr: out.Stderr,
+		Command: envPrefix(p.Env) + displayArgv(p), ExitCode: out.ExitCode, Stdout: stdout.keep.String(), Stderr: stderr.keep.String(),
 	}}
+	left := ""
+	if out.LeftRunning {
+		left = "; background processes it left were killed when it exited"
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			obs.Err = err
@@ -90,17 +110,18 @@ func (commandKind) Run(ctx context.Context, env *checklist.Env, c *checklist.Che
 	if out.ExitCode != want {
 		why = append(why, fmt.Sprintf("exit code %d, want %d", out.ExitCode, want))
 	}
-	why = append(why, matchStream("stdout", out.Stdout, p.StdoutMatches, p.StdoutNotMatches)...)
-	why = append(why, matchStream("stderr", out.Stderr, p.StderrMatches, p.StderrNotMatches)...)
+	why = append(why, stdout.problems()...)
+	why = append(why, stderr.problems()...)
 	if len(why) == 0 {
 		obs.Passed = true
-		obs.Message = fmt.Sprintf("exit code %d", out.ExitCode)
+		obs.Message = fmt.Sprintf("exit code %d%s", out.ExitCode, left)
 		return obs
 	}
 	obs.Message = strings.Join(why, "; ")
-	if tail := lastLines(out.Stderr+"\n"+out.Stdout, 1); tail != "" && out.ExitCode != want {
+	if tail := lastLines(obs.Evidence.Stderr+"\n"+obs.Evidence.Stdout, 1); tail != "" && out.ExitCode != want {
 		obs.Message += ": " + tail
 	}
+	obs.Message += left
 	return obs
 }
 
@@ -109,19 +130,6 @@ func displayArgv(p *commandParams) string {
 		return p.Run
 	}
 	return shellQuote(p.Argv)
-}
-
-func matchStream(name, s, must, mustNot string) []string {
-	var why []string
-	if re, _ := compile(name, must); re != nil && !re.MatchString(s) {
-		why = append(why, fmt.Sprintf("%s does not match %q", name, must))
-	}
-	if re, _ := compile(name, mustNot); re != nil {
-		if m := re.FindString(s); m != "" {
-			why = append(why, fmt.Sprintf("%s matches %q: %q", name, mustNot, firstLineOf(m)))
-		}
-	}
-	return why
 }
 
 func joinDir(base, dir string) string {

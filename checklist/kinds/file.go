@@ -59,40 +59,44 @@ func parseFile(with map[string]any) (*fileParams, error) {
 	if len(p.Paths) == 0 && len(p.PackageFiles) == 0 && len(p.Env) == 0 && len(p.GoEnv) == 0 && p.CgoCFLAGS == "" {
 		return nil, errors.New("one of paths, package_files, env, go_env or cgo_cflags is required")
 	}
+	var errs []error
 	if _, err := compile("cgo_cflags", p.CgoCFLAGS); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
-	for _, s := range p.PackageFiles {
+	for i, s := range p.PackageFiles {
 		if !packageFileSets[s] {
-			return nil, fmt.Errorf("package_files: %q is not one of go, cgo, c, h", s)
+			errs = append(errs, fieldErr(fmt.Sprintf("package_files[%d]", i), "%q is not one of go, cgo, c, h", s))
 		}
 	}
-	for _, g := range p.Paths {
+	for i, g := range p.Paths {
 		if _, err := filepath.Match(g, ""); err != nil {
-			return nil, fmt.Errorf("paths: %q: %v", g, err)
+			errs = append(errs, fieldErr(fmt.Sprintf("paths[%d]", i), "%q: %v", g, err))
 		}
 	}
-	for k, m := range map[string]string{"mode": p.Mode, "max_mode": p.MaxMode} {
-		if m != "" {
-			if _, err := strconv.ParseUint(m, 8, 32); err != nil {
-				return nil, fmt.Errorf("%s: %q is not an octal mode like 0644", k, m)
+	for _, m := range []struct{ key, mode string }{{"mode", p.Mode}, {"max_mode", p.MaxMode}} {
+		if m.mode != "" {
+			if v, err := strconv.ParseUint(m.mode, 8, 32); err != nil || v > 0o7777 {
+				errs = append(errs, fieldErr(m.key, "%q is not an octal mode from 0000 to 7777, like 0644", m.mode))
 			}
 		}
 	}
-	for k, v := range map[string]string{"matches": p.Matches, "not_matches": p.NotMatches} {
-		if _, err := compile(k, v); err != nil {
-			return nil, err
+	for _, k := range []struct{ key, pat string }{{"matches", p.Matches}, {"not_matches", p.NotMatches}} {
+		if _, err := compile(k.key, k.pat); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	for k, v := range p.Env {
-		if _, err := compile("env."+k, v); err != nil {
-			return nil, err
+	for _, k := range sortedMapKeys(p.Env) {
+		if _, err := compile("env."+k, p.Env[k]); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	for k, v := range p.GoEnv {
-		if _, err := compile("go_env."+k, v); err != nil {
-			return nil, err
+	for _, k := range sortedMapKeys(p.GoEnv) {
+		if _, err := compile("go_env."+k, p.GoEnv[k]); err != nil {
+			errs = append(errs, err)
 		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return &p, nil
 }

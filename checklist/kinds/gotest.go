@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cgoguard/cgoguard/checklist"
 	"github.com/cgoguard/cgoguard/checklist/internal/proc"
@@ -35,19 +38,25 @@ func parseGotest(with map[string]any) (*gotestParams, error) {
 	if err := decode(with, &p); err != nil {
 		return nil, err
 	}
-	for _, f := range p.Flags {
+	var errs []error
+	for i, f := range p.Flags {
 		if !strings.HasPrefix(f, "-") {
-			return nil, fmt.Errorf("flags: %q is not a flag (packages go under packages)", f)
-		}
-		if f == "-json" || strings.HasPrefix(f, "-run") || strings.HasPrefix(f, "-skip") {
-			return nil, fmt.Errorf("flags: %q is set by the check itself (use run/skip)", f)
+			errs = append(errs, fieldErr(fmt.Sprintf("flags[%d]", i), "%q is not a flag (packages go under packages)", f))
+		} else if f == "-json" || strings.HasPrefix(f, "-run") || strings.HasPrefix(f, "-skip") {
+			errs = append(errs, fieldErr(fmt.Sprintf("flags[%d]", i), "%q is set by the check itself (use run/skip)", f))
 		}
 	}
 	if _, err := compile("run", p.Run); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
-	if p.MinTests < 0 {
-		return nil, fmt.Errorf("min_tests must not be negative")
+	if _, err := compile("skip", p.Skip); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checklist.MustBeIn("min_tests", float64(p.MinTests), 0, 1e6); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return &p, nil
 }
@@ -64,7 +73,7 @@ func (gotestKind) Run(ctx context.Context, env *checklist.Env, c *checklist.Chec
 	if err != nil {
 		return checklist.Observation{Err: err}
 	}
-	obs, _ := runGoTest(ctx, env, p)
+	obs, _ := goTest(ctx, env, c, p)
 	return obs
 }
 
@@ -87,11 +96,7 @@ func (leakKind) Run(ctx context.Context, env *checklist.Env, c *checklist.Check)
 	if p.Run == "" {
 		p.Run = "Leak"
 	}
-	obs, all := runGoTest(ctx, env, p)
-	var leaks []string
-	for _, m := range leakLine.FindAllStringSubmatch(all, -1) {
-		leaks = append(leaks, strings.TrimSpace(m[1]))
-	}
+	obs, leaks := goTest(ctx, env, c, p)
 	if len(leaks) > 0 {
 		report := strings.Join(leaks, "\n")
 		obs.Evidence.Stdout = report + "\n\n" + obs.Evidence.Stdout
@@ -109,6 +114,106 @@ func (leakKind) Run(ctx context.Context, env *checklist.Env, c *checklist.Check)
 	return obs
 }
 
+// goTest makes one attempt of a gotest or leak check and returns its
+// observation and the leakcheck lines of its tests.
+//
+// Checks that build the same test binaries (same packages, flags,
+// environment and -skip) share one go test run on their first attempt,
+// with the union of their -run patterns: each test binary is built, linked
+// and started once instead of once per check, and each check keeps only
+// its own tests. The shared run takes the timeout of the check that
+// starts it. A retry runs the check's own go test.
+func goTest(ctx context.Context, env *checklist.Env, c *checklist.Check, p *gotestParams) (checklist.Observation, []string) {
+	union, others := sharedRun(env, c, p)
+	if len(others) == 0 || !firstAttempt(env, c) {
+		return execGoTest(ctx, env, p).view(env, p, nil)
+	}
+	q := *p
+	q.Run = union
+	timeout := c.Timeout()
+	v, err := env.Memo(ctx, "gotest\x00"+shareKey(env, p)+"\x00"+union, func(runCtx context.Context) any {
+		rctx, cancel := context.WithTimeout(runCtx, timeout)
+		defer cancel()
+		return execGoTest(rctx, env, &q)
+	})
+	if err != nil {
+		return checklist.Observation{Message: "the shared go test run did not finish"}, nil
+	}
+	own := regexp.MustCompile(p.Run) // validated by parseGotest
+	obs, leaks := v.(*goTestRun).view(env, p, own)
+	if obs.Err == nil {
+		obs.Message += fmt.Sprintf(" (one go test run shared with %s)", strings.Join(others, ", "))
+	}
+	return obs, leaks
+}
+
+// shareKey identifies what must be equal for checks to share a go test run.
+func shareKey(env *checklist.Env, p *gotestParams) string {
+	pkgs := p.Packages
+	if len(pkgs) == 0 {
+		pkgs = env.Packages
+	}
+	keys := make([]string, 0, len(p.Env))
+	for k := range p.Env {
+		keys = append(keys, k+"="+p.Env[k])
+	}
+	sort.Strings(keys)
+	return strings.Join([]string{strings.Join(pkgs, " "), strings.Join(p.Flags, " "), strings.Join(keys, " "), p.Skip}, "\x00")
+}
+
+// sharedRun returns the union -run pattern of c's sharing group and the
+// ids of the other checks in it (none when c runs alone). Checks share
+// when their share keys are equal and their -run patterns hold no '/'
+// (go test splits -run at slashes into subtest levels, so an alternation
+// of such patterns would not mean their union).
+func sharedRun(env *checklist.Env, c *checklist.Check, p *gotestParams) (string, []string) {
+	if env.Checklist == nil || strings.Contains(p.Run, "/") {
+		return "", nil
+	}
+	key := shareKey(env, p)
+	var pats, others []string
+	all := false
+	for i := range env.Checklist.Checks {
+		o := &env.Checklist.Checks[i]
+		if o.Kind != "gotest" && o.Kind != "leak" {
+			continue
+		}
+		op, err := parseGotest(o.With)
+		if err != nil {
+			continue
+		}
+		if o.Kind == "leak" && op.Run == "" {
+			op.Run = "Leak"
+		}
+		if strings.Contains(op.Run, "/") || shareKey(env, op) != key {
+			continue
+		}
+		if o.ID != c.ID {
+			others = append(others, o.ID)
+		}
+		if op.Run == "" {
+			all = true
+		}
+		if !slices.Contains(pats, op.Run) {
+			pats = append(pats, op.Run)
+		}
+	}
+	if all {
+		return "", others
+	}
+	sort.Strings(pats)
+	if len(pats) == 1 {
+		return pats[0], others
+	}
+	return "(?:" + strings.Join(pats, ")|(?:") + ")", others
+}
+
+// firstAttempt reports whether this is c's first attempt in the run.
+func firstAttempt(env *checklist.Env, c *checklist.Check) bool {
+	v, _ := env.Memo(context.Background(), "attempts\x00"+c.ID, func(context.Context) any { return new(atomic.Int32) })
+	return v.(*atomic.Int32).Add(1) == 1
+}
+
 // testEvent is one line of go test -json (test2json) output.
 type testEvent struct {
 	Action     string
@@ -121,9 +226,25 @@ type testEvent struct {
 
 type testKey struct{ pkg, test string }
 
-// runGoTest runs go test -json and folds the events into an observation.
-// It also returns the whole (bounded) text output for pattern searches.
-func runGoTest(ctx context.Context, env *checklist.Env, p *gotestParams) (checklist.Observation, string) {
+// maxLeakLines bounds the leakcheck lines kept per test.
+const maxLeakLines = 64
+
+// goTestRun is one go test -json run, folded: per-test results and
+// outputs, per-package results, leakcheck lines per test.
+type goTestRun struct {
+	argv    []string
+	env     map[string]string
+	out     proc.Output
+	err     error
+	tests   []checklist.TestResult
+	died    map[testKey]bool     // tests whose binary died while they ran
+	pkgOK   map[string]string    // "ok   pkg 0.12s" or "?    pkg [no test files]"
+	pkgFail map[string]string    // the failed package's own output
+	leaks   map[testKey][]string // leakcheck lines; test "" for the package's
+}
+
+// execGoTest runs go test -json with p and folds its events.
+func execGoTest(ctx context.Context, env *checklist.Env, p *gotestParams) *goTestRun {
 	pkgs := p.Packages
 	if len(pkgs) == 0 {
 		pkgs = env.Packages
@@ -137,75 +258,73 @@ func runGoTest(ctx context.Context, env *checklist.Env, p *gotestParams) (checkl
 		argv = append(argv, "-skip", p.Skip)
 	}
 	argv = append(argv, pkgs...)
+	r := &goTestRun{argv: argv, env: p.Env, died: map[testKey]bool{}, pkgOK: map[string]string{},
+		pkgFail: map[string]string{}, leaks: map[testKey][]string{}}
 
 	pr, pw := io.Pipe()
-	type folded struct {
-		tests   []checklist.TestResult
-		failed  []string
-		pkgOK   []string
-		pkgFail []string
-		all     string
-	}
-	done := make(chan folded, 1)
+	done := make(chan struct{})
 	limit := env.EvidenceLimit
 	go func() {
-		var f folded
+		defer close(done)
 		outputs := map[testKey]*proc.Buffer{}
 		running := map[testKey]bool{}
 		pkgOut := map[string]*proc.Buffer{}
-		all := proc.NewBuffer(4 * max(limit, 1024))
-		buf := func(m map[testKey]*proc.Buffer, k testKey) *proc.Buffer {
-			b := m[k]
+		buf := func(k testKey) *proc.Buffer {
+			b := outputs[k]
 			if b == nil {
 				b = proc.NewBuffer(max(limit/4, 512))
-				m[k] = b
+				outputs[k] = b
 			}
 			return b
+		}
+		pkgBuf := func(pkg string) *proc.Buffer {
+			b := pkgOut[pkg]
+			if b == nil {
+				b = proc.NewBuffer(max(limit/4, 512))
+				pkgOut[pkg] = b
+			}
+			return b
+		}
+		leak := func(k testKey, text string) {
+			for _, m := range leakLine.FindAllStringSubmatch(text, -1) {
+				if len(r.leaks[k]) < maxLeakLines {
+					r.leaks[k] = append(r.leaks[k], strings.TrimSpace(m[1]))
+				}
+			}
 		}
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 4<<20)
 		for sc.Scan() {
 			var ev testEvent
 			if json.Unmarshal(sc.Bytes(), &ev) != nil {
-				// Not an event (go command diagnostics): keep as output.
-				all.Write(append(sc.Bytes(), '\n'))
-				continue
+				continue // not an event: go command diagnostics also reach stderr
 			}
 			switch {
 			case ev.Action == "build-output":
-				all.Write([]byte(ev.Output))
-				b := pkgOut[ev.ImportPath]
-				if b == nil {
-					b = proc.NewBuffer(max(limit/4, 512))
-					pkgOut[ev.ImportPath] = b
-				}
-				b.Write([]byte(ev.Output))
+				pkgBuf(ev.ImportPath).Write([]byte(ev.Output))
 			case ev.Action == "output":
-				all.Write([]byte(ev.Output))
 				if ev.Test != "" {
-					buf(outputs, testKey{ev.Package, ev.Test}).Write([]byte(ev.Output))
+					k := testKey{ev.Package, ev.Test}
+					buf(k).Write([]byte(ev.Output))
+					leak(k, ev.Output)
 				} else {
-					b := pkgOut[ev.Package]
-					if b == nil {
-						b = proc.NewBuffer(max(limit/4, 512))
-						pkgOut[ev.Package] = b
-					}
-					b.Write([]byte(ev.Output))
+					pkgBuf(ev.Package).Write([]byte(ev.Output))
+					leak(testKey{ev.Package, ""}, ev.Output)
 				}
 			case ev.Test != "" && ev.Action == "run":
 				running[testKey{ev.Package, ev.Test}] = true
 			case ev.Test != "" && (ev.Action == "pass" || ev.Action == "fail" || ev.Action == "skip"):
-				delete(running, testKey{ev.Package, ev.Test})
+				k := testKey{ev.Package, ev.Test}
+				delete(running, k)
 				tr := checklist.TestResult{Package: ev.Package, Test: ev.Test, Outcome: ev.Action, Elapsed: ev.Elapsed}
 				if ev.Action == "fail" {
-					tr.Output = buf(outputs, testKey{ev.Package, ev.Test}).String()
-					f.failed = append(f.failed, ev.Package+"."+ev.Test)
+					tr.Output = buf(k).String()
 				}
-				f.tests = append(f.tests, tr)
+				r.tests = append(r.tests, tr)
 			case ev.Test == "" && ev.Action == "pass":
-				f.pkgOK = append(f.pkgOK, fmt.Sprintf("ok   %s %.2fs", ev.Package, ev.Elapsed))
+				r.pkgOK[ev.Package] = fmt.Sprintf("ok   %s %.2fs", ev.Package, ev.Elapsed)
 			case ev.Test == "" && ev.Action == "skip":
-				f.pkgOK = append(f.pkgOK, fmt.Sprintf("?    %s [no test files]", ev.Package))
+				r.pkgOK[ev.Package] = fmt.Sprintf("?    %s [no test files]", ev.Package)
 			case ev.Test == "" && ev.Action == "fail":
 				// A test binary that died (a fatal error, a signal) leaves
 				// its running tests without a result: they failed.
@@ -217,79 +336,140 @@ func runGoTest(ctx context.Context, env *checklist.Env, p *gotestParams) (checkl
 				}
 				sort.Strings(died)
 				for _, name := range died {
-					delete(running, testKey{ev.Package, name})
-					f.tests = append(f.tests, checklist.TestResult{Package: ev.Package, Test: name, Outcome: "fail",
-						Output: buf(outputs, testKey{ev.Package, name}).String()})
-					f.failed = append(f.failed, ev.Package+"."+name)
+					k := testKey{ev.Package, name}
+					delete(running, k)
+					r.died[k] = true
+					r.tests = append(r.tests, checklist.TestResult{Package: ev.Package, Test: name, Outcome: "fail", Output: buf(k).String()})
 				}
 				out := ""
 				if b := pkgOut[ev.Package]; b != nil {
 					out = b.String()
 				}
-				f.pkgFail = append(f.pkgFail, fmt.Sprintf("FAIL %s\n%s", ev.Package, indent(out)))
+				r.pkgFail[ev.Package] = out
 			}
 		}
 		_, _ = io.Copy(io.Discard, pr)
-		f.all = all.String()
-		done <- f
 	}()
-	out, err := proc.Run(ctx, proc.Cmd{
+	r.out, r.err = proc.Run(ctx, proc.Cmd{
 		Argv: argv, Dir: env.Dir, Env: mergeEnv(env.Environ, p.Env), Limit: limit, Stdout: pw,
 	})
 	pw.Close()
-	f := <-done
+	<-done
+	if r.err != nil && ctx.Err() != nil {
+		r.err = fmt.Errorf("go test did not finish: %w", ctx.Err())
+	}
+	return r
+}
 
-	obs := checklist.Observation{Tests: f.tests, Evidence: checklist.Evidence{
-		Command: envPrefix(p.Env) + shellQuote(argv), ExitCode: out.ExitCode, Stderr: out.Stderr,
-	}}
-	if err != nil {
-		if ctx.Err() == nil {
-			obs.Err = err
+// view is the observation of one check over the run: with own == nil the
+// whole run is the check's; else only the tests whose top-level name own
+// matches are. A package failure counts for the check unless it comes only
+// from other checks' tests that failed normally (a test binary that died
+// may have kept the check's own tests from running, so that counts).
+func (r *goTestRun) view(env *checklist.Env, p *gotestParams, own *regexp.Regexp) (checklist.Observation, []string) {
+	mine := func(test string) bool {
+		if own == nil {
+			return true
 		}
-		return obs, f.all
+		top, _, _ := strings.Cut(test, "/")
+		return own.MatchString(top)
+	}
+	obs := checklist.Observation{Evidence: checklist.Evidence{
+		Command: envPrefix(r.env) + shellQuote(r.argv), ExitCode: r.out.ExitCode, Stderr: r.out.Stderr,
+	}}
+	var leaks []string
+	failedIn := map[string]bool{} // packages where another check's test failed
+	for _, t := range r.tests {
+		if !mine(t.Test) {
+			if t.Outcome == "fail" && !r.died[testKey{t.Package, t.Test}] {
+				failedIn[t.Package] = true
+			}
+			continue
+		}
+		obs.Tests = append(obs.Tests, t)
+		leaks = append(leaks, r.leaks[testKey{t.Package, t.Test}]...)
+	}
+	if r.err != nil {
+		if !errors.Is(r.err, context.Canceled) || own != nil {
+			obs.Err = r.err
+		}
+		return obs, leaks
 	}
 	var pass, fail, skip int
-	for _, t := range f.tests {
+	var failed []string
+	for _, t := range obs.Tests {
 		switch t.Outcome {
 		case "pass":
 			pass++
 		case "fail":
 			fail++
+			failed = append(failed, t.Package+"."+t.Test)
 		case "skip":
 			skip++
 		}
 	}
+	var okLines, failLines []string
+	pkgs := map[string]bool{}
+	for pkg := range r.pkgOK {
+		pkgs[pkg] = true
+	}
+	for pkg := range r.pkgFail {
+		pkgs[pkg] = true
+	}
+	for pkg := range pkgs {
+		leaks = append(leaks, r.leaks[testKey{pkg, ""}]...)
+		if ok, isOK := r.pkgOK[pkg]; isOK {
+			okLines = append(okLines, ok)
+			continue
+		}
+		ownFailed := false
+		for _, t := range obs.Tests {
+			ownFailed = ownFailed || (t.Package == pkg && t.Outcome == "fail")
+		}
+		if failedIn[pkg] && !ownFailed {
+			okLines = append(okLines, fmt.Sprintf("ok   %s (this check's tests; other checks' tests failed)", pkg))
+			continue
+		}
+		failLines = append(failLines, fmt.Sprintf("FAIL %s\n%s", pkg, indent(r.pkgFail[pkg])))
+	}
+	sort.Strings(okLines)
+	sort.Strings(failLines)
 	var ev strings.Builder
-	sort.Strings(f.pkgOK)
-	for _, l := range f.pkgOK {
+	for _, l := range okLines {
 		ev.WriteString(l + "\n")
 	}
-	for _, l := range f.pkgFail {
+	for _, l := range failLines {
 		ev.WriteString(l + "\n")
 	}
-	for _, t := range f.tests {
+	for _, t := range obs.Tests {
 		if t.Outcome == "fail" && t.Output != "" {
 			fmt.Fprintf(&ev, "--- FAIL %s.%s\n%s", t.Package, t.Test, indent(t.Output))
 		}
 	}
-	b := proc.NewBuffer(limit)
+	b := proc.NewBuffer(env.EvidenceLimit)
 	b.Write([]byte(ev.String()))
 	obs.Evidence.Stdout = b.String()
 
+	// A go command that failed without any package result (a bad flag, a
+	// pattern matching nothing) fails every check of the run.
+	exitedAlone := r.out.ExitCode != 0 && len(r.pkgFail) == 0 && len(failedIn) == 0 && fail == 0
 	counts := fmt.Sprintf("%d passed, %d failed, %d skipped", pass, fail, skip)
 	switch {
 	case fail > 0:
-		obs.Message = fmt.Sprintf("%s; first failure: %s%s", counts, f.failed[0], failureHint(f.tests))
-	case len(f.pkgFail) > 0 || out.ExitCode != 0:
-		obs.Message = fmt.Sprintf("%s; go test exited %d: %s", counts, out.ExitCode,
-			firstLineOr(strings.TrimPrefix(firstOr(f.pkgFail), "FAIL "), lastLines(out.Stderr, 1)))
+		obs.Message = fmt.Sprintf("%s; first failure: %s%s", counts, failed[0], failureHint(obs.Tests))
+	case len(failLines) > 0 || exitedAlone:
+		why := lastLines(r.out.Stderr, 1)
+		if len(failLines) > 0 {
+			why = firstLineOr(strings.TrimPrefix(failLines[0], "FAIL "), why)
+		}
+		obs.Message = fmt.Sprintf("%s; go test exited %d: %s", counts, r.out.ExitCode, why)
 	case pass+skip < p.MinTests:
 		obs.Message = fmt.Sprintf("%s; at least %d tests must run", counts, p.MinTests)
 	default:
 		obs.Passed = true
 		obs.Message = counts
 	}
-	return obs, f.all
+	return obs, leaks
 }
 
 // failureHint picks the most telling line of the first failed test.

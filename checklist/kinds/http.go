@@ -71,33 +71,45 @@ func parseHTTP(with map[string]any) (*httpParams, error) {
 	if err := decode(with, &p); err != nil {
 		return nil, err
 	}
+	var errs []error
 	if err := checkURL(p.URL, p.Serve); err != nil {
-		return nil, err
+		errs = append(errs, err)
+	}
+	if p.Status != 0 {
+		if err := checklist.MustBeIn("status", float64(p.Status), 100, 599); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if _, err := compile("body_matches", p.BodyMatches); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	for i, j := range p.JSON {
 		if j.Path == "" {
-			return nil, fmt.Errorf("json[%d]: path is required", i)
+			errs = append(errs, fieldErr(fmt.Sprintf("json[%d]", i), "path is required"))
 		}
 		if _, err := compile(fmt.Sprintf("json[%d].matches", i), j.Matches); err != nil {
-			return nil, err
+			errs = append(errs, err)
 		}
 	}
-	return &p, validateServe(p.Serve)
+	if err := validateServe(p.Serve); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &p, nil
 }
 
 func checkURL(u string, serve *serveParams) error {
 	if u == "" {
-		return errors.New("url is required")
+		return fieldErr("url", "is required")
 	}
 	pu, err := url.Parse(u)
 	if err != nil {
-		return fmt.Errorf("url: %v", err)
+		return fieldErr("url", "%v", err)
 	}
 	if !pu.IsAbs() && serve == nil {
-		return fmt.Errorf("url %q is relative but no serve: starts a service", u)
+		return &checklist.FieldError{Field: "url", Msg: fmt.Sprintf("%q is relative but no serve: starts a service", u)}
 	}
 	return nil
 }
@@ -106,11 +118,17 @@ func validateServe(s *serveParams) error {
 	if s == nil {
 		return nil
 	}
+	var errs []error
 	if (s.Run == "") == (len(s.Argv) == 0) {
-		return errors.New("serve: exactly one of run or argv is required")
+		errs = append(errs, fieldErr("serve", "exactly one of run or argv is required"))
 	}
-	_, err := compile("serve.ready", s.Ready)
-	return err
+	if _, err := compile("serve.ready", s.Ready); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checklist.MustBeIn("serve.ready_seconds", s.ReadySeconds, 0, checklist.MaxTimeoutSeconds); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 func (httpKind) Validate(with map[string]any) error {
@@ -373,22 +391,31 @@ func parseMetric(with map[string]any) (*metricParams, error) {
 	if err := decode(with, &p); err != nil {
 		return nil, err
 	}
+	var errs []error
 	if err := checkURL(p.URL, p.Serve); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	if p.Series == "" {
-		return nil, errors.New("series is required")
-	}
-	if _, _, err := parseSeries(p.Series); err != nil {
-		return nil, err
+		errs = append(errs, fieldErr("series", "is required"))
+	} else if _, _, err := parseSeries(p.Series); err != nil {
+		errs = append(errs, &checklist.FieldError{Field: "series", Msg: err.Error()})
 	}
 	if p.Op == "" {
 		p.Op = ">="
 	}
 	if _, ok := compare[p.Op]; !ok {
-		return nil, fmt.Errorf("op %q is not one of > >= < <= == !=", p.Op)
+		errs = append(errs, fieldErr("op", "%q is not one of > >= < <= == !=", p.Op))
 	}
-	return &p, validateServe(p.Serve)
+	if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
+		errs = append(errs, fieldErr("value", "must be a finite number, not %v", p.Value))
+	}
+	if err := validateServe(p.Serve); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &p, nil
 }
 
 var compare = map[string]func(a, b float64) bool{

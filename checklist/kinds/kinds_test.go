@@ -33,7 +33,7 @@ func serve() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{"status":"ok","modules":{"zlib":{"state":"closed"}},"token":"sk-live-abcdef"}`)
+		fmt.Fprint(w, `{"status":"ok","modules":{"zlib":{"state":"serving"}},"token":"sk-live-abcdef"}`)
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -105,7 +105,7 @@ func TestCommand(t *testing.T) {
 		{"stdout pattern", `{id: A, title: t, kind: command, with: {run: "echo hello", stdout_matches: "^bye"}}`,
 			expect{outcome: checklist.Fail, message: `stdout does not match "^bye"`}},
 		{"stderr must not match", `{id: A, title: t, kind: command, with: {run: "echo 'warning: x' >&2", stderr_not_matches: "warning:"}}`,
-			expect{outcome: checklist.Fail, message: `stderr matches "warning:": "warning:"`}},
+			expect{outcome: checklist.Fail, message: `stderr matches "warning:" at line 1: "warning: x"`}},
 		{"env", `{id: A, title: t, kind: command, with: {run: "echo $FOO", env: {FOO: bar}, stdout_matches: bar}}`,
 			expect{outcome: checklist.Pass, evidence: []string{"FOO=bar echo $FOO"}}},
 		{"runner env marker", `{id: A, title: t, kind: command, with: {run: "echo $CGOGUARD_CHECK", stdout_matches: "(?m)^1$"}}`,
@@ -207,19 +207,19 @@ func TestGoTestAndLeak(t *testing.T) {
 		tests       int
 	}{
 		{"pass", `{id: A, title: t, kind: gotest, with: {min_tests: 3}}`, nil,
-			expect{outcome: checklist.Pass, message: "4 passed, 0 failed, 1 skipped", evidence: []string{"ok   example.com/m/pkg"}}, 5},
+			expect{outcome: checklist.Pass, message: "5 passed, 0 failed, 1 skipped", evidence: []string{"ok   example.com/m/pkg"}}, 6},
 		{"fail", `{id: A, title: t, kind: gotest, with: {flags: [-count=1]}}`, []string{"FIXTURE_FAIL=1"},
 			expect{outcome: checklist.Fail, message: "first failure: example.com/m/pkg.TestFlagged: pkg_test.go:19: failing as asked: password=[REDACTED]",
-				evidence: []string{"--- FAIL example.com/m/pkg.TestFlagged"}, absent: []string{"hunter2"}}, 5},
+				evidence: []string{"--- FAIL example.com/m/pkg.TestFlagged"}, absent: []string{"hunter2"}}, 6},
 		{"crash", `{id: A, title: t, kind: gotest, with: {flags: [-count=1], run: "TestAdd|TestCrash"}}`, []string{"FIXTURE_CRASH=1"},
 			expect{outcome: checklist.Fail, message: "first failure: example.com/m/pkg.TestCrash"}, 2},
 		{"too few tests", `{id: A, title: t, kind: gotest, with: {run: TestAdd, min_tests: 2}}`, nil,
 			expect{outcome: checklist.Fail, message: "at least 2 tests must run"}, 1},
 		{"leak found", `{id: A, title: t, kind: leak, with: {flags: [-count=1]}}`, []string{"FIXTURE_LEAK=1"},
 			expect{outcome: checklist.Fail, message: "leakcheck: C heap grew by 4096 bytes over 100 iterations (2 leakcheck line(s)",
-				evidence: []string{"leakcheck: 1 handle still live, created at pkg_test.go:30", "-run Leak"}}, 1},
+				evidence: []string{"leakcheck: 1 handle still live, created at pkg_test.go:30", "-run Leak"}}, 2},
 		{"no leak", `{id: A, title: t, kind: leak}`, nil,
-			expect{outcome: checklist.Pass, message: "1 passed"}, 1},
+			expect{outcome: checklist.Pass, message: "2 passed"}, 2},
 		{"no leak tests", `{id: A, title: t, kind: leak, with: {run: NoSuchTest}}`, nil,
 			expect{outcome: checklist.Pass, message: `no leak test matched -run "NoSuchTest"`}, 0},
 		{"build failure", `{id: A, title: t, kind: gotest, with: {packages: [./nosuch]}}`, nil,
@@ -247,7 +247,7 @@ func TestHTTPAndMetric(t *testing.T) {
 		name, check string
 		want        expect
 	}{
-		{"health", `{id: A, title: t, kind: http, with: {url: /healthz, ` + serve + `, json: [{path: status, equals: ok}, {path: modules.zlib.state, matches: "^closed$"}]}}`,
+		{"health", `{id: A, title: t, kind: http, with: {url: /healthz, ` + serve + `, json: [{path: status, equals: ok}, {path: modules.zlib.state, matches: "^serving$"}]}}`,
 			expect{outcome: checklist.Pass, message: "/healthz: 200", evidence: []string{`"status":"ok"`, "service ready, listening on 127.0.0.1:", "serve: KINDS_TEST_SERVE=1 "}, absent: []string{"sk-live-abcdef"}}},
 		{"status", `{id: A, title: t, kind: http, with: {url: /readyz, ` + serve + `}}`,
 			expect{outcome: checklist.Fail, message: "status 503, want 200", evidence: []string{"quarantined"}}},

@@ -31,9 +31,9 @@ func parseVet(with map[string]any) (*vetParams, error) {
 	if err := decode(with, &p); err != nil {
 		return nil, err
 	}
-	for _, r := range p.Rules {
+	for i, r := range p.Rules {
 		if !ruleID.MatchString(r) {
-			return nil, fmt.Errorf("rules: %q is not a rule id like CG013", r)
+			return nil, fieldErr(fmt.Sprintf("rules[%d]", i), "%q is not a rule id like CG013", r)
 		}
 	}
 	return &p, nil
@@ -107,6 +107,8 @@ func (vetKind) Run(ctx context.Context, env *checklist.Env, c *checklist.Check) 
 			continue
 		}
 		f.File = relPath(wd, env.Dir, f.File)
+		// The rule has its own field; vet's message starts with it too.
+		f.Message = strings.TrimPrefix(f.Message, f.Rule+": ")
 		obs.Findings = append(obs.Findings, f)
 		line := fmt.Sprintf("%s:%d:%d: %s %s", f.File, f.Line, f.Column, f.Rule, f.Message)
 		if f.Suppressed {
@@ -140,7 +142,7 @@ func ruleList(rules []string) string {
 }
 
 func runVet(ctx context.Context, env *checklist.Env, argv []string) *vetRun {
-	run := &vetRun{command: shellQuote(argv)}
+	run := &vetRun{command: shellQuote(displayVet(argv))}
 	stdout := proc.NewBuffer(0) // the JSON must be whole to be parsed
 	out, err := proc.Run(ctx, proc.Cmd{Argv: argv, Dir: env.Dir, Env: env.Environ, Limit: env.EvidenceLimit, Stdout: stdout})
 	run.out = out
@@ -168,6 +170,16 @@ func runVet(ctx context.Context, env *checklist.Env, argv []string) *vetRun {
 		run.err = fmt.Errorf("vet exited %d: %s", out.ExitCode, firstLineOr(out.Stderr, "no message"))
 	}
 	return run
+}
+
+// displayVet shows the vet command as a person would type it: an executable
+// in a temporary go-build directory (the one "go run" builds and removes)
+// by its name.
+func displayVet(argv []string) []string {
+	if len(argv) == 0 || !strings.Contains(filepath.ToSlash(argv[0]), "/go-build") {
+		return argv
+	}
+	return append([]string{filepath.Base(argv[0])}, argv[1:]...)
 }
 
 func firstLineOr(s, alt string) string {

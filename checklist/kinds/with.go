@@ -1,43 +1,21 @@
 package kinds
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/cgoguard/cgoguard/checklist"
 )
 
 // decode fills v (a pointer to a params struct with yaml tags) from a
-// check's `with` map, strictly: unknown keys and wrong types are errors.
-func decode(with map[string]any, v any) error {
-	if len(with) == 0 {
-		return nil
-	}
-	data, err := yaml.Marshal(with)
-	if err != nil {
-		return err
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil && err != io.EOF {
-		return fmt.Errorf("%s", cleanErr(err))
-	}
-	return nil
-}
+// check's `with` map, strictly: every unknown key and every value of the
+// wrong type is a *checklist.FieldError naming its key.
+func decode(with map[string]any, v any) error { return checklist.DecodeWith(with, v) }
 
-var lineRef = regexp.MustCompile(`line \d+: `)
-
-// cleanErr drops the line numbers of the re-encoded `with` (they are not
-// the file's) and Go type names.
-func cleanErr(err error) string {
-	s := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n")
-	s = lineRef.ReplaceAllString(s, "")
-	s = strings.Join(strings.Fields(s), " ")
-	s = regexp.MustCompile(`in type kinds\.\w+`).ReplaceAllString(s, "")
-	return strings.TrimSpace(s)
+// fieldErr returns a *checklist.FieldError for the key path field.
+func fieldErr(field, format string, args ...any) error {
+	return &checklist.FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
 // compile compiles an optional pattern, naming the key on error.
@@ -47,7 +25,7 @@ func compile(key, pat string) (*regexp.Regexp, error) {
 	}
 	re, err := regexp.Compile(pat)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", key, err)
+		return nil, fieldErr(key, "%v", err)
 	}
 	return re, nil
 }
@@ -90,4 +68,15 @@ func envPrefix(extra map[string]string) string {
 		b.WriteByte(' ')
 	}
 	return b.String()
+}
+
+// sortedMapKeys returns the keys of m, sorted, so that problems come in a
+// stable order.
+func sortedMapKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	return keys
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/cgoguard/cgoguard/checklist"
 	_ "github.com/cgoguard/cgoguard/checklist/kinds"
 	"github.com/cgoguard/cgoguard/checklists"
+	"github.com/cgoguard/cgoguard/internal/textesc"
 	"github.com/cgoguard/cgoguard/report"
 )
 
@@ -104,7 +104,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "cgoguard check: -o: %v\n", err)
 			return checkExitUsage
 		}
-		if out.Path == "-" {
+		if out.ToStdout() {
 			textToStdout = false
 		}
 		outs = append(outs, out)
@@ -122,7 +122,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if len(files) == 0 {
 		cl, err := checklist.Parse(checklists.DefaultName, checklists.Default, opts)
 		if err != nil {
-			fmt.Fprintf(stderr, "cgoguard check: %v\n", err)
+			fmt.Fprintf(stderr, "cgoguard check: %s\n", textesc.String(err.Error()))
 			return checkExitUsage
 		}
 		lists = append(lists, cl)
@@ -130,16 +130,17 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	for _, f := range files {
 		cl, err := checklist.LoadFile(f, opts)
 		if err != nil {
-			fmt.Fprintf(stderr, "cgoguard check: %v\n", err)
+			fmt.Fprintf(stderr, "cgoguard check: %s\n", textesc.String(err.Error()))
 			return checkExitUsage
 		}
 		lists = append(lists, cl)
 	}
 	cl, err := checklist.Merge(lists...)
 	if err != nil {
-		fmt.Fprintf(stderr, "cgoguard check: %v\n", err)
+		fmt.Fprintf(stderr, "cgoguard check: %s\n", textesc.String(err.Error()))
 		return checkExitUsage
 	}
+	warnUnusedVars(stderr, vars, cl)
 	color := false
 	switch *colorFlag {
 	case "always":
@@ -153,16 +154,15 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	if *list {
 		for _, c := range cl.Checks {
-			fmt.Fprintf(stdout, "%-12s %-8s %-7s %s\n", c.ID, c.Severity.Or(), c.Kind, c.Title)
+			fmt.Fprintf(stdout, "%-12s %-8s %-7s %s\n", textesc.Line(c.ID), c.Severity.Or(), c.Kind, textesc.Line(c.Title))
 		}
 		return checkExitPassed
 	}
 
-	vet := []string{"cgoguard"}
-	if *vetCmd != "" {
-		vet = strings.Fields(*vetCmd)
-	} else if exe, err := os.Executable(); err == nil && strings.HasPrefix(filepath.Base(exe), "cgoguard") && !strings.HasSuffix(exe, ".test") {
-		vet = []string{exe}
+	vet, err := vetCommand(*vetCmd)
+	if err != nil {
+		fmt.Fprintf(stderr, "cgoguard check: %v\n", err)
+		return checkExitUsage
 	}
 	ropts := []checklist.Option{
 		checklist.WithPackages(pkgs...),
@@ -178,20 +178,20 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	res, err := checklist.NewRunner(ropts...).Run(ctx, cl)
 	if err != nil {
-		fmt.Fprintf(stderr, "cgoguard check: %v\n", err)
+		fmt.Fprintf(stderr, "cgoguard check: %s\n", textesc.String(err.Error()))
 		return checkExitUsage
 	}
 	stop()
 
 	code := checkExitPassed
 	if textToStdout {
-		if err := (report.Text{Color: color}).Write(stdout, res); err != nil {
+		if err := (report.Text{Color: color, Outputs: outs}).Write(stdout, res); err != nil {
 			fmt.Fprintf(stderr, "cgoguard check: text report: %v\n", err)
 			code = checkExitOutput
 		}
 	}
 	for _, o := range outs {
-		if err := writeOutput(o, res, stdout); err != nil {
+		if err := o.Write(res, stdout); err != nil {
 			fmt.Fprintf(stderr, "cgoguard check: %s report: %v\n", o.Format, err)
 			code = checkExitOutput
 		}
@@ -204,40 +204,6 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return checkExitFailed
 	}
 	return code
-}
-
-// writeOutput writes one report; files are replaced atomically (written
-// beside the target, then renamed), as node_exporter's textfile collector
-// and CI uploaders expect.
-func writeOutput(o report.Output, res *checklist.Result, stdout io.Writer) error {
-	f, err := report.Lookup(o.Format)
-	if err != nil {
-		return err
-	}
-	if o.Path == "-" {
-		return f.Write(stdout, res)
-	}
-	dir := filepath.Dir(o.Path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(o.Path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := f.Write(tmp, res); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), o.Path)
 }
 
 func isTerminal(w io.Writer) bool {

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cgoguard/cgoguard/internal/textesc"
 	"github.com/cgoguard/cgoguard/observe"
 )
 
@@ -118,7 +119,7 @@ func printStatus(w io.Writer, s *observe.Status) {
 		state = "STALE: the process is gone"
 	}
 	fmt.Fprintf(w, "pid %d (%s)\n", s.PID, state)
-	fmt.Fprintf(w, "  file     %s\n", s.Path)
+	fmt.Fprintf(w, "  file     %s\n", textesc.Line(s.Path))
 	fmt.Fprintf(w, "  started  %s\n", s.Started.UTC().Format(time.RFC3339Nano))
 	fmt.Fprintf(w, "  updated  %s (every %v)\n", s.Updated.UTC().Format(time.RFC3339Nano), s.Interval)
 	if len(s.Modules) == 0 {
@@ -127,7 +128,8 @@ func printStatus(w io.Writer, s *observe.Status) {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  MODULE\tSTATE\tOK\tERRORS\tCRASHES\tTIMEOUTS\tREJECTED\tINFLIGHT\tABANDONED")
 		for _, m := range s.Modules {
-			fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", m.Name, m.StateName,
+			// Another process wrote the name: escape what a terminal acts on.
+			fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", textesc.Line(m.Name), textesc.Line(m.StateName),
 				m.OK, m.Errors, m.Crashes, m.Timeouts, m.Rejected, m.InFlight, m.Abandoned)
 		}
 		tw.Flush()

@@ -85,8 +85,8 @@ func TestStatusOtherProcess(t *testing.T) {
 			o := stdout.String()
 			for _, want := range []string{
 				fmt.Sprintf("pid %d (running)", pid),
-				"MODULE       STATE   OK  ERRORS  CRASHES",
-				"helper-zlib  closed  7   1       0",
+				"MODULE       STATE    OK  ERRORS  CRASHES",
+				"helper-zlib  serving  7   1       0",
 			} {
 				if !strings.Contains(o, want) {
 					t.Errorf("output lacks %q:\n%s", want, o)

@@ -73,7 +73,7 @@ func TestCrashKeepsServing(t *testing.T) {
 		body   string
 	}{
 		{"/healthz", 200, `"status": "alive"`},
-		{"/readyz", 200, `"zlib": "closed"`},
+		{"/readyz", 200, `"zlib": "serving"`},
 		{"/debug/cgoguard", 200, `"name": "zlib"`},
 		{"/metrics", 200, `cgoguard_worker_restarts_total{module="zlib",reason="crash"} 3`},
 		{"/metrics", 200, `cgoguard_calls_total{module="zlib",outcome="crash"} 3`},

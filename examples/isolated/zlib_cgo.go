@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -65,12 +66,19 @@ func (s *server) zcall(ctx context.Context, op string, level int, sl *slot, in [
 	req.dst = (*C.uchar)(unsafe.Pointer(unsafe.SliceData(sl.out)))
 	req.dstlen = C.size_t(len(sl.out))
 	req.level = C.int(level)
-	if _, err := s.mod.Call(ctx, fn, sl.req); err != nil {
+	rc, err := s.mod.Call(ctx, fn, sl.req)
+	if err != nil {
 		var ce *cgoguard.CError
 		if errors.As(err, &ce) {
 			return 0, fmt.Errorf("zlib %s: %w", op, err)
 		}
 		return 0, err
+	}
+	if rc == C.EXZ_MORE {
+		// The slot's output buffer is full: the data inflates past the
+		// limit. Reported as zlib's own buffer error.
+		return 0, fmt.Errorf("zlib %s: %w", op, &cgoguard.CError{Module: s.mod.Name(), Code: -5, Errno: syscall.ENOBUFS,
+			Message: fmt.Sprintf("the data inflates to more than %d bytes", len(sl.out))})
 	}
 	return int(req.dstlen), nil
 }

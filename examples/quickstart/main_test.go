@@ -21,7 +21,7 @@ func TestQuickstart(t *testing.T) {
 		"-> 500 C crashed: SIGFPE (FPE_INTDIV) in parse_record",
 		"-> 500 C crashed: SIGABRT (SI_TKILL) in abort",
 		"-> 400 bad record: empty record (code 22)",
-		"parser closed: 3 ok, 1 errors, 3 crashes",
+		"parser serving: 3 ok, 1 errors, 3 crashes",
 		"survived 3 C crashes",
 	} {
 		if !strings.Contains(s, want) {

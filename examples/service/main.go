@@ -8,6 +8,13 @@
 // It prints "listening on HOST:PORT" once it accepts connections (with
 // -addr 127.0.0.1:0 the port is chosen by the system), which is how a
 // checklist's http and metric checks find it.
+//
+// What a service embedding C should copy from it: the guarded module
+// (package zlib), a limit on the requests that hold buffers and call into C
+// (-max-inflight; taken before the body is read), buffers sized from the
+// input with a cap, the HTTP server's read, write and idle timeouts with a
+// bounded request body, and a graceful shutdown that gives requests in
+// flight a few seconds and then closes what is left.
 package main
 
 import (
@@ -22,25 +29,29 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/cgoguard/cgoguard/observe"
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:0", "listen `address`")
+	cfg := defaultConfig()
+	flag.StringVar(&cfg.addr, "addr", cfg.addr, "listen `address`")
+	flag.IntVar(&cfg.maxInflight, "max-inflight", cfg.maxInflight, "at most `N` compress and decompress requests at once")
 	flag.Parse()
+	if cfg.maxInflight < 1 {
+		log.Fatal("-max-inflight must be at least 1")
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, os.Stdout); err != nil {
+	if err := run(ctx, cfg, os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }
 
-// run serves on addr until ctx ends, publishing the module states in the
-// process's status file meanwhile.
-func run(ctx context.Context, addr string, stdout io.Writer) error {
-	s, err := newServer()
+// run serves on cfg.addr until ctx ends, publishing the module states in
+// the process's status file meanwhile, then shuts down gracefully.
+func run(ctx context.Context, cfg config, stdout io.Writer) error {
+	s, err := newServer(cfg)
 	if err != nil {
 		return err
 	}
@@ -56,11 +67,17 @@ func run(ctx context.Context, addr string, stdout io.Writer) error {
 		return err
 	}
 	defer status.Stop()
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{
+		Handler:           s.handler(),
+		ReadHeaderTimeout: cfg.readHeaderTimeout,
+		ReadTimeout:       cfg.readTimeout,
+		WriteTimeout:      cfg.writeTimeout,
+		IdleTimeout:       cfg.idleTimeout,
+	}
 	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -69,9 +86,7 @@ func run(ctx context.Context, addr string, stdout io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := shutdown(srv, cfg.shutdownGrace); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil

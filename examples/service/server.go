@@ -24,15 +24,17 @@ const maxBody = 8 << 20
 // module of package zlib; package observe reads its counters at scrape time
 // and serves the health endpoints.
 type server struct {
+	cfg   config
 	reg   *prometheus.Registry
 	ready atomic.Bool
+	limit chan struct{} // places for requests that call into C
 }
 
-func newServer() (*server, error) {
+func newServer(cfg config) (*server, error) {
 	if _, err := zlib.Module(); err != nil {
 		return nil, err
 	}
-	s := &server{reg: prometheus.NewRegistry()}
+	s := &server{cfg: cfg, reg: prometheus.NewRegistry(), limit: make(chan struct{}, max(cfg.maxInflight, 1))}
 	if err := observe.Register(s.reg); err != nil {
 		return nil, err
 	}
@@ -82,10 +84,9 @@ func (s *server) handler() http.Handler {
 	failpoints := chaos.Handler()
 	mux.Handle("/debug/cgoguard/failpoints", failpoints)
 	mux.Handle("/debug/cgoguard/failpoints/", failpoints)
-	mux.HandleFunc("POST /compress", func(w http.ResponseWriter, r *http.Request) {
-		in, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+	mux.HandleFunc("POST /compress", s.limited(func(w http.ResponseWriter, r *http.Request) {
+		in, ok := readBody(w, r)
+		if !ok {
 			return
 		}
 		var z []byte
@@ -95,21 +96,38 @@ func (s *server) handler() http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/zlib")
 		_, _ = w.Write(z)
-	})
-	mux.HandleFunc("POST /decompress", func(w http.ResponseWriter, r *http.Request) {
-		in, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+	}))
+	mux.HandleFunc("POST /decompress", s.limited(func(w http.ResponseWriter, r *http.Request) {
+		in, ok := readBody(w, r)
+		if !ok {
 			return
 		}
+		// The output buffer grows from the input's size up to maxBody.
 		var out []byte
 		if err := s.call(func() (err error) { out, err = zlib.Decompress(in, maxBody); return err }); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		_, _ = w.Write(out)
-	})
+	}))
 	return mux
+}
+
+// readBody reads a request body of at most maxBody bytes, answering 413
+// for a larger one and 400 for one that could not be read (a client that
+// stopped sending: the server's read timeout ends it).
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	in, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+		return nil, false
+	case err != nil:
+		http.Error(w, "reading the body: "+err.Error(), http.StatusBadRequest)
+		return nil, false
+	}
+	return in, true
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -13,7 +13,7 @@ import (
 )
 
 func TestEndpoints(t *testing.T) {
-	s, err := newServer()
+	s, err := newServer(defaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestEndpoints(t *testing.T) {
 		body   string
 	}{
 		{"/healthz", 200, `"status": "alive"`},
-		{"/readyz", 200, `"zlib": "closed"`},
+		{"/readyz", 200, `"zlib": "serving"`},
 		{"/debug/cgoguard", 200, `"name": "zlib"`},
 		{"/metrics", 200, `cgoguard_calls_total{module="zlib",outcome="ok"} 2`},
 		{"/debug/cgoguard/failpoints", 200, `"failpoints": []`},
@@ -53,7 +53,7 @@ func TestEndpoints(t *testing.T) {
 }
 
 func TestCompressRoundTrip(t *testing.T) {
-	s, _ := newServer()
+	s, _ := newServer(defaultConfig())
 	ts := httptest.NewServer(s.handler())
 	defer ts.Close()
 	in := bytes.Repeat([]byte("round trip "), 500)
@@ -71,7 +71,9 @@ func TestRunPrintsAddress(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, "127.0.0.1:0", pw) }()
+	cfg := defaultConfig()
+	cfg.addr = "127.0.0.1:0"
+	go func() { done <- run(ctx, cfg, pw) }()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
 		t.Fatal(err)

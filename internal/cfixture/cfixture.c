@@ -249,3 +249,34 @@ int fx_callback_unmarked(void *arg) {
 }
 
 void *fx_bad_address(void) { return (void *)(uintptr_t)0xdead0000; }
+
+/* Waits for the gate, then writes through NULL: a crash that comes after
+ * the caller gave up on the call. */
+int fx_wait_gate_segv(void *arg) {
+	fx_wait_gate(arg);
+	return fx_segv(NULL);
+}
+
+/* Blocks SIGSEGV on this thread, then aborts: the SIGABRT is caught, and
+ * the thread must not go back to Go with SIGSEGV still blocked. */
+int fx_block_segv_abort(void *arg) {
+	(void)arg;
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGSEGV);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);
+	void (*volatile f)(void) = abort;
+	f();
+	return 0;
+}
+
+/* Blocks SIGSEGV on this thread, then faults: the kernel kills the process
+ * at once (a synchronous fault cannot be blocked); nothing can report it. */
+int fx_block_segv_fault(void *arg) {
+	(void)arg;
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGSEGV);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);
+	return fx_segv(NULL);
+}

@@ -45,7 +45,10 @@ var (
 	WaitGate         = unsafe.Pointer(C.fx_wait_gate)
 	Callback         = unsafe.Pointer(C.fx_callback) // calls the Go callback with *(int*)arg
 	InGuard          = unsafe.Pointer(C.fx_in_guard)
-	TraceID          = unsafe.Pointer(C.fx_trace) // cg_trace_id into the 33-byte buffer arg
+	TraceID          = unsafe.Pointer(C.fx_trace)            // cg_trace_id into the 33-byte buffer arg
+	WaitGateSegv     = unsafe.Pointer(C.fx_wait_gate_segv)   // waits for the gate, then writes through NULL
+	BlockSegvAbort   = unsafe.Pointer(C.fx_block_segv_abort) // blocks SIGSEGV on its thread, then aborts
+	BlockSegvFault   = unsafe.Pointer(C.fx_block_segv_fault) // blocks SIGSEGV on its thread, then faults
 )
 
 // SetGate opens (true) or closes the gate WaitGate waits for.

@@ -36,4 +36,8 @@ long long fx_heap_in_use(void);
 int fx_callback_unmarked(void *arg);
 
 void *fx_bad_address(void);
+
+int fx_wait_gate_segv(void *arg);
+int fx_block_segv_abort(void *arg);
+int fx_block_segv_fault(void *arg);
 #endif

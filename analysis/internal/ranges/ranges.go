@@ -4,26 +4,38 @@
 // from the index expression, with facts that hold there:
 //
 //   - how the slice was built: a non-empty composite literal, make with a
-//     length that is positive (a positive constant, max(n, 1), len(x)+1, or
+//     length that is positive (a positive constant, max(n, 1), len(x)+1, a
+//     product or shift of positive lengths, the result of a function of
+//     the package whose returns are positive for the arguments given, or
 //     a length a condition proved positive), append of at least one
 //     element, a package variable whose every store is non-empty, a struct
 //     field that every construction of its struct sets non-empty and that
-//     is otherwise only appended to;
+//     is otherwise only appended to or resliced to its capacity;
 //   - conditions on the paths that reach the point: len(s) > 0,
 //     len(s) != 0, len(s) >= n with n >= 1, the exit of a loop padding s up
 //     to a positive minimum (for len(s) < 16 { s = append(s, 0) }), an
 //     early return when s is empty, a fallback assigned when it is empty,
-//     and a positive check of a length passed to the same C call
-//     (if n > 0 { C.memcpy(dst, &b[0], n) }).
+//     a check of the length s was made with, and a positive check of the
+//     length passed with the pointer to the same C call
+//     (if n > 0 { C.memcpy(dst, &b[0], n) });
+//   - for a parameter of an unexported function, what every call site in
+//     the package passes.
 //
-// A nil check is not a length check. Variables that cmd/cgo's closures
-// capture live in memory cells; the reasoning follows the stores to such a
-// cell and crosses from the closure to the statement that runs it.
+// A path on which a variable gets a value contradicting a condition the
+// path crossed is infeasible and proves nothing wrong (a loop entered with
+// an empty buffer runs at least once). A nil check is not a length check.
+// A computed quantity (len(a)+len(b), bound(len(src)) for a pure integer
+// function of the package) is the same wherever it is computed, until one
+// of its operands changes; a count that C returns is a new quantity each
+// time. Variables that cmd/cgo's closures capture live in memory cells;
+// the reasoning follows the stores to such a cell and crosses from the
+// closure to the statement that runs it.
 //
 // It is written here rather than taken from a library because no
-// maintained package computes these facts; it is a few hundred lines over
-// go/ssa. A Prog is built lazily, once per pass, only when asked; it is
-// not safe for concurrent use.
+// maintained package computes these facts over go/ssa. A Prog is built
+// lazily, once per pass, only when asked; it is not safe for concurrent
+// use. Each query has a step budget; a query that runs out is answered
+// "non-empty", so a budget never causes a finding.
 package ranges
 
 import (

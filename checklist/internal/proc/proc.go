@@ -11,15 +11,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
 
-// waitDelay bounds how long Wait waits for output pipes held open by a
-// process that outlived the group kill.
+// waitDelay bounds how long Run keeps reading output pipes that stay open,
+// without new data, after the command exited and its process group was
+// killed: only a process that left the group (setsid, a daemon) can hold
+// them then.
 const waitDelay = 2 * time.Second
+
+// ErrOutputHeld is returned by Run when the command exited but a process
+// outside its process group kept its stdout or stderr open.
+var ErrOutputHeld = errors.New("cgoguard: the command exited but its output stayed open")
 
 // Cmd describes one command.
 type Cmd struct {
@@ -31,6 +41,9 @@ type Cmd struct {
 	Limit int
 	// Stdout, when set, receives stdout instead of the bounded capture.
 	Stdout io.Writer
+	// Stderr, when set, receives stderr instead of the bounded capture
+	// (Run only).
+	Stderr io.Writer
 	// StderrTee, when set, also receives stderr (Start only).
 	StderrTee io.Writer
 }
@@ -42,36 +55,201 @@ type Output struct {
 	ExitCode int
 	Stdout   string
 	Stderr   string
+	// LeftRunning is set when the command exited while processes it
+	// started (background jobs) still ran in its process group; Run killed
+	// them.
+	LeftRunning bool
 }
 
-// Run runs c to completion. When ctx ends first the whole process group is
-// killed and ctx's error is returned with the output so far.
+// Run runs c to completion in its own process group. When ctx ends first
+// the whole group is killed and ctx's error is returned with the output so
+// far. When the command exits, whatever it left running in its group is
+// killed too, so nothing outlives Run; a process that left the group and
+// keeps the output open ends the reading after waitDelay without new data,
+// with ErrOutputHeld.
 func Run(ctx context.Context, c Cmd) (Output, error) {
 	if len(c.Argv) == 0 {
 		return Output{ExitCode: -1}, errors.New("cgoguard: empty command")
 	}
 	cmd := command(ctx, c)
-	out := NewBuffer(c.Limit)
-	errb := NewBuffer(c.Limit)
-	if c.Stdout != nil {
-		cmd.Stdout = c.Stdout
-	} else {
-		cmd.Stdout = out
+	cmd.WaitDelay = 0 // the pipes are ours (below), not exec's
+	var outBuf, errBuf *Buffer
+	stdout, stderr := c.Stdout, c.Stderr
+	if stdout == nil {
+		outBuf = NewBuffer(c.Limit)
+		stdout = outBuf
 	}
-	cmd.Stderr = errb
-	err := cmd.Run()
-	o := Output{ExitCode: -1, Stdout: out.String(), Stderr: errb.String()}
+	if stderr == nil {
+		errBuf = NewBuffer(c.Limit)
+		stderr = errBuf
+	}
+	o := Output{ExitCode: -1}
+	finish := func() Output {
+		if outBuf != nil {
+			o.Stdout = outBuf.String()
+		}
+		if errBuf != nil {
+			o.Stderr = errBuf.String()
+		}
+		return o
+	}
+	// Our own pipes, read by our own goroutines: exec's copying goroutines
+	// would make Wait wait for every holder of the pipes, and its
+	// WaitDelay cuts off a slow reader as well as a stray holder.
+	var pipes [2]*pipeCopy
+	for i, w := range []io.Writer{stdout, stderr} {
+		r, wf, err := os.Pipe()
+		if err != nil {
+			for _, p := range pipes[:i] {
+				p.r.Close()
+				p.w.Close()
+			}
+			return finish(), fmt.Errorf("cgoguard: run %s: %w", c.Argv[0], err)
+		}
+		pipes[i] = &pipeCopy{r: r, w: wf, dst: w, name: [2]string{"stdout", "stderr"}[i], done: make(chan struct{})}
+	}
+	cmd.Stdout, cmd.Stderr = pipes[0].w, pipes[1].w
+	err := cmd.Start()
+	for _, p := range pipes {
+		p.w.Close() // the child has its copies
+	}
+	if err != nil {
+		for _, p := range pipes {
+			p.r.Close()
+		}
+		return finish(), fmt.Errorf("cgoguard: run %s: %w", c.Argv[0], err)
+	}
+	for _, p := range pipes {
+		go p.copy()
+	}
+	werr := cmd.Wait()
 	if cmd.ProcessState != nil {
 		o.ExitCode = cmd.ProcessState.ExitCode()
 	}
+	// The leader is gone; anything still in its group was left behind.
+	if syscall.Kill(-cmd.Process.Pid, 0) == nil {
+		o.LeftRunning = groupRunning(cmd.Process.Pid)
+		_ = killGroup(cmd)
+	}
+	held := waitPipes(ctx, pipes[:])
+	for _, p := range pipes {
+		p.r.Close()
+	}
 	if ctx.Err() != nil {
-		return o, ctx.Err()
+		return finish(), ctx.Err()
+	}
+	if held != "" {
+		return finish(), fmt.Errorf("%w: a process it started outside its process group (with setsid, or a daemon) kept %s open; "+
+			"reading stopped %s after the command exited, with no new data", ErrOutputHeld, held, waitDelay)
 	}
 	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		return o, fmt.Errorf("cgoguard: run %s: %w", c.Argv[0], err)
+	if werr != nil && !errors.As(werr, &ee) {
+		return finish(), fmt.Errorf("cgoguard: run %s: %w", c.Argv[0], werr)
 	}
-	return o, nil
+	return finish(), nil
+}
+
+// groupRunning reports whether process group pgid has a member that is not
+// a zombie (a child that exited, waiting for init to reap it, still counts
+// as a member for kill).
+func groupRunning(pgid int) bool {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return true
+	}
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) >= 3 && f[2] == strconv.Itoa(pgid) && f[0] != "Z" && f[0] != "X" {
+			return true
+		}
+	}
+	return false
+}
+
+// pipeCopy copies one output pipe of a command to its destination.
+type pipeCopy struct {
+	r, w   *os.File
+	dst    io.Writer
+	name   string
+	copied atomic.Int64
+	done   chan struct{}
+}
+
+func (p *pipeCopy) copy() {
+	defer close(p.done)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := p.r.Read(buf)
+		if n > 0 {
+			_, _ = p.dst.Write(buf[:n]) // destinations keep what they can
+			p.copied.Add(int64(n))
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// waitPipes waits until every pipe reached its end. A pipe that yields no
+// new data for waitDelay is closed (a process outside the group holds it)
+// and named in held; a pipe whose data still flows is waited for.
+func waitPipes(ctx context.Context, pipes []*pipeCopy) (held string) {
+	allDone := make(chan struct{})
+	go func() {
+		for _, p := range pipes {
+			<-p.done
+		}
+		close(allDone)
+	}()
+	last := make([]int64, len(pipes))
+	for i, p := range pipes {
+		last[i] = p.copied.Load()
+	}
+	t := time.NewTimer(waitDelay)
+	defer t.Stop()
+	for {
+		select {
+		case <-allDone:
+			return held
+		case <-ctx.Done():
+			for _, p := range pipes {
+				p.r.Close()
+			}
+			<-allDone
+			return held
+		case <-t.C:
+			for i, p := range pipes {
+				select {
+				case <-p.done:
+					continue
+				default:
+				}
+				if n := p.copied.Load(); n != last[i] {
+					last[i] = n
+					continue
+				}
+				p.r.Close()
+				if held == "" {
+					held = p.name
+				} else {
+					held += " and " + p.name
+				}
+			}
+			t.Reset(waitDelay)
+		}
+	}
 }
 
 func command(ctx context.Context, c Cmd) *exec.Cmd {

@@ -2,7 +2,12 @@ package proc
 
 import (
 	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -63,5 +68,88 @@ func TestRun(t *testing.T) {
 				t.Fatalf("Run took %s", time.Since(start))
 			}
 		})
+	}
+}
+
+// A command that exits while a background child still holds its stdout:
+// the child is killed with the group at once and Run says so, instead of
+// waiting and failing.
+func TestRunKillsWhatTheCommandLeft(t *testing.T) {
+	pidfile := t.TempDir() + "/pid"
+	start := time.Now()
+	out, err := Run(context.Background(), Cmd{Argv: []string{"sh", "-c", "sleep 30 & echo $! > " + pidfile + "; echo started"}, Limit: 1024})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if out.ExitCode != 0 || out.Stdout != "started\n" {
+		t.Fatalf("Run = %+v", out)
+	}
+	if !out.LeftRunning {
+		t.Error("LeftRunning not set")
+	}
+	if d := time.Since(start); d > waitDelay {
+		t.Errorf("Run took %s: it waited for the child", d)
+	}
+	assertDead(t, pidfile)
+}
+
+// A process outside the group (setsid) that keeps stdout open cannot be
+// killed with the group: Run stops reading and names what happened.
+func TestRunNamesAnEscapedOutputHolder(t *testing.T) {
+	if _, err := exec.LookPath("setsid"); err != nil {
+		t.Skip("setsid not installed")
+	}
+	pidfile := t.TempDir() + "/pid"
+	t.Cleanup(func() { killPidfile(pidfile) })
+	out, err := Run(context.Background(), Cmd{Argv: []string{"sh", "-c",
+		"setsid sh -c 'echo $$ > " + pidfile + "; exec sleep 30' & echo started; sleep 0.2"}, Limit: 1024})
+	if !errors.Is(err, ErrOutputHeld) {
+		t.Fatalf("err = %v, want ErrOutputHeld", err)
+	}
+	if !strings.Contains(err.Error(), "kept stdout") || out.Stdout != "started\n" || out.ExitCode != 0 {
+		t.Fatalf("Run = %+v, %v", out, err)
+	}
+}
+
+// Output is copied as fast as the reader takes it: a slow consumer is not
+// cut off once the command has exited.
+func TestRunWaitsForASlowReader(t *testing.T) {
+	var got countingSlowWriter
+	_, err := Run(context.Background(), Cmd{Argv: []string{"sh", "-c", "head -c 3000000 /dev/zero"}, Stdout: &got})
+	if err != nil || got.n != 3000000 {
+		t.Fatalf("copied %d bytes, err %v", got.n, err)
+	}
+}
+
+type countingSlowWriter struct{ n int }
+
+func (w *countingSlowWriter) Write(p []byte) (int, error) {
+	time.Sleep(time.Duration(len(p)) * time.Microsecond) // 1 MB/s: the copy outlives waitDelay
+	w.n += len(p)
+	return len(p), nil
+}
+
+func assertDead(t *testing.T, pidfile string) {
+	t.Helper()
+	b, err := os.ReadFile(pidfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	for range 100 {
+		// Killed means gone, or a zombie waiting for init to reap it.
+		st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil || strings.Contains(string(st), ") Z ") {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("background child %d still runs", pid)
+}
+
+func killPidfile(pidfile string) {
+	b, _ := os.ReadFile(pidfile)
+	if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); pid > 0 {
+		syscall.Kill(pid, syscall.SIGKILL)
 	}
 }

@@ -24,6 +24,8 @@ package zlib
 import (
 	"errors"
 	"fmt"
+
+	"github.com/cgoguard/cgoguard"
 )
 
 // DefaultLevel is zlib's default compression level.
@@ -47,7 +49,12 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Error names the operation and the zlib status.
 func (e *Error) Error() string {
-	return fmt.Sprintf("cgoguard: zlib %s: %s (%d)", e.Op, codeName(e.Code), e.Code)
+	msg := fmt.Sprintf("cgoguard: zlib %s: %s (%d)", e.Op, codeName(e.Code), e.Code)
+	var ce *cgoguard.CError
+	if e.Err != nil && !errors.As(e.Err, &ce) {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
 }
 
 // Is matches ErrZlib.

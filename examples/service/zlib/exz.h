@@ -13,7 +13,10 @@ struct exz_req {
 };
 
 /* Guarded functions (int fn(void *arg), arg a struct exz_req): 0 on success,
- * else the negative zlib status with a message (cg_set_error). */
+ * EXZ_MORE when dst was too small for the output (exz_uncompress; grow it
+ * and call again), else the negative zlib status with a message
+ * (cg_set_error). */
+#define EXZ_MORE 1
 int exz_compress(void *arg);
 int exz_uncompress(void *arg);
 /* Upper bound of the compressed size of n bytes. */

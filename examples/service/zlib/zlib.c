@@ -33,6 +33,10 @@ int exz_uncompress(void *arg) {
 	uLongf out = (uLongf)r->dstlen;
 	uLong in = (uLong)r->n;
 	int rc = uncompress2(r->dst, &out, r->src, &in);
+	/* uncompress2 says Z_BUF_ERROR for a full output buffer (a truncated
+	 * input is Z_DATA_ERROR): not a failure, the caller grows dst. */
+	if (rc == Z_BUF_ERROR && out == (uLongf)r->dstlen)
+		return EXZ_MORE;
 	if (rc != Z_OK)
 		return cg_set_error_errno(rc, exz_errno(rc), "uncompress2: %s", zError(rc));
 	r->dstlen = (size_t)out;

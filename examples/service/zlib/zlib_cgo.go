@@ -57,6 +57,8 @@ func CompressContext(ctx context.Context, data []byte, level int) ([]byte, error
 }
 
 // Decompress inflates data, which must decompress to at most max bytes.
+// The output buffer is sized from the input and grown (four times at a
+// step) up to max, so a small input costs little whatever max is.
 func Decompress(data []byte, max int) ([]byte, error) {
 	return DecompressContext(context.Background(), data, max)
 }
@@ -66,17 +68,29 @@ func DecompressContext(ctx context.Context, data []byte, max int) ([]byte, error
 	if max <= 0 {
 		return nil, fmt.Errorf("cgoguard: zlib max size %d must be positive", max)
 	}
-	dst := make([]byte, max)
-	n, err := call(ctx, "decompress", unsafe.Pointer(C.exz_uncompress), data, dst, 0)
-	if err != nil {
-		return nil, err
+	size := min(max, 4*len(data)+256) // most data inflates less than 4:1
+	for {
+		dst := make([]byte, size)
+		n, err := call(ctx, "decompress", unsafe.Pointer(C.exz_uncompress), data, dst, 0)
+		switch {
+		case err != nil:
+			return nil, err
+		case n >= 0:
+			return dst[:n], nil
+		case size == max:
+			return nil, &Error{Op: "decompress", Code: zBufError,
+				Err: fmt.Errorf("the data inflates to more than %d bytes", max)}
+		}
+		size = min(max, 4*size)
 	}
-	return dst[:n], nil
 }
 
-// call runs one guarded zlib call. The request holds pointers to Go
-// buffers, so they are pinned for the call (the cgo rule for Go memory
-// that holds Go pointers).
+// zBufError is zlib's Z_BUF_ERROR: the output buffer is too small.
+const zBufError = -5
+
+// call runs one guarded zlib call and returns the output size, or -1 when
+// dst was too small. The request holds pointers to Go buffers, so they are
+// pinned for the call (the cgo rule for Go memory that holds Go pointers).
 func call(ctx context.Context, op string, fn unsafe.Pointer, src, dst []byte, level int) (int, error) {
 	m, err := Module()
 	if err != nil {
@@ -93,12 +107,16 @@ func call(ctx context.Context, op string, fn unsafe.Pointer, src, dst []byte, le
 	p := unsafe.SliceData(dst)
 	pin.Pin(p)
 	req.dst = (*C.uchar)(unsafe.Pointer(p))
-	if _, err := m.Call(ctx, fn, unsafe.Pointer(req)); err != nil {
+	rc, err := m.Call(ctx, fn, unsafe.Pointer(req))
+	if err != nil {
 		var ce *cgoguard.CError
 		if errors.As(err, &ce) {
 			return 0, &Error{Op: op, Code: ce.Code, Err: err}
 		}
 		return 0, fmt.Errorf("cgoguard: zlib %s: %w", op, err)
+	}
+	if rc == C.EXZ_MORE {
+		return -1, nil // dst too small
 	}
 	return int(req.dstlen), nil
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -111,5 +112,40 @@ func TestErrorsCarryTheGuardedCall(t *testing.T) {
 	m, _ := Module()
 	if st := m.Stats(); st.Errors == 0 || st.OK == 0 {
 		t.Errorf("module stats %+v: calls not counted", st)
+	}
+}
+
+// Decompress sizes its buffer from the input and grows it as needed, up to
+// max: a tiny input no longer costs max bytes, and growing is not an error.
+func TestDecompressSizesFromInput(t *testing.T) {
+	tiny, _ := Compress([]byte("hi"), 9)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range 100 {
+		if out, err := Decompress(tiny, 8<<20); err != nil || string(out) != "hi" {
+			t.Fatalf("%q, %v", out, err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Errorf("100 tiny decompressions allocated %d KiB", grew>>10)
+	}
+	m, _ := Module()
+	errsBefore := m.Stats().Errors
+	big := bytes.Repeat([]byte("0123456789"), 400_000) // 4 MB, ~1000:1
+	z, err := Compress(big, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Decompress(z, 8<<20)
+	if err != nil || !bytes.Equal(out, big) {
+		t.Fatalf("large round trip: %d bytes, %v", len(out), err)
+	}
+	if n := m.Stats().Errors - errsBefore; n != 0 {
+		t.Errorf("growing the buffer counted %d errors", n)
+	}
+	if _, err := Decompress(z, len(big)-1); !errors.Is(err, ErrZlib) || !strings.Contains(err.Error(), "more than") {
+		t.Errorf("over max: %v", err)
 	}
 }

@@ -33,3 +33,10 @@ func TestCrash(t *testing.T) {
 		os.Exit(3)
 	}
 }
+
+// TestLeakFD reports a descriptor leak when FIXTURE_LEAK_FD is set.
+func TestLeakFD(t *testing.T) {
+	if os.Getenv("FIXTURE_LEAK_FD") != "" {
+		t.Errorf("leakcheck: fd: 100 new (1.00 per iteration): descriptor to /dev/null")
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package kinds_test
+
+const raceEnabled = false
