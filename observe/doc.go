@@ -12,7 +12,7 @@
 //	cgoguard_calls_total{module,outcome}          counter (ok, error, crash, timeout, rejected)
 //	cgoguard_call_duration_seconds{module}        histogram (modules created WithMetrics(MetricsHistogram))
 //	cgoguard_crashes_total{module,signal}         counter (signal "SIGSEGV")
-//	cgoguard_module_state{module,state}           gauge, 1 for the current state (serving, breaker_open, breaker_half_open, quarantined)
+//	cgoguard_module_state{module,state}           gauge, 1 for the current state (closed, open, half_open, quarantined)
 //	cgoguard_abandoned_calls{module}              gauge
 //	cgoguard_inflight_calls{module}               gauge
 //	cgoguard_cmem_live_bytes                      gauge

@@ -20,7 +20,7 @@ var (
 		"Crashes caught in guarded C calls by module and signal (\"SIGSEGV\").",
 		[]string{"module", "signal"}, nil)
 	descState = prometheus.NewDesc("cgoguard_module_state",
-		"Module state: 1 for the current state (serving, breaker_open, breaker_half_open, quarantined), 0 for the others.",
+		"Module state: 1 for the current state (closed: the breaker is closed and calls run; open; half_open; quarantined), 0 for the others.",
 		[]string{"module", "state"}, nil)
 	descAbandoned = prometheus.NewDesc("cgoguard_abandoned_calls",
 		"Timed-out calls still running in C, each holding an OS thread.",
@@ -36,8 +36,20 @@ var outcomes = []cgoguard.Outcome{
 	cgoguard.OutcomeTimeout, cgoguard.OutcomeRejected,
 }
 
-// states lists the state label values.
-var states = []cgoguard.State{cgoguard.Closed, cgoguard.Open, cgoguard.HalfOpen, cgoguard.Quarantined}
+// states lists the states the state metric reports, and stateLabels their
+// label values. The label values are the circuit breaker's names (closed =
+// calls run; open; half_open; quarantined), a stable part of the metric's
+// contract that dashboards and alerts match on; State.String's names are
+// for people reading /readyz and cgoguard status.
+var (
+	states      = []cgoguard.State{cgoguard.Closed, cgoguard.Open, cgoguard.HalfOpen, cgoguard.Quarantined}
+	stateLabels = map[cgoguard.State]string{
+		cgoguard.Closed:      "closed",
+		cgoguard.Open:        "open",
+		cgoguard.HalfOpen:    "half_open",
+		cgoguard.Quarantined: "quarantined",
+	}
+)
 
 // Collector is a prometheus.Collector that reads the counters of every
 // open cgoguard module (and of the cmem, arena and bridge packages) when it
@@ -103,7 +115,7 @@ func collectModule(ch chan<- prometheus.Metric, s cgoguard.Stats) {
 		if st == s.State {
 			v = 1
 		}
-		send(ch, descState, prometheus.GaugeValue, v, s.Name, st.String())
+		send(ch, descState, prometheus.GaugeValue, v, s.Name, stateLabels[st])
 	}
 	send(ch, descAbandoned, prometheus.GaugeValue, float64(s.Abandoned), s.Name)
 	send(ch, descInflight, prometheus.GaugeValue, float64(s.InFlight), s.Name)
