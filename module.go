@@ -94,7 +94,7 @@ type Module struct {
 	mu          sync.Mutex // guards what follows
 	crashes     map[syscall.Signal]uint64
 	recent      []CrashRecord
-	lastErr     string
+	lastErr     error  // formatted only when Stats reads it: failures stay cheap
 	reason      string // why the state is not Closed
 	openUntil   time.Time
 	windowStart time.Time
@@ -506,7 +506,7 @@ func (m *Module) rebaseWindow() {
 // failure records a failed call for the breaker.
 func (m *Module) failure(err error, probe bool) {
 	m.mu.Lock()
-	m.lastErr = err.Error()
+	m.lastErr = err
 	m.mu.Unlock()
 	b := m.opts.breaker
 	if b == nil {
@@ -603,7 +603,7 @@ func (m *Module) crashed(ce *CrashError, probe bool) {
 	if len(m.recent) > maxRecentCrashes {
 		m.recent = m.recent[len(m.recent)-maxRecentCrashes:]
 	}
-	m.lastErr = ce.Error()
+	m.lastErr = ce
 	m.mu.Unlock()
 	if m.opts.crashDir != "" {
 		m.reportCrash(ce)
@@ -733,7 +733,7 @@ func (m *Module) runCloser() error {
 			if cerr := m.opts.closer(); cerr != nil {
 				err = fmt.Errorf("cgoguard: module %q: closer: %w", m.name, cerr)
 				m.mu.Lock()
-				m.lastErr = err.Error()
+				m.lastErr = err
 				m.mu.Unlock()
 			}
 		}

@@ -85,7 +85,9 @@ func (m *Module) Stats() Stats {
 		st.CrashesBySignal[SignalName(s)] = n
 	}
 	st.RecentCrashes = append([]CrashRecord(nil), m.recent...)
-	st.LastError = m.lastErr
+	if m.lastErr != nil {
+		st.LastError = m.lastErr.Error()
+	}
 	st.CrashReports, st.CrashReportErrors = m.reportsWritten, m.reportErrors
 	st.LastCrashReportError = m.lastReportErr
 	st.Created = m.created

@@ -5,13 +5,14 @@
  * runs in place of the user's C function, below the guard frame on the
  * calling thread, so a raised signal takes the real capture path, a sleep
  * or a hang is seen by the real timeout path and an error reaches Go as the
- * user's own would.
+ * user's own would. For a module whose calls run in isolate worker
+ * processes, the worker runs cg_chaos_call on the thread serving the call
+ * (package isolate builds the ticket from the request).
  *
- * Delays and hangs wait on one condition variable (CLOCK_MONOTONIC) for
- * their failpoint's slot: clearing the failpoint bumps the slot's
- * generation and wakes them, and a slot's expiry (the failpoint's TTL)
- * releases them even if no one clears it, so a hung thread is never left
- * behind for good.
+ * Delays and hangs wait at their failpoint's gate (internal/fault): the
+ * gates live in memory the workers share, so clearing the failpoint, or its
+ * TTL (the gate's expiry), releases the calls it holds in this process and
+ * in every worker, and a hung thread is never left behind for good.
  */
 #define _GNU_SOURCE
 #include "chaos.h"
@@ -21,14 +22,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
-static pthread_mutex_t cg_chaos_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cg_chaos_cv;
-static uint64_t cg_chaos_gens[CG_CHAOS_SLOTS];
-static int64_t cg_chaos_expiries[CG_CHAOS_SLOTS]; /* monotonic ns; 0 none */
-static int cg_chaos_nwaiting;
+static int cg_chaos_nwaiting; /* calls of this process waiting at a gate */
 
 /* A pointer the compiler cannot prove NULL, so the store really faults. */
 static int *volatile cg_chaos_null;
@@ -36,20 +32,9 @@ static int *volatile cg_chaos_null;
 static volatile char *cg_chaos_bus_page;
 static volatile int cg_chaos_zero;
 
-static int64_t cg_chaos_now(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 int cg_chaos_init(void) {
-	pthread_condattr_t a;
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	int rc = pthread_cond_init(&cg_chaos_cv, &a);
-	pthread_condattr_destroy(&a);
-	if (rc != 0)
-		return -rc;
+	if (cg_chaos_bus_page != NULL)
+		return 0;
 	int fd = memfd_create("cgoguard-chaos-bus", MFD_CLOEXEC);
 	if (fd >= 0) {
 		long pg = sysconf(_SC_PAGESIZE);
@@ -61,65 +46,18 @@ int cg_chaos_init(void) {
 	return 0;
 }
 
-uint64_t cg_chaos_gen(int slot) {
-	pthread_mutex_lock(&cg_chaos_mu);
-	uint64_t g = cg_chaos_gens[slot];
-	pthread_mutex_unlock(&cg_chaos_mu);
-	return g;
-}
+int cg_chaos_waiting(void) { return __atomic_load_n(&cg_chaos_nwaiting, __ATOMIC_RELAXED); }
 
-/* cg_chaos_expiry sets when the slot's waiters are released at the latest:
- * remaining_ns from now, or never for 0. */
-void cg_chaos_expiry(int slot, int64_t remaining_ns) {
-	pthread_mutex_lock(&cg_chaos_mu);
-	cg_chaos_expiries[slot] = remaining_ns > 0 ? cg_chaos_now() + remaining_ns : 0;
-	pthread_cond_broadcast(&cg_chaos_cv);
-	pthread_mutex_unlock(&cg_chaos_mu);
-}
-
-/* cg_chaos_release ends the slot's failpoint: every delay and hang of it
- * returns. */
-void cg_chaos_release(int slot) {
-	pthread_mutex_lock(&cg_chaos_mu);
-	cg_chaos_gens[slot]++;
-	cg_chaos_expiries[slot] = 0;
-	pthread_cond_broadcast(&cg_chaos_cv);
-	pthread_mutex_unlock(&cg_chaos_mu);
-}
-
-int cg_chaos_waiting(void) {
-	pthread_mutex_lock(&cg_chaos_mu);
-	int n = cg_chaos_nwaiting;
-	pthread_mutex_unlock(&cg_chaos_mu);
-	return n;
-}
-
-/* cg_chaos_wait blocks until the ticket's failpoint is released or
- * expires, or until the monotonic time until (0: no limit). */
+/* cg_chaos_wait blocks at the ticket's gate until its failpoint is
+ * released or expires, or until the monotonic time until (0: no limit). */
 static void cg_chaos_wait(const cg_chaos_ticket *t, int64_t until) {
-	pthread_mutex_lock(&cg_chaos_mu);
-	cg_chaos_nwaiting++;
-	for (;;) {
-		if (cg_chaos_gens[t->slot] != t->gen)
-			break;
-		int64_t now = cg_chaos_now();
-		int64_t exp = cg_chaos_expiries[t->slot];
-		if (exp != 0 && now >= exp)
-			break;
-		if (until != 0 && now >= until)
-			break;
-		int64_t d = until;
-		if (exp != 0 && (d == 0 || exp < d))
-			d = exp;
-		if (d == 0) {
-			pthread_cond_wait(&cg_chaos_cv, &cg_chaos_mu);
-		} else {
-			struct timespec ts = {(time_t)(d / 1000000000LL), (long)(d % 1000000000LL)};
-			pthread_cond_timedwait(&cg_chaos_cv, &cg_chaos_mu, &ts);
-		}
-	}
-	cg_chaos_nwaiting--;
-	pthread_mutex_unlock(&cg_chaos_mu);
+	__atomic_add_fetch(&cg_chaos_nwaiting, 1, __ATOMIC_RELAXED);
+	if (t->waiting != NULL)
+		__atomic_store_n(t->waiting, 1, __ATOMIC_SEQ_CST);
+	cg_fault_wait(&t->f, until);
+	if (t->waiting != NULL)
+		__atomic_store_n(t->waiting, 0, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&cg_chaos_nwaiting, 1, __ATOMIC_RELAXED);
 }
 
 /* One function per signal, so crash frames name what was injected
@@ -167,7 +105,7 @@ CG_CHAOS_FAULT int cg_chaos_abort(void) {
 
 int cg_chaos_call(void *arg) {
 	const cg_chaos_ticket *t = arg;
-	switch (t->action) {
+	switch (t->f.action) {
 	case CG_CHAOS_SEGV:
 		return cg_chaos_segv();
 	case CG_CHAOS_BUS:
@@ -177,15 +115,15 @@ int cg_chaos_call(void *arg) {
 	case CG_CHAOS_ABORT:
 		return cg_chaos_abort();
 	case CG_CHAOS_DELAY:
-		cg_chaos_wait(t, cg_chaos_now() + t->delay_ns);
+		cg_chaos_wait(t, cg_fault_now() + t->f.delay_ns);
 		return ((int (*)(void *))t->fn)(t->arg);
 	case CG_CHAOS_HANG:
 		cg_chaos_wait(t, 0);
 		return ((int (*)(void *))t->fn)(t->arg);
 	case CG_CHAOS_ERRNO:
-		return -t->err;
+		return -t->f.err;
 	case CG_CHAOS_ERROR:
-		return cg_set_error_errno(t->code, t->err, "%s", t->msg);
+		return cg_set_error_errno(t->f.code, t->f.err, "%s", t->f.msg);
 	}
 	return -EINVAL;
 }

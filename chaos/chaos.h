@@ -1,37 +1,32 @@
 /* chaos.h: the C side of package chaos (failpoints at the Go→C boundary).
- * Not part of the public C API. */
+ * Not part of the public C API. The ticket, the actions and the gates are
+ * internal/fault's (fault.h): package isolate carries them into worker
+ * processes, where the same cg_chaos_call runs. */
 #ifndef CGOGUARD_CHAOS_H
 #define CGOGUARD_CHAOS_H
 
 #include <stdint.h>
 
-#define CG_CHAOS_SLOTS 256
-#define CG_CHAOS_MSG 256
+#include "internal/fault/fault.h"
+
+#define CG_CHAOS_SLOTS CG_FAULT_SLOTS
+#define CG_CHAOS_MSG CG_FAULT_MSG
 
 /* Actions of a ticket. */
-#define CG_CHAOS_SEGV 1
-#define CG_CHAOS_BUS 2
-#define CG_CHAOS_FPE 3
-#define CG_CHAOS_ABORT 4
-#define CG_CHAOS_DELAY 5
-#define CG_CHAOS_HANG 6
-#define CG_CHAOS_ERRNO 7
-#define CG_CHAOS_ERROR 8
+#define CG_CHAOS_SEGV CG_FAULT_SEGV
+#define CG_CHAOS_BUS CG_FAULT_BUS
+#define CG_CHAOS_FPE CG_FAULT_FPE
+#define CG_CHAOS_ABORT CG_FAULT_ABORT
+#define CG_CHAOS_DELAY CG_FAULT_DELAY
+#define CG_CHAOS_HANG CG_FAULT_HANG
+#define CG_CHAOS_ERRNO CG_FAULT_ERRNO
+#define CG_CHAOS_ERROR CG_FAULT_ERROR
 
 /* cg_chaos_ticket is what one fired failpoint does to one call. Go
  * allocates it and passes it as the argument of cg_chaos_call in place of
- * the original argument; C reads it only during that call. */
-typedef struct cg_chaos_ticket {
-	uintptr_t fn;     /* the original function, int fn(void *) */
-	void *arg;        /* its argument (set for delay and hang only) */
-	int action;       /* CG_CHAOS_* */
-	int err;          /* errno of errno(), errno recorded by error() */
-	int code;         /* code of error() */
-	int slot;         /* the failpoint's release slot */
-	uint64_t gen;     /* the slot's generation when the ticket was made */
-	int64_t delay_ns; /* delay() */
-	char msg[CG_CHAOS_MSG];
-} cg_chaos_ticket;
+ * the original argument; C reads it only during that call. In a worker
+ * process the serving loop builds it from the request. */
+typedef cg_fault_ticket cg_chaos_ticket;
 
 int cg_chaos_init(void);
 int cg_chaos_call(void *ticket);
@@ -39,9 +34,6 @@ int cg_chaos_segv(void);
 int cg_chaos_bus(void);
 int cg_chaos_fpe(void);
 int cg_chaos_abort(void);
-uint64_t cg_chaos_gen(int slot);
-void cg_chaos_expiry(int slot, int64_t remaining_ns);
-void cg_chaos_release(int slot);
 int cg_chaos_waiting(void);
 
 #endif

@@ -22,10 +22,17 @@
 //	error(C,M[,E])         fail as cg_set_error_errno(C, E, "%s", M) would
 //	off                    nothing: the call runs normally
 //
-// Failpoints act on modules whose calls run in this process; a module
-// created WithIsolation runs its calls in worker processes, which run only
-// registered functions, and its failpoints are listed (ModuleIsolated) but
-// do not act.
+// Failpoints act on isolated modules too (cgoguard.WithIsolation with
+// package isolate's pools): the triggers are evaluated here, once per call,
+// and the action goes to the worker with the call, which runs it on the
+// thread serving the call, under the same guard. A segv really crashes the
+// worker (a *cgoguard.CrashError with the worker's frames, the worker
+// replaced and counted in cgoguard_worker_restarts_total), a hang blocks in
+// the worker until the failpoint is cleared or expires or the call's
+// timeout has the worker killed, a delay sleeps there, and errno and error
+// return without calling the function. A function is also targeted by the
+// name it was registered under with isolate.Register. Modules of another
+// cgoguard.Isolated runner are left alone (Info.Unreachable).
 //
 // Failpoints are set from the environment at start (CGOGUARD_FAILPOINTS),
 // with Set and SetTTL, or over HTTP with Handler (GET lists, PUT sets with

@@ -17,11 +17,11 @@ const (
 // initC fails without cgo: failpoints act inside guarded C calls.
 func initC() error { return cgoguard.ErrNotSupported }
 
-func ticket(a Action, slot int, gen uint64, fn, arg unsafe.Pointer) (unsafe.Pointer, unsafe.Pointer) {
+func ticket(a Action, slot int, gen uint32, fn, arg unsafe.Pointer, isolated bool) (unsafe.Pointer, unsafe.Pointer) {
 	return fn, arg
 }
 
-func slotGen(slot int) uint64              { return 0 }
+func slotGen(slot int) uint32              { return 0 }
 func slotExpiry(slot int, d time.Duration) {}
 func slotRelease(slot int)                 {}
 

@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/cgoguard/cgoguard"
+	"github.com/cgoguard/cgoguard/internal/fault"
 )
 
 // EnvVar is the environment variable read at program start: a failpoint
@@ -21,6 +22,11 @@ const EnvVar = "CGOGUARD_FAILPOINTS"
 // ErrTooMany is returned when a spec would set more failpoints than can be
 // active at once (256).
 var ErrTooMany = errors.New("cgoguard: too many failpoints")
+
+// ErrInWorker is returned by Set and SetTTL in an isolate worker process:
+// failpoints are set in the parent, which decides them for the calls it
+// sends to its workers.
+var ErrInWorker = errors.New("cgoguard: chaos: failpoints are set in the parent process, not in an isolate worker")
 
 // failpoint is one active failpoint.
 type failpoint struct {
@@ -33,6 +39,7 @@ type failpoint struct {
 	timer *time.Timer
 
 	expires atomic.Int64 // unix nanoseconds; 0: never
+	removed atomic.Bool  // set before its gate is released for good
 
 	mu    sync.Mutex // guards state
 	state []termState
@@ -61,6 +68,11 @@ var (
 
 func init() {
 	initErr = initC()
+	if fault.InWorker {
+		// An isolate worker runs the faults its parent decides (the fault
+		// entry is set); it never decides one itself.
+		return
+	}
 	cgoguard.InstallChaosHook(hook{})
 	if spec := os.Getenv(EnvVar); spec != "" {
 		if err := Set(spec); err != nil {
@@ -105,6 +117,9 @@ func SetTTL(spec string, ttl time.Duration) error {
 	}
 	if initErr != nil {
 		return initErr
+	}
+	if fault.InWorker {
+		return ErrInWorker
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -204,6 +219,7 @@ func ClearTarget(target string) (bool, error) {
 
 // removeLocked drops fp and releases its slot. mu held.
 func removeLocked(fp *failpoint) {
+	fp.removed.Store(true) // before the release: see Intercept
 	delete(active, fp.key)
 	if fp.timer != nil {
 		fp.timer.Stop()
@@ -239,33 +255,46 @@ func publishLocked() {
 	}
 	published.Store(&t)
 	for _, m := range cgoguard.Modules() {
-		m.ArmChaos(len(t[m.Name()]) > 0 && m.Isolation() == nil)
+		m.ArmChaos(len(t[m.Name()]) > 0 && reachable(m))
 	}
 	activeGauge.Store(int64(len(active)))
+}
+
+// reachable reports whether failpoints can act on m's calls: calls that
+// run in this process, or in the worker processes of a runner that carries
+// faults to them (package isolate's pools). Another cgoguard.Isolated
+// runner gets its calls unchanged.
+func reachable(m *cgoguard.Module) bool {
+	iso := m.Isolation()
+	return iso == nil || fault.Carries(iso)
 }
 
 // hook is what the root package calls.
 type hook struct{}
 
-// Arm marks m when failpoints target it. Modules whose calls run in
-// worker processes (cgoguard.WithIsolation) are never marked: a worker
-// runs only registered functions with arguments in shared memory, so the
-// substitute call cannot reach it, and their calls keep their path.
+// Arm marks m when failpoints target it and can reach its calls.
 func (hook) Arm(m *cgoguard.Module) {
 	mu.Lock()
 	defer mu.Unlock()
 	t := published.Load()
-	m.ArmChaos(t != nil && len((*t)[m.Name()]) > 0 && m.Isolation() == nil)
+	m.ArmChaos(t != nil && len((*t)[m.Name()]) > 0 && reachable(m))
 }
 
-// Intercept picks the first failpoint of m that fires on this call.
+// Intercept picks the first failpoint of m that fires on this call. The
+// triggers are evaluated here, once per call, in this process; for an
+// isolated module the ticket it returns is carried to the worker with the
+// call (package isolate), which runs the action there.
 func (hook) Intercept(m *cgoguard.Module, fn, arg unsafe.Pointer) (unsafe.Pointer, unsafe.Pointer) {
 	t := published.Load()
 	if t == nil {
 		return fn, arg
 	}
 	fps := (*t)[m.Name()]
-	if len(fps) == 0 || m.Isolation() != nil {
+	if len(fps) == 0 {
+		return fn, arg
+	}
+	isolated := m.Isolation() != nil
+	if isolated && !fault.Carries(m.Isolation()) {
 		return fn, arg
 	}
 	now := time.Now().UnixNano()
@@ -280,8 +309,15 @@ func (hook) Intercept(m *cgoguard.Module, fn, arg unsafe.Pointer) (unsafe.Pointe
 		if !ok {
 			continue
 		}
+		// The gate's generation, then whether fp is still set: a failpoint
+		// removed before the generation was read is marked removed, so a
+		// ticket never waits at a gate that was opened for good already.
+		gen := slotGen(fp.slot)
+		if fp.removed.Load() {
+			continue
+		}
 		countFired(m.Name(), a.Kind)
-		return ticket(a, fp.slot, slotGen(fp.slot), fn, arg)
+		return ticket(a, fp.slot, gen, fn, arg, isolated)
 	}
 	return fn, arg
 }
@@ -319,8 +355,14 @@ func (fp *failpoint) next() (Action, bool) {
 	return Action{}, false
 }
 
+// funcMatches reports whether name names the C function fn: a name given
+// with Name, the name fn is registered under with isolate.Register, or its
+// symbol.
 func funcMatches(name string, fn unsafe.Pointer) bool {
 	if v, ok := funcNames.Load(uintptr(fn)); ok && v.(string) == name {
+		return true
+	}
+	if v, ok := fault.FuncName(uintptr(fn)); ok && v == name {
 		return true
 	}
 	v, ok := symNames.Load(uintptr(fn))
@@ -349,8 +391,14 @@ type Info struct {
 	// ModuleOpen says a module of that name is open now.
 	ModuleOpen bool `json:"module_open"`
 	// ModuleIsolated says that module runs its calls in worker processes
-	// (cgoguard.WithIsolation), where failpoints do not act.
+	// (cgoguard.WithIsolation). The failpoint acts there too: its triggers
+	// are evaluated in this process and the action runs in the worker, on
+	// the thread serving the call.
 	ModuleIsolated bool `json:"module_isolated,omitempty"`
+	// Unreachable says that module's calls run where failpoints cannot act:
+	// in worker processes of a cgoguard.Isolated runner other than package
+	// isolate's pools. Its calls are left alone.
+	Unreachable bool `json:"unreachable,omitempty"`
 }
 
 // List returns the active failpoints sorted by target.
@@ -371,6 +419,7 @@ func List() []Info {
 		}
 		if m := cgoguard.Lookup(fp.Module); m != nil {
 			in.ModuleOpen, in.ModuleIsolated = true, m.Isolation() != nil
+			in.Unreachable = !reachable(m)
 		}
 		if exp := fp.expires.Load(); exp != 0 {
 			t := time.Unix(0, exp)

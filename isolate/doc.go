@@ -97,6 +97,17 @@
 // and status file apply. A crash does not quarantine an isolated module:
 // the crashed process is gone; it still counts for the breaker.
 //
+// # Failpoints
+//
+// Package chaos's failpoints act on a pool's module: the parent evaluates
+// the triggers once per call and sends the action with the call; the worker
+// runs it on the thread serving the call, under the same guard (a segv
+// crashes the worker and takes the crash path above, a hang holds the
+// worker until the failpoint is cleared or expires or the call times out,
+// errno and error return without calling the function). A function is
+// targeted by the name it was registered under. A call without a fault
+// pays one word written with the request and one branch in the worker.
+//
 // Concurrency: Register is for init functions. Pools, their methods and
 // the module's Call are safe for concurrent use by any number of
 // goroutines.

@@ -9,12 +9,12 @@ import (
 )
 
 func TestSpecRoundTrip(t *testing.T) {
-	s := spec{index: 3, ppid: 4242, arenaAddr: 0x4123_4560_0000, nfn: 15, hash: 0xdeadbeefcafe, module: "zlib:v2"}
+	s := spec{index: 3, ppid: 4242, arenaAddr: 0x4123_4560_0000, nfn: 15, hash: 0xdeadbeefcafe, faults: 1, module: "zlib:v2"}
 	got, err := parseSpec(s.String())
 	if err != nil || got != s {
 		t.Fatalf("parseSpec(%q) = %+v, %v", s.String(), got, err)
 	}
-	for _, bad := range []string{"", "2:1:2:3:4:5:m", "1:x:2:3:4:5:m", "1:1:2:zz:4:5:m", "1:1:2:3"} {
+	for _, bad := range []string{"", "1:1:2:3:4:5:m", "2:1:2:3:4:5:m", "3:1:2:3:4:5:0:m", "2:x:2:3:4:5:0:m", "2:1:2:zz:4:5:0:m", "2:1:2:3:4:5:x:m", "2:1:2:3"} {
 		if _, err := parseSpec(bad); err == nil || !strings.HasPrefix(err.Error(), "cgoguard: ") {
 			t.Errorf("parseSpec(%q) = %v, want an error", bad, err)
 		}

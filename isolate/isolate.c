@@ -66,7 +66,17 @@ void cg_iso_init(cg_iso_slot *s, uint32_t spin_ns) {
 	__atomic_store_n(&s->resp, CG_ISO_NOT_READY, __ATOMIC_SEQ_CST);
 }
 
-void cg_iso_post(cg_iso_slot *s, uint32_t seq, uint32_t op, uint32_t fn, uint64_t arg, int has_trace, uint64_t trace_hi, uint64_t trace_lo) {
+void cg_iso_post(cg_iso_slot *s, uint32_t seq, uint32_t op, uint32_t fn, uint64_t arg, int has_trace, uint64_t trace_hi, uint64_t trace_lo, const cg_fault *fault) {
+	if (fault != NULL) {
+		/* The message only for error(): the rest of the line stays cold. */
+		memcpy(&s->fault, fault, offsetof(cg_fault, msg));
+		if (fault->action == CG_FAULT_ERROR) {
+			size_t n = strnlen(fault->msg, CG_FAULT_MSG - 1);
+			memcpy(s->fault.msg, fault->msg, n);
+			s->fault.msg[n] = 0;
+		}
+	}
+	s->has_fault = fault != NULL;
 	s->op = op;
 	s->fn = fn;
 	s->arg = arg;
@@ -195,11 +205,36 @@ int cg_iso_serve(cg_iso_slot *s, const uintptr_t *fns, uint32_t nfn, uint64_t ar
 			iso_complete(s, seq);
 			continue;
 		}
+		uintptr_t call = fns[fn];
+		void *callarg = (void *)(uintptr_t)arg;
+		cg_fault_ticket ticket;
+		if (s->has_fault) {
+			/* A failpoint fired on this call in the parent: run its action
+			 * here, on this thread, under the trampoline, in place of the
+			 * function (which the action calls in the end, or not). */
+			int (*entry)(void *) = cg_fault_entry;
+			if (entry == NULL) {
+				s->kind = CG_ISO_BADFAULT;
+				iso_complete(s, seq);
+				continue;
+			}
+			ticket.fn = call;
+			ticket.arg = callarg;
+			ticket.waiting = &s->fault_waiting;
+			memcpy(&ticket.f, &s->fault, offsetof(cg_fault, msg));
+			ticket.f.msg[0] = 0;
+			if (ticket.f.action == CG_FAULT_ERROR) {
+				memcpy(ticket.f.msg, s->fault.msg, CG_FAULT_MSG - 1);
+				ticket.f.msg[CG_FAULT_MSG - 1] = 0;
+			}
+			call = (uintptr_t)entry;
+			callarg = &ticket;
+		}
 		cg_ret r;
 		if (s->has_trace)
-			r = cg_call(fns[fn], (void *)(uintptr_t)arg, -1, 0, s->trace_hi, s->trace_lo);
+			r = cg_call(call, callarg, -1, 0, s->trace_hi, s->trace_lo);
 		else
-			r = cg_call_fast(fns[fn], (void *)(uintptr_t)arg, -256); /* slot -1 (no C counters), mode 0 */
+			r = cg_call_fast(call, callarg, -256); /* slot -1 (no C counters), mode 0 */
 		s->rc = r.rc;
 		s->kind = CG_ISO_RET;
 		cg_detail *d = r.detail;

@@ -9,11 +9,19 @@
  * guarded-call trampoline, writes the result and sets resp to the request's
  * sequence number. Each side spins for a moment before sleeping on a futex,
  * and wakes the other only when it announced it sleeps. No socket, no
- * serialisation: the argument stays in the shared arena. */
+ * serialisation: the argument stays in the shared arena.
+ *
+ * A call a failpoint fired on carries its fault (internal/fault's
+ * cg_fault: the action and its parameters, decided in the parent): the
+ * worker runs the fault entry (package chaos's cg_chaos_call) with a ticket
+ * for the function in place of the function, on the same thread and under
+ * the same trampoline. */
 #ifndef CGOGUARD_ISOLATE_H
 #define CGOGUARD_ISOLATE_H
 
 #include <stdint.h>
+
+#include "internal/fault/fault.h"
 
 /* resp holds a 30-bit sequence number and two flags. */
 #define CG_ISO_SEQ_MASK 0x3fffffffu
@@ -33,6 +41,7 @@
 #define CG_ISO_CRASH 3  /* a crash record; the worker waits to be killed */
 #define CG_ISO_BADFN 4  /* function index out of range */
 #define CG_ISO_BADARG 5 /* argument outside the worker's arena mapping */
+#define CG_ISO_BADFAULT 6 /* a fault, and no fault entry in the worker */
 
 /* What cg_iso_wait returns. */
 #define CG_ISO_W_DONE 0
@@ -54,7 +63,8 @@ typedef struct cg_iso_slot {
 	uint64_t trace_hi, trace_lo;
 	uint32_t has_trace;
 	uint32_t spin_ns; /* how long each side spins before it sleeps */
-	uint8_t pad0[16];
+	uint32_t has_fault; /* the call carries fault (below) */
+	uint8_t pad0[12];
 
 	/* Response line, written by the worker (and the flags by the parent). */
 	uint32_t resp;            /* futex: last completed sequence | flags */
@@ -69,11 +79,20 @@ typedef struct cg_iso_slot {
 	uint64_t addr, pc;
 	uint64_t frames[CG_ISO_FRAMES];
 	char msg[CG_ISO_MSG];
+
+	/* Fault line: the fault of a request (written by the parent with the
+	 * request), and a word the worker sets to 1 while the call waits at
+	 * the fault's gate (delay, hang). */
+	uint32_t fault_waiting;
+	uint32_t pad2;
+	cg_fault fault;
 } cg_iso_slot;
 
 /* Parent side. */
 void cg_iso_init(cg_iso_slot *s, uint32_t spin_ns);
-void cg_iso_post(cg_iso_slot *s, uint32_t seq, uint32_t op, uint32_t fn, uint64_t arg, int has_trace, uint64_t trace_hi, uint64_t trace_lo);
+/* cg_iso_post posts request seq; fault is NULL, or the fault the call
+ * carries. */
+void cg_iso_post(cg_iso_slot *s, uint32_t seq, uint32_t op, uint32_t fn, uint64_t arg, int has_trace, uint64_t trace_hi, uint64_t trace_lo, const cg_fault *fault);
 /* cg_iso_wait waits for the completion of request seq, for at most
  * timeout_ns (< 0: no limit). With ignore_cancel a cancelled request is
  * waited for anyway. */

@@ -5,15 +5,18 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/cgoguard/cgoguard/internal/fault"
 )
 
 // envWorker marks a process started as a worker; its value is the spec.
-const envWorker = "CGOGUARD_ISOLATE_WORKER"
+const envWorker = fault.WorkerEnv
 
 // Descriptors a worker inherits.
 const (
 	fdArena   = 3
 	fdControl = 4
+	fdFaults  = 5 // the failpoint gates, when the parent has them (spec.faults)
 )
 
 // Exit codes of a worker that cannot serve.
@@ -60,16 +63,17 @@ type spec struct {
 	arenaAddr uintptr
 	nfn       int
 	hash      uint64
+	faults    int // 1: the failpoint gates are inherited as fdFaults
 	module    string
 }
 
 func (s spec) String() string {
-	return fmt.Sprintf("1:%d:%d:%x:%d:%x:%s", s.index, s.ppid, s.arenaAddr, s.nfn, s.hash, s.module)
+	return fmt.Sprintf("2:%d:%d:%x:%d:%x:%d:%s", s.index, s.ppid, s.arenaAddr, s.nfn, s.hash, s.faults, s.module)
 }
 
 func parseSpec(v string) (spec, error) {
-	f := strings.SplitN(v, ":", 7)
-	if len(f) != 7 || f[0] != "1" {
+	f := strings.SplitN(v, ":", 8)
+	if len(f) != 8 || f[0] != "2" {
 		return spec{}, fmt.Errorf("cgoguard: isolate worker: bad %s %q (a different cgoguard version started this binary?)", envWorker, v)
 	}
 	var s spec
@@ -78,7 +82,7 @@ func parseSpec(v string) (spec, error) {
 		dst  any
 		text string
 		base int
-	}{{&s.index, f[1], 10}, {&s.ppid, f[2], 10}, {&s.arenaAddr, f[3], 16}, {&s.nfn, f[4], 10}, {&s.hash, f[5], 16}}
+	}{{&s.index, f[1], 10}, {&s.ppid, f[2], 10}, {&s.arenaAddr, f[3], 16}, {&s.nfn, f[4], 10}, {&s.hash, f[5], 16}, {&s.faults, f[6], 10}}
 	for _, n := range nums {
 		var u uint64
 		u, err = strconv.ParseUint(n.text, n.base, 64)
@@ -94,6 +98,6 @@ func parseSpec(v string) (spec, error) {
 			*d = u
 		}
 	}
-	s.module = f[6]
+	s.module = f[7]
 	return s, nil
 }

@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -30,6 +31,7 @@ import (
 
 	"github.com/cgoguard/cgoguard"
 	"github.com/cgoguard/cgoguard/arena"
+	"github.com/cgoguard/cgoguard/internal/fault"
 )
 
 // Pool is a set of worker processes that run the C functions registered
@@ -46,6 +48,7 @@ type Pool struct {
 	lo, hi uintptr // the arena's mapping, for argument checks
 	ctl    []byte  // one slot page per worker
 	files  []*os.File
+	gates  *os.File // the failpoint gates the workers inherit; nil without package chaos
 
 	mu       sync.Mutex
 	idle     []*worker      // ready and not held, most recently used last
@@ -189,7 +192,7 @@ func start(m *cgoguard.Module, o options) (*Pool, error) {
 	if len(t.names) == 0 {
 		return nil, fmt.Errorf("cgoguard: isolate: module %q: no function registered (isolate.Register in init)", name)
 	}
-	p := &Pool{module: name, o: o, tab: t, mod: m, done: make(chan struct{}), starter: make(chan func())}
+	p := &Pool{module: name, o: o, tab: t, mod: m, done: make(chan struct{}), starter: make(chan func()), gates: fault.File()}
 	var err error
 	for try := 0; ; try++ {
 		addr := uintptr(arenaWindowLo + rand.Uint64N((arenaWindowHi-arenaWindowLo)/arenaAlign)*arenaAlign)
@@ -259,7 +262,25 @@ func start(m *cgoguard.Module, o options) (*Pool, error) {
 	poolsMu.Lock()
 	pools = append(pools, p)
 	poolsMu.Unlock()
+	if p.gates != nil {
+		// Failpoints set on the module act in its workers.
+		fault.AddCarrier(p, p.faultWaiting)
+	}
 	return p, nil
+}
+
+// faultWaiting returns how many of the pool's calls wait at a failpoint's
+// gate (delay, hang) in their workers now.
+func (p *Pool) faultWaiting() int {
+	n := 0
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, s := range p.slots {
+		if w := s.w; w != nil && w.held && !w.exited {
+			n += int(atomic.LoadUint32((*uint32)(unsafe.Pointer(&w.slot.fault_waiting))))
+		}
+	}
+	return n
 }
 
 func arenaName(module string) string {
@@ -348,8 +369,20 @@ func (p *Pool) Call(ctx context.Context, fn string, arg arena.Ref) (int, error) 
 func (p *Pool) Close() error { return p.mod.Close() }
 
 // CallIsolated implements cgoguard.Isolated; Module.Call reaches it.
+//
+// A call that a failpoint (package chaos) fired on arrives as the fault
+// entry with a ticket: the ticket names the function and argument, and the
+// fault goes to the worker with the call, which runs the action there.
 func (p *Pool) CallIsolated(ctx context.Context, fn, arg unsafe.Pointer, deadline time.Time, trace *[16]byte) (int, bool, error) {
+	var flt *C.cg_fault
 	fi, ok := p.tab.byPtr[uintptr(fn)]
+	if !ok && fn != nil && fn == fault.Entry() && arg != nil {
+		t := (*C.cg_fault_ticket)(arg)
+		if fi, ok = p.tab.byPtr[uintptr(t.fn)]; !ok {
+			return 0, false, fmt.Errorf("%w: C function %#x, with a failpoint (module %q)", ErrNotRegistered, uintptr(t.fn), p.module)
+		}
+		arg, flt = t.arg, &t.f
+	}
 	if !ok {
 		return 0, false, fmt.Errorf("%w: C function %p (module %q)", ErrNotRegistered, fn, p.module)
 	}
@@ -367,9 +400,9 @@ func (p *Pool) CallIsolated(ctx context.Context, fn, arg unsafe.Pointer, deadlin
 		if err != nil {
 			return 0, false, err
 		}
-		rc, retry, err := p.run(ctx, w, fi, a, deadline, trace)
+		rc, retry, err := p.run(ctx, w, fi, a, deadline, trace, flt)
 		if retry {
-			continue // the worker died before it took the request
+			continue // the worker died before it took the request (the fault goes along)
 		}
 		return rc, true, err
 	}
@@ -532,7 +565,7 @@ func nextSeq(s uint32) uint32 {
 
 // run makes one call on w, which the caller holds. retry reports that the
 // worker died before it took the request, so the call may go to another.
-func (p *Pool) run(ctx context.Context, w *worker, fi int, arg uintptr, deadline time.Time, trace *[16]byte) (rc int, retry bool, err error) {
+func (p *Pool) run(ctx context.Context, w *worker, fi int, arg uintptr, deadline time.Time, trace *[16]byte, flt *C.cg_fault) (rc int, retry bool, err error) {
 	w.seq = nextSeq(w.seq)
 	seq := w.seq
 	var hi, lo uint64
@@ -544,7 +577,7 @@ func (p *Pool) run(ctx context.Context, w *worker, fi int, arg uintptr, deadline
 			lo = lo<<8 | uint64(trace[8+i])
 		}
 	}
-	C.cg_iso_post(w.slot, C.uint32_t(seq), C.CG_ISO_OP_CALL, C.uint32_t(fi), C.uint64_t(arg), C.int(has), C.uint64_t(hi), C.uint64_t(lo))
+	C.cg_iso_post(w.slot, C.uint32_t(seq), C.CG_ISO_OP_CALL, C.uint32_t(fi), C.uint64_t(arg), C.int(has), C.uint64_t(hi), C.uint64_t(lo), flt)
 	var cc *canceller
 	if ctx.Done() != nil {
 		cc = &canceller{slot: w.slot, seq: seq}
@@ -603,6 +636,9 @@ func (p *Pool) result(w *worker) (int, bool, error) {
 	case C.CG_ISO_BADARG:
 		p.served(w)
 		return 0, false, fmt.Errorf("%w: the worker's mapping does not hold it (module %q)", ErrArgument, p.module)
+	case C.CG_ISO_BADFAULT:
+		p.served(w)
+		return 0, false, fmt.Errorf("cgoguard: isolate: module %q: worker %d has no fault entry for the failpoint the call carries", p.module, w.page)
 	}
 	p.retire(w, ReasonExit)
 	return 0, false, fmt.Errorf("cgoguard: isolate: module %q: worker %d answered kind %d (function table mismatch?)", p.module, w.page, int(s.kind))

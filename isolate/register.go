@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/cgoguard/cgoguard/internal/fault"
 )
 
 // The registry of C entry points, filled by Register in init functions and
@@ -26,7 +28,9 @@ var reg struct {
 // it from an init function: a program registers its entry points before
 // anything else runs, so that the worker, which re-executes the same
 // binary, holds the same table. Names, not addresses, cross the process
-// boundary (each process has its own address layout).
+// boundary (each process has its own address layout). The name is also
+// the function's name for failpoints (package chaos): module.name targets
+// its calls.
 //
 // Register panics when name is empty or taken, fn is nil or registered
 // under another name, or when it is called after a pool started or Main
@@ -55,6 +59,7 @@ func Register(name string, fn unsafe.Pointer) {
 	reg.byPtr[uintptr(fn)] = len(reg.names)
 	reg.names = append(reg.names, name)
 	reg.fns = append(reg.fns, uintptr(fn))
+	fault.NameFunc(uintptr(fn), name) // failpoints target module.name
 }
 
 // Functions returns the registered names in registration order.

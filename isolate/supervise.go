@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/cgoguard/cgoguard/internal/fault"
 )
 
 // The life of worker processes: each serving position has a supervisor
@@ -221,7 +223,7 @@ func (p *Pool) stopWorker(w *worker) {
 	p.mu.Unlock()
 	if idle {
 		w.seq = nextSeq(w.seq)
-		C.cg_iso_post(w.slot, C.uint32_t(w.seq), C.CG_ISO_OP_EXIT, 0, 0, 0, 0, 0)
+		C.cg_iso_post(w.slot, C.uint32_t(w.seq), C.CG_ISO_OP_EXIT, 0, 0, 0, 0, 0, nil)
 		select {
 		case <-w.reaped:
 		case <-time.After(500 * time.Millisecond):
@@ -361,13 +363,18 @@ func (p *Pool) startWorker() (*worker, error) {
 		return nil, serr
 	}
 	sp := spec{index: page, ppid: os.Getpid(), arenaAddr: p.lo, nfn: len(p.tab.names), hash: p.tab.hash, module: p.module}
+	files := []*os.File{p.files[0], p.files[1]} // fdArena, fdControl
+	if p.gates != nil {
+		files = append(files, p.gates) // fdFaults
+		sp.faults = 1
+	}
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/exe", // this very binary, even if the file was replaced since
 		Args:        []string{os.Args[0]},
 		Env:         append(append(os.Environ(), p.o.env...), envWorker+"="+sp.String()),
 		Stdout:      pw,
 		Stderr:      pw,
-		ExtraFiles:  []*os.File{p.files[0], p.files[1]}, // fdArena, fdControl
+		ExtraFiles:  files,
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true},
 	}
 	w.cmd = cmd
@@ -479,6 +486,7 @@ func (p *Pool) shutdown(ctx context.Context) error {
 		time.Sleep(delay)
 	}
 	p.bg.Wait()
+	fault.RemoveCarrier(p)
 	close(p.starter)
 	poolsMu.Lock()
 	for i, x := range pools {

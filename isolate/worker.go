@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cgoguard/cgoguard/arena"
+	"github.com/cgoguard/cgoguard/internal/fault"
 )
 
 // serveWorker is Main in a worker process: it checks that the parent is
@@ -67,6 +68,14 @@ func serveWorker(v string) int {
 	}
 	lo := uintptr(a.CPtr())
 	hi := lo + uintptr(mappedSize(a))
+	if s.faults == 1 {
+		// The parent's failpoint gates: a delay or a hang it sends with a
+		// call waits at its gate here, and ends when the parent clears the
+		// failpoint or its TTL runs out.
+		if err := fault.Attach(fdFaults); err != nil {
+			return fail(exitBadSpec, "%v", err)
+		}
+	}
 
 	// The table lives in C memory for the life of the process.
 	n := len(t.fns)

@@ -129,7 +129,9 @@ func (t Text) Write(w io.Writer, r *checklist.Result) error {
 					fmt.Fprintf(ew, "    ... %d more line(s)%s\n", len(all)-lines, t.whereEvidence())
 					break
 				}
-				fmt.Fprintf(ew, "    %s\n", textesc.Line(l))
+				// One evidence line: its tabs (go test's columns) are kept;
+				// every other control character is escaped.
+				fmt.Fprintf(ew, "    %s\n", textesc.String(l))
 			}
 		}
 	}

@@ -12,6 +12,11 @@
 // It prints "listening on HOST:PORT" once it accepts connections. /metrics
 // has the calls (cgoguard_calls_total{module="zlib"}) and the worker
 // restarts (cgoguard_worker_restarts_total{module="zlib",reason="crash"}).
+// /debug/cgoguard/failpoints is package chaos's admin handler: failpoints
+// set there act in the workers (writes need CGOGUARD_ADMIN_TOKEN):
+//
+//	curl -H "Authorization: Bearer $CGOGUARD_ADMIN_TOKEN" -X PUT --data 'zlib.exz_compress=1*segv' \
+//		http://127.0.0.1:8080/debug/cgoguard/failpoints   # the next compress crashes its worker
 package main
 
 import (

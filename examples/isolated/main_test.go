@@ -91,6 +91,79 @@ func TestCrashKeepsServing(t *testing.T) {
 	}
 }
 
+// TestFailpointsInWorkers: failpoints set through the admin handler act in
+// the workers: a segv on compress crashes a worker (counted as fired and as
+// a restart), a hang holds a request until the failpoint is cleared.
+func TestFailpointsInWorkers(t *testing.T) {
+	t.Setenv("CGOGUARD_ADMIN_TOKEN", "example-token")
+	s, ts := startServer(t)
+	if err := s.selfTest(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	admin := func(method, query, body string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, ts.URL+"/debug/cgoguard/failpoints"+query, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer example-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s failpoints%s: %d %s", method, query, resp.StatusCode, out)
+		}
+	}
+	in := bytes.Repeat([]byte("failpoint "), 500)
+	admin("PUT", "?ttl=1m", "zlib.exz_compress=1*segv")
+	body, err := postStatus(ts.URL+"/compress", in, http.StatusServiceUnavailable)
+	if err != nil || !strings.Contains(string(body), "SIGSEGV") {
+		t.Fatalf("compress with the failpoint: %v %s", err, body)
+	}
+	z := post(t, ts.URL+"/compress", in, 200) // used up: served by another worker
+	if out := post(t, ts.URL+"/decompress", z, 200); !bytes.Equal(out, in) {
+		t.Fatal("round trip changed the data")
+	}
+	admin("PUT", "?ttl=1m", "zlib.exz_uncompress=hang")
+	done := make(chan error, 1)
+	go func() {
+		out, err := postStatus(ts.URL+"/decompress", z, 200)
+		if err == nil && !bytes.Equal(out, in) {
+			err = fmt.Errorf("round trip changed the data")
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the hang returned at once: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	admin("DELETE", "?target=zlib.exz_uncompress", "")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("clearing the failpoint did not release the request")
+	}
+	resp, err := http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`cgoguard_failpoints_fired_total{action="segv",module="zlib"} 1`,
+		`cgoguard_failpoints_fired_total{action="hang",module="zlib"} 1`,
+		`cgoguard_worker_restarts_total{module="zlib",reason="crash"} 1`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
 // TestConcurrentRequests: more requests at once than buffer slots and
 // workers, with crashes among them.
 func TestConcurrentRequests(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cgoguard/cgoguard"
+	"github.com/cgoguard/cgoguard/chaos"
 	"github.com/cgoguard/cgoguard/isolate"
 	"github.com/cgoguard/cgoguard/observe"
 )
@@ -72,6 +73,10 @@ func newServer(workers int) (*server, error) {
 		m.Close()
 		return nil, err
 	}
+	if err := s.reg.Register(chaos.Collector()); err != nil {
+		m.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -123,6 +128,11 @@ func (s *server) handler() http.Handler {
 		health.ServeHTTP(w, r)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	// Failpoints for red-blue experiments (cgoguard chaos run), acting in
+	// the workers; writes need the bearer token in CGOGUARD_ADMIN_TOKEN.
+	failpoints := chaos.Handler()
+	mux.Handle("/debug/cgoguard/failpoints", failpoints)
+	mux.Handle("/debug/cgoguard/failpoints/", failpoints)
 	zlibOp := func(op string, status int) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			in, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))

@@ -31,6 +31,13 @@ int fx_empty(void *arg) {
 
 int fx_ret(void *arg) { return arg ? *(int *)arg : 0; }
 
+int fx_count(void *arg) { return ++*(int *)arg; }
+
+int fx_getpid(void *arg) {
+	(void)arg;
+	return (int)getpid();
+}
+
 int fx_errno(void *arg) {
 	return arg ? -*(int *)arg : -ENOENT;
 }

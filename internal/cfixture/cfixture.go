@@ -23,6 +23,8 @@ import (
 var (
 	Empty            = unsafe.Pointer(C.fx_empty)
 	Ret              = unsafe.Pointer(C.fx_ret)             // returns *(int*)arg
+	Count            = unsafe.Pointer(C.fx_count)           // ++*(int*)arg, returns the new count
+	Getpid           = unsafe.Pointer(C.fx_getpid)          // returns the calling process's pid
 	Errno            = unsafe.Pointer(C.fx_errno)           // returns -*(int*)arg, or -ENOENT
 	SetError         = unsafe.Pointer(C.fx_set_error)       // cg_set_error(7, ...) with errno EACCES
 	SetErrorErrno    = unsafe.Pointer(C.fx_set_error_errno) // cg_set_error_errno(9, ENOENT, ...)

@@ -3,6 +3,8 @@
 typedef int (*cg_fn)(void *);
 int fx_empty(void *arg);
 int fx_ret(void *arg);
+int fx_count(void *arg);
+int fx_getpid(void *arg);
 int fx_errno(void *arg);
 int fx_set_error(void *arg);
 int fx_set_error_errno(void *arg);
