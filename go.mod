@@ -3,6 +3,7 @@ module github.com/cgoguard/cgoguard
 go 1.26.0
 
 require (
+	github.com/aymanbagabas/go-udiff v0.4.2
 	github.com/chromedp/chromedp v0.23.1
 	github.com/cilium/ebpf v0.22.0
 	github.com/jackc/pgx/v5 v5.13.0

@@ -21,8 +21,10 @@ var ErrInvalid = errors.New("cgoguard: invalid checklist")
 
 // Problem is one configuration error at a line of a checklist file.
 type Problem struct {
-	Line int    `json:"line,omitempty"`
-	Msg  string `json:"message"`
+	Line int `json:"line,omitempty"`
+	// Column is set by ConfigError.Locate; 0 means unknown.
+	Column int    `json:"column,omitempty"`
+	Msg    string `json:"message"`
 }
 
 // ConfigError lists what is wrong with a checklist file, each problem with
@@ -43,6 +45,9 @@ func (e *ConfigError) Error() string {
 			b.WriteString(e.File)
 			if p.Line > 0 {
 				fmt.Fprintf(&b, ":%d", p.Line)
+				if p.Column > 0 {
+					fmt.Fprintf(&b, ":%d", p.Column)
+				}
 			}
 			b.WriteString(": ")
 		}

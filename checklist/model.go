@@ -20,6 +20,9 @@ type Checklist struct {
 	// the checks' `with` parameters. The environment "default", when
 	// declared, applies under every environment and is overridden by it.
 	Vars map[string]map[string]string `yaml:"vars,omitempty" json:"vars,omitempty"`
+	// Source, set by whoever fetched the checklist from a hub, is copied
+	// into the run's Result.
+	Source *Source `yaml:"-" json:"source,omitempty"`
 	// Redact lists extra regular expressions whose matches are replaced in
 	// captured evidence, beside the built-in secret patterns.
 	Redact []string `yaml:"redact,omitempty" json:"redact,omitempty"`

@@ -112,6 +112,9 @@ type Result struct {
 	// Interrupted is set when the run was cancelled before it finished.
 	Interrupted bool          `json:"interrupted,omitempty"`
 	Checks      []CheckResult `json:"checks"`
+	// Source says where the checklist came from when it was not a local
+	// file (cgoguard check --from-hub); nil otherwise.
+	Source *Source `json:"source,omitempty"`
 }
 
 // MarshalJSON writes Duration as seconds and adds the counts.

@@ -318,6 +318,7 @@ func (r *Runner) Run(ctx context.Context, cl *Checklist) (*Result, error) {
 		Packages:  r.packages,
 		Started:   r.now(),
 		Checks:    make([]CheckResult, len(cl.Checks)),
+		Source:    cl.Source,
 	}
 	if cl.File != "" {
 		res.Files = uniqueFiles(cl)

@@ -5,7 +5,11 @@
 // This package holds what the hub's parts share: the upload format
 // (Upload, decoded and checked by Decode into a Run), the read models of
 // the API (RunPage, CheckStats, Trend, WaiverInfo, Token), the roles and
-// the one table of what each may do (Role.Can), and the sentinel errors.
+// the one table of what each may do (Role.Can), the sentinel errors, and
+// the workflow types: checklist versions (ValidateChecklist,
+// ChecklistVersion, ChecklistDocument, Waiver), run requests from forge
+// comments (ParseCommand, RunRequest, Lease, Completion), value cards
+// (CardRules, Card) and the audit log (Actor, AuditEntry).
 // The parts are:
 //
 //   - hub/store: SQLite (embedded, pure Go, WAL) and PostgreSQL storage
@@ -13,7 +17,10 @@
 //   - hub/server: the JSON API, the server-rendered pages, /metrics,
 //     /healthz and /readyz.
 //   - hub/client: uploads with retries and a spool, used by
-//     `cgoguard check --report-to` and `cgoguard hub push`.
+//     `cgoguard check --report-to` and `cgoguard hub push`; checklist
+//     versions fetched with an ETag cache for `cgoguard check --from-hub`.
+//   - hub/agent: `cgoguard agent`, which leases and runs the requests
+//     queued from `/checklist run` comments.
 //
 // The CLI runs it all as `cgoguard hub`; see docs/hub.md.
 //

@@ -3,6 +3,7 @@ package hub_test
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cgoguard/cgoguard/hub"
 )
@@ -34,4 +35,35 @@ func ExampleDecode() {
 func ExampleRole_Can() {
 	fmt.Println(hub.RoleRunner.Can(hub.ActionUpload), hub.RoleViewer.Can(hub.ActionUpload), hub.RoleAdmin.Can(hub.ActionManageTokens))
 	// Output: true false true
+}
+
+// ParseCommand reads a `/checklist run` command from a pull request
+// comment.
+func ExampleParseCommand() {
+	checks, found, err := hub.ParseCommand("Looks good.\n/checklist run CG-MEM-01 CG-THR-02\n")
+	fmt.Println(checks, found, err)
+	checks, found, err = hub.ParseCommand("/checklist run all")
+	fmt.Println(checks == nil, found, err)
+	// Output:
+	// [CG-MEM-01 CG-THR-02] true <nil>
+	// true true <nil>
+}
+
+// A value card names the rule that made it red.
+func ExampleCardRules_Card() {
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	card := hub.DefaultCardRules().Card(hub.CardInput{
+		Stats:     hub.CheckStats{Runs: 40, FailureRate: 0.05, SkipRate: 0.8, MeanSeconds: 12},
+		LastCatch: now.AddDate(0, 0, -20),
+		Votes:     hub.Votes{Useful: 1, Noisy: 2},
+		Now:       now,
+	})
+	fmt.Println(card.Color, card.Rule)
+	for _, r := range card.Reasons {
+		fmt.Println("-", r.Rule, r.Text)
+	}
+	// Output:
+	// red skip_rate
+	// - skip_rate skips in 80% of runs (red at 70%)
+	// - noisy_votes noisy votes outnumber useful ones by 1 (yellow at 1)
 }

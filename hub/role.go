@@ -42,7 +42,19 @@ const (
 	ActionApproveChecklist Action = "approve-checklist"
 	// ActionManageTokens creates, lists and revokes tokens.
 	ActionManageTokens Action = "manage-tokens"
+	// ActionVote marks a check useful or noisy.
+	ActionVote Action = "vote"
+	// ActionWaive grants or lifts a waiver of a check kept by the hub.
+	ActionWaive Action = "waive"
+	// ActionRunQueue leases, renews and completes run requests (agents).
+	ActionRunQueue Action = "run-queue"
+	// ActionReadAudit reads the audit log.
+	ActionReadAudit Action = "read-audit"
 )
+
+// Actions lists every action, in the order of the documented table.
+var Actions = []Action{ActionRead, ActionUpload, ActionWriteChecklist, ActionApproveChecklist, ActionVote,
+	ActionWaive, ActionRunQueue, ActionManageTokens, ActionReadAudit}
 
 // permissions maps each action to the roles allowed to do it (admin may do
 // everything and is not listed).
@@ -52,6 +64,12 @@ var permissions = map[Action][]Role{
 	ActionWriteChecklist:   {RoleAuthor},
 	ActionApproveChecklist: {RoleReviewer},
 	ActionManageTokens:     {},
+	// Any signed-in person may vote; an anonymous reader (--auth write)
+	// may not.
+	ActionVote:      {RoleAuthor, RoleReviewer, RoleRunner, RoleViewer},
+	ActionWaive:     {RoleReviewer},
+	ActionRunQueue:  {RoleRunner},
+	ActionReadAudit: {},
 }
 
 // Can reports whether role r may do a. An unknown role or action may do

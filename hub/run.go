@@ -73,6 +73,10 @@ type Result struct {
 	DurationSeconds float64   `json:"duration_seconds"`
 	Interrupted     bool      `json:"interrupted,omitempty"`
 	Checks          []Check   `json:"checks"`
+	// Source names the hub's checklist version that ran (check
+	// --from-hub), and whether a cached copy ran while the hub was
+	// unreachable.
+	Source *checklist.Source `json:"source,omitempty"`
 }
 
 // Check is one check of a run.
@@ -139,6 +143,13 @@ type RunSummary struct {
 	Counts  Counts `json:"counts"`
 	// UploadedBy names the token that uploaded the run.
 	UploadedBy string `json:"uploaded_by,omitempty"`
+	// Source is the hub checklist version that ran, when it came from a
+	// hub; ChecklistVersion repeats its version (0 for a local file).
+	Source           *checklist.Source `json:"source,omitempty"`
+	ChecklistVersion int               `json:"checklist_version,omitempty"`
+	// RequestID is the run request (a /checklist run comment) the run
+	// answered.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // Run is a stored run with all its checks.
@@ -225,11 +236,15 @@ func Decode(body []byte, o DecodeOptions) (*Run, error) {
 			Env:             res.Env,
 			Started:         res.Started,
 			DurationSeconds: res.DurationSeconds,
+			Source:          res.Source,
 		},
 		Files:    res.Files,
 		Packages: res.Packages,
 		Digest:   digest,
 		Checks:   res.Checks,
+	}
+	if run.Source != nil {
+		run.ChecklistVersion = run.Source.Version
 	}
 	capEvidence(run.Checks, o.EvidenceCap)
 	sanitizeRun(run)
@@ -299,6 +314,16 @@ func validateResult(res *Result, inv *InvalidError) {
 	}
 	if res.Checks == nil {
 		inv.add("result.checks is missing")
+	}
+	if src := res.Source; src != nil {
+		if src.Version < 0 {
+			inv.add("result.source.version must not be negative")
+		}
+		for _, f := range []struct{ name, v string }{{"hub", src.Hub}, {"name", src.Name}, {"digest", src.Digest}, {"offline", src.Offline}} {
+			if len(f.v) > maxContextLen || hasControl(f.v) {
+				inv.add("result.source.%s is longer than %d bytes or has control characters", f.name, maxContextLen)
+			}
+		}
 	}
 	if !finite(res.DurationSeconds) || res.DurationSeconds < 0 {
 		inv.add("result.duration_seconds must be a non-negative number")
@@ -434,6 +459,11 @@ func sanitizeRun(r *Run) {
 	s := func(p *string) {
 		if strings.IndexByte(*p, 0) >= 0 {
 			*p = strings.ReplaceAll(*p, "\x00", "\uFFFD")
+		}
+	}
+	if r.Source != nil {
+		for _, p := range []*string{&r.Source.Hub, &r.Source.Name, &r.Source.Digest, &r.Source.Offline} {
+			s(p)
 		}
 	}
 	for _, p := range []*string{&r.Checklist, &r.Env, &r.Context.Repo, &r.Context.Branch, &r.Context.Commit, &r.Context.JobURL, &r.Context.Host, &r.Context.CI} {

@@ -80,6 +80,7 @@ func (t Text) Write(w io.Writer, r *checklist.Result) error {
 		pkgs = fmt.Sprintf("%s and %d more packages", strings.Join(r.Packages[:3], " "), len(r.Packages)-3)
 	}
 	fmt.Fprintf(ew, "%s: %d checks in %s on %s\n\n", paint(t.Color, ansiBold, textesc.Line(r.Checklist)), len(r.Checks), dur(r.Duration), textesc.Line(pkgs))
+	writeSource(ew, r)
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tOUTCOME\tSEVERITY\tTIME\tTITLE")
 	for _, c := range r.Checks {

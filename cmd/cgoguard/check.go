@@ -120,7 +120,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	var lists []*checklist.Checklist
 	if len(files) == 0 {
-		cl, err := checklist.Parse(checklists.DefaultName, checklists.Default, opts)
+		cl, err := upload.fromHub.load(checklists.DefaultName, checklists.Default, opts, stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "cgoguard check: %s\n", textesc.String(err.Error()))
 			return checkExitUsage

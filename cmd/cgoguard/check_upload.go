@@ -16,6 +16,8 @@ import (
 // uploadFlags are the flags of `cgoguard check` that send the run to a hub.
 type uploadFlags struct {
 	reportTo, repo, branch, commit string
+	// fromHub is --from-hub, registered with these flags.
+	fromHub *fromHubFlag
 }
 
 func addUploadFlags(fs *flag.FlagSet) *uploadFlags {
@@ -24,11 +26,15 @@ func addUploadFlags(fs *flag.FlagSet) *uploadFlags {
 	fs.StringVar(&u.repo, "repo", "", "`repository` recorded with an upload (default: from CI variables or git)")
 	fs.StringVar(&u.branch, "branch", "", "`branch` recorded with an upload (default: from CI variables or git)")
 	fs.StringVar(&u.commit, "commit", "", "`commit` recorded with an upload (default: from CI variables or git)")
+	u.fromHub = addFromHubFlag(fs)
 	return u
 }
 
 // validate checks the flags before the run starts.
 func (u *uploadFlags) validate() error {
+	if err := u.fromHub.validate(); err != nil {
+		return err
+	}
 	if u.reportTo == "" {
 		if u.repo != "" || u.branch != "" || u.commit != "" {
 			return fmt.Errorf("--repo, --branch and --commit need --report-to")

@@ -80,6 +80,7 @@ func runHub(args []string, stdout, stderr io.Writer) int {
 	evidenceCap := fs.Int("evidence-cap", hub.DefaultEvidenceCap, "evidence kept per check in `BYTES`; longer output is cut with a marker")
 	metricsWindow := fs.String("metrics-window", "7d", "sliding `WINDOW` of the per-check metrics on /metrics")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (the hub is reached over HTTPS through a proxy)")
+	flow := addFlowFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, hubUsage, defaultHubDB, envHubDB, client.EnvToken)
 		fs.PrintDefaults()
@@ -108,6 +109,11 @@ func runHub(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cgoguard hub: --metrics-window: %v\n", err)
 		return 2
 	}
+	flowOpts, err := flow.options()
+	if err != nil {
+		fmt.Fprintf(stderr, "cgoguard hub: %v\n", err)
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st, err := store.Open(ctx, *dsn)
@@ -117,9 +123,9 @@ func runHub(args []string, stdout, stderr io.Writer) int {
 	}
 	defer st.Close()
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	srv, err := server.New(ctx, st, server.WithAuthReads(authReads), server.WithMaxBody(*maxBody),
+	srv, err := server.New(ctx, st, append([]server.Option{server.WithAuthReads(authReads), server.WithMaxBody(*maxBody),
 		server.WithEvidenceCap(*evidenceCap), server.WithMetricsWindow(win), server.WithSecureCookies(*secure),
-		server.WithLogger(logger))
+		server.WithLogger(logger)}, flowOpts...)...)
 	if err != nil {
 		fmt.Fprintf(stderr, "cgoguard hub: %v\n", err)
 		return 1
@@ -186,7 +192,7 @@ func runHubToken(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	ctx := context.Background()
+	ctx := hub.WithActor(context.Background(), cliActor())
 	st, err := store.Open(ctx, *dsn)
 	if err != nil {
 		fmt.Fprintf(stderr, "cgoguard hub token: %v\n", err)

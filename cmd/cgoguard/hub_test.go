@@ -116,6 +116,12 @@ func TestHubTokenLifecycle(t *testing.T) {
 	if _, err := st.VerifyToken(context.Background(), secret); err == nil {
 		t.Error("revoked token still verifies")
 	}
+	// The command line's token changes are in the audit log.
+	p, err := st.Audit(context.Background(), store.AuditFilter{Action: "token"})
+	if err != nil || len(p.Entries) != 2 || p.Entries[0].Action != hub.AuditTokenRevoke || !strings.HasPrefix(p.Entries[0].Actor, "cli") ||
+		!strings.HasPrefix(p.Entries[1].From, "local ") || p.Entries[1].Detail != "role runner" {
+		t.Errorf("audit of hub token: %+v %v", p, err)
+	}
 }
 
 // hubServer is an in-process hub with a runner token for the upload tests.
@@ -275,7 +281,7 @@ func TestHubServeProcess(t *testing.T) {
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
-		re := regexp.MustCompile(`listening on (\S+) \(database: sqlite, schema 1`)
+		re := regexp.MustCompile(`listening on (\S+) \(database: sqlite, schema \d+`)
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]

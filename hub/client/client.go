@@ -31,8 +31,8 @@ var ErrSpooled = errors.New("cgoguard: upload failed; run kept in the spool")
 
 // StatusError is a refusal by the hub: an HTTP status other than 2xx with
 // the hub's message. It matches hub.ErrUnauthorized (401),
-// hub.ErrForbidden (403), hub.ErrConflict (409) and hub.ErrInvalid (400,
-// 413, 415).
+// hub.ErrForbidden (403), hub.ErrNotFound (404), hub.ErrConflict (409)
+// and hub.ErrInvalid (400, 413, 415).
 type StatusError struct {
 	Code    int
 	Message string
@@ -51,6 +51,8 @@ func (e *StatusError) Is(target error) bool {
 		return target == hub.ErrForbidden
 	case http.StatusConflict:
 		return target == hub.ErrConflict
+	case http.StatusNotFound:
+		return target == hub.ErrNotFound
 	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
 		return target == hub.ErrInvalid
 	}

@@ -40,3 +40,11 @@ func ExampleClient_Deliver() {
 	// created <nil>
 	// duplicate <nil>
 }
+
+// A --from-hub reference names a hub, a checklist and optionally an
+// approved version.
+func ExampleParseChecklistRef() {
+	ref, err := client.ParseChecklistRef("https://hub.example/cgo-reliability@3")
+	fmt.Println(ref.Hub, ref.Name, ref.Version, err)
+	// Output: https://hub.example cgo-reliability 3 <nil>
+}

@@ -10,13 +10,15 @@ import (
 type Option func(*options)
 
 type options struct {
-	token      string
-	http       *http.Client
-	attempts   int
-	backoff    time.Duration
-	maxBackoff time.Duration
-	spoolDir   string
-	log        func(format string, args ...any)
+	token        string
+	http         *http.Client
+	attempts     int
+	backoff      time.Duration
+	maxBackoff   time.Duration
+	spoolDir     string
+	cacheDir     string
+	fetchTimeout time.Duration
+	log          func(format string, args ...any)
 }
 
 func defaults() options {
@@ -25,6 +27,29 @@ func defaults() options {
 		attempts:   4,
 		backoff:    500 * time.Millisecond,
 		maxBackoff: 10 * time.Second,
+
+		cacheDir:     DefaultCacheDir(),
+		fetchTimeout: 15 * time.Second,
+	}
+}
+
+// WithCache sets where FetchChecklist caches checklists (one
+// subdirectory per hub URL). Default DefaultCacheDir().
+func WithCache(dir string) Option {
+	return func(o *options) {
+		if dir != "" {
+			o.cacheDir = dir
+		}
+	}
+}
+
+// WithFetchTimeout bounds one FetchChecklist request; past it the cached
+// copy runs. Default 15 s.
+func WithFetchTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.fetchTimeout = d
+		}
 	}
 }
 

@@ -41,7 +41,7 @@ func (s *Server) status(r *http.Request, err error) (int, string) {
 		return http.StatusForbidden, err.Error()
 	case errors.Is(err, hub.ErrInvalid):
 		return http.StatusBadRequest, err.Error()
-	case errors.Is(err, hub.ErrConflict):
+	case errors.Is(err, hub.ErrConflict), errors.Is(err, hub.ErrLeaseLost):
 		return http.StatusConflict, err.Error()
 	case errors.Is(err, hub.ErrNotFound):
 		return http.StatusNotFound, err.Error()
@@ -170,10 +170,12 @@ func (s *Server) statsFilter(r *http.Request) (store.StatsFilter, time.Duration,
 		Since: s.o.now().Add(-win)}, win, nil
 }
 
-// ChecksResponse is the body of GET /api/v1/checks.
+// ChecksResponse is the body of GET /api/v1/checks: each check's
+// statistics and value card, and the card rules in force.
 type ChecksResponse struct {
 	Since  time.Time        `json:"since"`
-	Checks []hub.CheckStats `json:"checks"`
+	Checks []hub.CheckValue `json:"checks"`
+	Rules  hub.CardRules    `json:"card_rules"`
 }
 
 func (s *Server) getChecks(w http.ResponseWriter, r *http.Request) {
@@ -187,7 +189,12 @@ func (s *Server) getChecks(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ChecksResponse{Since: f.Since.UTC(), Checks: st})
+	vals, err := s.values(r.Context(), st)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ChecksResponse{Since: f.Since.UTC(), Checks: vals, Rules: s.o.cardRules})
 }
 
 // trendFilter reads ?window=30d&bucket=1d: buckets are aligned to
@@ -240,7 +247,12 @@ func (s *Server) getWaivers(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"waivers": ws})
+	granted, err := s.st.HubWaivers(r.Context(), "", now)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"waivers": ws, "granted": granted})
 }
 
 func (s *Server) getTokens(w http.ResponseWriter, r *http.Request) {

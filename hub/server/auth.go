@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -103,11 +104,55 @@ func (s *Server) api(a hub.Action, h http.HandlerFunc) http.HandlerFunc {
 			err = s.authorize(p, a)
 		}
 		if err != nil {
+			s.refused(r, p, a, err)
 			s.apiError(w, r, err)
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, p)))
+		h(w, r.WithContext(s.withPrincipal(r, p)))
 	}
+}
+
+// withPrincipal puts p, and the actor the store audits, in the request's
+// context.
+func (s *Server) withPrincipal(r *http.Request, p *principal) context.Context {
+	ctx := context.WithValue(r.Context(), ctxKey{}, p)
+	a := hub.Actor{Name: "anonymous", From: remoteAddr(r)}
+	if p != nil {
+		a.Name, a.Role = p.token.Name, p.token.Role
+	}
+	return hub.WithActor(ctx, a)
+}
+
+// refused audits a write refused for its credentials or role.
+func (s *Server) refused(r *http.Request, p *principal, a hub.Action, err error) {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return
+	}
+	ctx := s.withPrincipal(r, p)
+	if p == nil {
+		ctx = hub.WithActor(ctx, hub.Actor{Name: "anonymous", From: remoteAddr(r)})
+	}
+	e := hub.NewAudit(ctx, hub.AuditPermissionRefused, r.Method+" "+r.URL.Path, hub.AuditDenied, string(a)+": "+err.Error())
+	if aerr := s.st.AppendAudit(context.WithoutCancel(r.Context()), e); aerr != nil {
+		s.o.logger.Error("audit log", "err", aerr)
+	}
+	s.o.logger.Warn("write refused", "method", r.Method, "path", r.URL.Path, "actor", e.Actor, "from", e.From, "err", err)
+}
+
+// remoteAddr is where a request came from: the peer's address, and what
+// a proxy says in X-Forwarded-For (recorded, not trusted).
+func remoteAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+		if len(xff) > 200 {
+			xff = xff[:200]
+		}
+		host += " (X-Forwarded-For: " + xff + ")"
+	}
+	return host
 }
 
 // page wraps an HTML page: anonymous visitors who need to log in are sent
@@ -120,10 +165,11 @@ func (s *Server) page(a hub.Action, h http.HandlerFunc) http.HandlerFunc {
 		}
 		switch {
 		case err == nil:
-			h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, p)))
+			h(w, r.WithContext(s.withPrincipal(r, p)))
 		case errors.Is(err, hub.ErrUnauthorized) && r.Method == http.MethodGet:
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		default:
+			s.refused(r, p, a, err)
 			s.pageError(w, r, err)
 		}
 	}

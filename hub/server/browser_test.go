@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -176,4 +177,109 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("%d rows on the runs page (%v), want 11", rows, err)
 	}
 	shot("hub-runs.png")
+
+	// The platform team's workflow: an author uploads a new version of
+	// the team checklist, a reviewer approves it on its page.
+	mustCode(t, e.yaml(hub.RoleAuthor, teamV1), 201)
+	mustCode(t, e.do("POST", "/api/v1/checklists/team/versions/1/approve", e.tokens[hub.RoleReviewer], []byte(`{"comment":"first version"}`)), 200)
+	v2 := strings.Replace(teamV1, "title: tests", "title: unit tests under the race detector", 1)
+	v2 = strings.Replace(v2, `with: {run: "true"}
+`, `with: {run: "go test -race ./..."}
+    timeout_seconds: 600
+`, 2)
+	mustCode(t, e.yaml(hub.RoleAuthor, v2), 201)
+	login := func(role hub.Role, next, ready string) {
+		t.Helper()
+		if err := chromedp.Do(ctx,
+			chromedp.Navigate(e.srv.URL+"/login?next="+next),
+			chromedp.WaitVisible(`input[name="token"]`),
+			chromedp.SendKeys(`input[name="token"]`, e.tokens[role]),
+			chromedp.Click(`form.login button`),
+			chromedp.WaitVisible(ready),
+		); err != nil {
+			t.Fatalf("log in as %s: %v", role, err)
+		}
+	}
+	login(hub.RoleReviewer, "/checklists/team/versions/2", `#state`)
+	state, err := chromedp.Run(ctx, chromedp.Text(`#state`))
+	if err != nil || state != "pending" {
+		t.Fatalf("version 2 state %q (%v)", state, err)
+	}
+	if !eval(`document.querySelectorAll('pre.diff .d-add').length >= 2 && document.querySelectorAll('pre.diff .d-del').length >= 2`) {
+		t.Error("the diff to version 1 is not shown")
+	}
+	shot("hub-checklist-review.png")
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(`form.review input[name="comment"]`, "race detector on: agreed"),
+		chromedp.Click(`button.approve`),
+		chromedp.WaitVisible(`#state.s-approved`),
+	); err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	state, err = chromedp.Run(ctx, chromedp.Text(`#state`))
+	if err != nil || state != "approved" {
+		t.Fatalf("after approving on the page, state %q (%v)", state, err)
+	}
+	if doc := decodeJSON[hub.ChecklistDocument](t, e.do("GET", "/api/v1/checklists/team/active", e.tokens[hub.RoleRunner], nil)); doc.Version != 2 || doc.Approver != "tok-reviewer" {
+		t.Fatalf("active after approval: %+v", doc)
+	}
+	shot("hub-checklist-approved.png")
+
+	// Anyone signed in votes on a check; its value card changes.
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.srv.URL+"/checks/cl/C"), chromedp.WaitVisible(`#card`)); err != nil {
+		t.Fatal(err)
+	}
+	before, err := chromedp.Run(ctx, chromedp.Text(`#card h2 .card`))
+	if err != nil || strings.ToLower(before) != "green" {
+		t.Fatalf("card of C before the vote: %q (%v)", before, err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(`form.vote input[name="comment"]`, "skips on every ARM runner, tells us nothing"),
+		chromedp.Click(`form.vote button.noisy`),
+		chromedp.WaitVisible(`#card table.votes`),
+	); err != nil {
+		t.Fatalf("vote: %v", err)
+	}
+	after, err := chromedp.Run(ctx, chromedp.Text(`#card h2 .card`))
+	if err != nil || strings.ToLower(after) != "yellow" {
+		t.Fatalf("card of C after a noisy vote: %q (%v)", after, err)
+	}
+	why, err := chromedp.Run(ctx, chromedp.Text(`#card p.why`))
+	if err != nil || !strings.Contains(why, "noisy_votes") {
+		t.Errorf("the card does not name its rule: %q (%v)", why, err)
+	}
+	shot("hub-card.png")
+
+	// A nightly checklist whose leak check fails every night and whose
+	// fuzz check always skips, and two more people who find C noisy: the
+	// retire-or-fix page lists them, worst first.
+	for d := range 6 {
+		res := result(now.Add(-time.Duration(d)*24*time.Hour-time.Hour), checklist.Fail, checklist.Skip, checklist.Pass)
+		res.Checklist = "nightly"
+		res.Checks[0].ID, res.Checks[0].Title = "CG-LEAK-07", "the parser frees every header"
+		res.Checks[1].ID, res.Checks[1].Title = "CG-FUZZ-02", "the decoder survives 10 minutes of fuzzing"
+		res.Checks[2].ID, res.Checks[2].Title = "CG-THR-01", "no C thread outlives the module"
+		mustCode(t, e.upload(fmt.Sprint("nightly-", d), res, hub.Context{Repo: "org/svc", Branch: "main"}), 201)
+	}
+	for _, role := range []hub.Role{hub.RoleRunner, hub.RoleAuthor} {
+		mustCode(t, e.do("POST", "/api/v1/checks/cl/C/votes", e.tokens[role], []byte(`{"vote":"noisy"}`)), 201)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.srv.URL+"/retire"), chromedp.WaitVisible(`table.retire`)); err != nil {
+		t.Fatal(err)
+	}
+	red, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('table.retire tbody tr td:nth-child(2)')].map(td => td.textContent)`))
+	if err != nil || strings.Join(red, ",") != "CG-LEAK-07,CG-FUZZ-02,C" {
+		t.Errorf("red checks on the retire page: %v (%v), want CG-LEAK-07, CG-FUZZ-02, C", red, err)
+	}
+	shot("hub-retire.png")
+	login(hub.RoleAdmin, "/admin/audit", `table.audit`)
+	rowsAudit, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('table.audit tbody tr').length`))
+	if err != nil || rowsAudit < 5 {
+		t.Errorf("%d audit rows (%v)", rowsAudit, err)
+	}
+	approve, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`[...document.querySelectorAll('table.audit tbody tr')].some(r => r.textContent.includes('checklist.approve') && r.textContent.includes('team@2') && r.textContent.includes('tok-reviewer'))`))
+	if err != nil || !approve {
+		t.Errorf("the page's approval is not in the audit log (%v)", err)
+	}
+	shot("hub-audit.png")
 }

@@ -13,6 +13,24 @@
 //	GET    /api/v1/checks/{checklist}/{check}/trend?window=30d&bucket=1d
 //	GET    /api/v1/waivers?window=30d
 //	GET    /api/v1/tokens, POST /api/v1/tokens, DELETE /api/v1/tokens/{name}   (admin)
+//	POST   /api/v1/checklists              upload a checklist version (author); 400 lists problems with line and column
+//	GET    /api/v1/checklists[/{name}[/versions/{n}]]
+//	GET    /api/v1/checklists/{name}/active, /versions/{n}/document   an approved version for --from-hub, with ETag
+//	POST   /api/v1/checklists/{name}/versions/{n}/approve, /reject    (reviewer, never the version's author)
+//	POST   /api/v1/waivers, DELETE /api/v1/waivers/{checklist}/{check} (reviewer)
+//	GET    /api/v1/checks/{checklist}/{check}/votes, POST … (any signed-in role)
+//	POST   /api/v1/hooks/github (X-Hub-Signature-256), /api/v1/hooks/gitlab (X-Gitlab-Token)
+//	GET    /api/v1/queue[/{id}]; POST /api/v1/queue/lease, /{id}/renew, /{id}/complete (runner)
+//	GET    /api/v1/audit?actor=&action=&target=&outcome=&since=&until=   (admin)
+//
+// Checklist versions are reviewed (a reviewer other than the author
+// approves; the version approved last is active), fetched by
+// `cgoguard check --from-hub` and by agents. Forge webhooks turn
+// `/checklist run` comments into run requests that agents lease, renew
+// and complete once; the hub posts a summary comment on the forge. Each
+// check has a value card (WithCardRules). Every write, and every refused
+// write, is in the store's append-only audit log with who, what, when and
+// from where.
 //
 // Security: writes need a bearer token whose role may write (401 without
 // a valid token, 403 with a role that may not); reads need one too unless

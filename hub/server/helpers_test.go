@@ -37,6 +37,7 @@ type env struct {
 	srv    *httptest.Server
 	st     store.Store
 	tokens map[hub.Role]string
+	s      *Server
 }
 
 func sqliteDSN(t testing.TB) string { return filepath.Join(t.TempDir(), "hub.db") }
@@ -53,10 +54,10 @@ func newEnv(t testing.TB, dsn string, opts ...Option) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, srv: httptest.NewServer(s), st: st, tokens: map[hub.Role]string{}}
+	e := &env{t: t, srv: httptest.NewServer(s), st: st, tokens: map[hub.Role]string{}, s: s}
 	t.Cleanup(e.srv.Close)
 	for _, r := range hub.Roles {
-		secret, _, err := st.CreateToken(ctx, "tok-"+string(r), r)
+		secret, _, err := st.CreateToken(hub.WithActor(ctx, hub.Actor{Name: "cli:root", From: "local hub-1"}), "tok-"+string(r), r)
 		if errors.Is(err, hub.ErrInvalid) {
 			continue // a second hub on the same database: the tokens exist
 		}

@@ -19,6 +19,7 @@ type httpMetrics struct {
 	duration *prometheus.HistogramVec
 	inFlight prometheus.Gauge
 	uploads  *prometheus.CounterVec
+	hooks    *prometheus.CounterVec
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -41,7 +42,11 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Help: "Run uploads by result: created, duplicate, conflict, invalid, too_large.",
 		}, []string{"result"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.inFlight, m.uploads)
+	m.hooks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cgoguard_hub_webhooks_total",
+		Help: "Webhook deliveries by forge and result: queued, ignored, denied (signature), rejected.",
+	}, []string{"forge", "result"})
+	reg.MustRegister(m.requests, m.duration, m.inFlight, m.uploads, m.hooks)
 	for _, r := range []string{"created", "duplicate", "conflict", "invalid", "too_large"} {
 		m.uploads.WithLabelValues(r)
 	}

@@ -1,8 +1,11 @@
 package server
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,7 +27,59 @@ type options struct {
 	logger        *slog.Logger
 	registry      *prometheus.Registry
 	now           func() time.Time
+
+	githubSecret     string
+	gitlabToken      string
+	repos            map[string]RepoRule // "forge:repo"
+	defaultChecklist string
+	forges           map[string]Forge
+	forgeHTTP        *http.Client
+	publicURL        string
+	cardRules        hub.CardRules
+	leaseTTL         time.Duration
+	maxAttempts      int
+	longPoll         time.Duration
+	trustedAuthors   []string
 }
+
+// RepoRule allows a repository to queue runs from pull or merge request
+// comments, and names the checklist that runs for it.
+type RepoRule struct {
+	// Forge is hub.ForgeGitHub or hub.ForgeGitLab.
+	Forge string
+	// Repo is "owner/name" (GitHub) or the project path (GitLab).
+	Repo string
+	// Checklist runs for it; empty means the default checklist.
+	Checklist string
+}
+
+// ParseRepoRule parses "github:owner/name", "gitlab:group/project" or
+// either followed by "=CHECKLIST".
+func ParseRepoRule(s string) (RepoRule, error) {
+	spec, cl, _ := strings.Cut(s, "=")
+	forge, repo, ok := strings.Cut(spec, ":")
+	if !ok || (forge != hub.ForgeGitHub && forge != hub.ForgeGitLab) || repo == "" || strings.ContainsAny(repo, " \t") {
+		return RepoRule{}, fmt.Errorf("cgoguard: allowed repository %q must be github:OWNER/NAME or gitlab:GROUP/PROJECT, optionally =CHECKLIST", s)
+	}
+	return RepoRule{Forge: forge, Repo: repo, Checklist: cl}, nil
+}
+
+// Forge is where the hub posts a request's summary comment.
+type Forge struct {
+	// APIURL is the forge's API base URL: https://api.github.com, or
+	// https://gitlab.example/api/v4 (GitHub Enterprise and self-managed
+	// GitLab have their own).
+	APIURL string
+	// Token authenticates the hub to the API (a GitHub token with
+	// pull-requests write, a GitLab token with api scope).
+	Token string
+}
+
+// Default forge API base URLs.
+const (
+	DefaultGitHubAPI = "https://api.github.com"
+	DefaultGitLabAPI = "https://gitlab.com/api/v4"
+)
 
 // Defaults of the options.
 const (
@@ -45,8 +100,126 @@ func defaults() options {
 		statsWindow:   DefaultStatsWindow,
 		logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 		now:           time.Now,
+
+		repos:            map[string]RepoRule{},
+		defaultChecklist: DefaultChecklist,
+		forges: map[string]Forge{
+			hub.ForgeGitHub: {APIURL: DefaultGitHubAPI},
+			hub.ForgeGitLab: {APIURL: DefaultGitLabAPI},
+		},
+		forgeHTTP:      &http.Client{Timeout: 30 * time.Second},
+		cardRules:      hub.DefaultCardRules(),
+		leaseTTL:       DefaultLeaseTTL,
+		maxAttempts:    DefaultMaxAttempts,
+		longPoll:       DefaultLongPoll,
+		trustedAuthors: []string{"OWNER", "MEMBER", "COLLABORATOR"},
 	}
 }
+
+// Defaults of the run-request options.
+const (
+	// DefaultChecklist is the checklist a request runs when its
+	// repository names none: the shipped one.
+	DefaultChecklist = "cgo-reliability"
+	// DefaultLeaseTTL is how long a lease lasts without renewal.
+	DefaultLeaseTTL = time.Minute
+	// DefaultMaxAttempts bounds the leases of one request.
+	DefaultMaxAttempts = 3
+	// DefaultLongPoll is how long a lease request waits for work.
+	DefaultLongPoll = 25 * time.Second
+)
+
+// WithGitHubWebhook sets the secret of the GitHub webhook
+// (POST /api/v1/hooks/github). Default none: the endpoint answers 404.
+func WithGitHubWebhook(secret string) Option { return func(o *options) { o.githubSecret = secret } }
+
+// WithGitLabWebhook sets the secret token of the GitLab webhook
+// (POST /api/v1/hooks/gitlab). Default none: the endpoint answers 404.
+func WithGitLabWebhook(token string) Option { return func(o *options) { o.gitlabToken = token } }
+
+// WithRepos allows repositories to queue runs from comments. Default
+// none: every webhook event is refused as from an unknown repository.
+func WithRepos(rules ...RepoRule) Option {
+	return func(o *options) {
+		for _, r := range rules {
+			o.repos[r.Forge+":"+r.Repo] = r
+		}
+	}
+}
+
+// WithDefaultChecklist names the checklist a request runs when its
+// repository's rule names none. Default DefaultChecklist.
+func WithDefaultChecklist(name string) Option {
+	return func(o *options) {
+		if name != "" {
+			o.defaultChecklist = name
+		}
+	}
+}
+
+// WithForge sets the API URL and token of a forge (hub.ForgeGitHub or
+// hub.ForgeGitLab) for reading pull requests and posting comments.
+// Default: DefaultGitHubAPI and DefaultGitLabAPI without tokens.
+func WithForge(name string, f Forge) Option {
+	return func(o *options) {
+		if f.APIURL == "" {
+			f.APIURL = o.forges[name].APIURL
+		}
+		f.APIURL = strings.TrimRight(f.APIURL, "/")
+		o.forges[name] = f
+	}
+}
+
+// WithForgeHTTPClient sets the HTTP client used to call the forges.
+// Default: a client with a 30 s timeout.
+func WithForgeHTTPClient(c *http.Client) Option {
+	return func(o *options) {
+		if c != nil {
+			o.forgeHTTP = c
+		}
+	}
+}
+
+// WithPublicURL sets the hub's address as people reach it, for links in
+// forge comments (e.g. "https://hub.example"). Default none: comments
+// carry run ids without links.
+func WithPublicURL(u string) Option {
+	return func(o *options) { o.publicURL = strings.TrimRight(u, "/") }
+}
+
+// WithCardRules sets the rules of the value cards. Default
+// hub.DefaultCardRules().
+func WithCardRules(r hub.CardRules) Option { return func(o *options) { o.cardRules = r } }
+
+// WithLeases sets how long an agent's lease lasts without renewal and how
+// many leases one request gets before it is failed. Defaults
+// DefaultLeaseTTL (1 minute) and DefaultMaxAttempts (3).
+func WithLeases(ttl time.Duration, maxAttempts int) Option {
+	return func(o *options) {
+		if ttl > 0 {
+			o.leaseTTL = ttl
+		}
+		if maxAttempts > 0 {
+			o.maxAttempts = maxAttempts
+		}
+	}
+}
+
+// WithLongPoll sets the longest wait of an agent's lease request when
+// nothing is queued. Default DefaultLongPoll (25 s).
+func WithLongPoll(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.longPoll = d
+		}
+	}
+}
+
+// WithTrustedAuthors sets the GitHub author associations whose
+// `/checklist run` comments queue runs. Default OWNER, MEMBER and
+// COLLABORATOR: a stranger's comment on a public repository's pull
+// request is refused (and logged).
+func WithTrustedAuthors(assoc ...string) Option { return func(o *options) { o.trustedAuthors = assoc } }
 
 // WithAuthReads sets whether reading (pages and GET APIs) needs a token.
 // Default true; false opens reads to everyone while writes still need a

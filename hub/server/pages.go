@@ -21,6 +21,8 @@ import (
 	"github.com/cgoguard/cgoguard/hub/store"
 )
 
+func pathSeg(s string) string { return url.PathEscape(s) }
+
 // pageEvidence bounds the evidence shown inline per stream; the rest is
 // a download.
 const pageEvidence = 8 << 10
@@ -28,7 +30,7 @@ const pageEvidence = 8 << 10
 type pages struct{ t map[string]*template.Template }
 
 var funcs = template.FuncMap{
-	"seg":   url.PathEscape,
+	"seg":   pathSeg,
 	"dur":   fmtSeconds,
 	"when":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	"day":   func(t time.Time) string { return t.UTC().Format("2006-01-02") },
@@ -47,7 +49,8 @@ var funcs = template.FuncMap{
 		u, err := url.Parse(s)
 		return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 	},
-	"div": func(a, b int) float64 { return float64(a) / float64(b) },
+	"div":  func(a, b int) float64 { return float64(a) / float64(b) },
+	"list": func(v ...string) []string { return v },
 }
 
 func parsePages() (*pages, error) {
@@ -80,6 +83,7 @@ type view struct {
 	Nav       string
 	User      *hub.Token
 	CanAdmin  bool
+	CanAudit  bool
 	CSRF      string
 	AuthReads bool
 	Data      any
@@ -90,6 +94,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name, 
 	if p := principalOf(r); p != nil {
 		v.User = &p.token
 		v.CanAdmin = p.token.Role.Can(hub.ActionManageTokens)
+		v.CanAudit = p.token.Role.Can(hub.ActionReadAudit)
 	}
 	var buf bytes.Buffer
 	if err := s.pages.t[name].ExecuteTemplate(&buf, "layout", v); err != nil {
@@ -212,6 +217,7 @@ type checksView struct {
 	Checklist string
 	Since     time.Time
 	Stats     []hub.CheckStats
+	Values    []hub.CheckValue
 	Sort      string
 }
 
@@ -234,9 +240,20 @@ func (s *Server) checksPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	slices.SortStableFunc(v.Stats, func(a, b hub.CheckStats) int {
-		return cmp.Or(cmp.Compare(b.FailureRate, a.FailureRate), cmp.Compare(a.Checklist, b.Checklist), cmp.Compare(a.Check, b.Check))
-	})
+	vals, err := s.values(r.Context(), v.Stats)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if r.URL.Query().Get("sort") == "value" {
+		v.Sort = "value"
+		worstFirst(vals)
+	} else {
+		slices.SortStableFunc(vals, func(a, b hub.CheckValue) int {
+			return cmp.Or(cmp.Compare(b.FailureRate, a.FailureRate), cmp.Compare(a.Checklist, b.Checklist), cmp.Compare(a.Check, b.Check))
+		})
+	}
+	v.Values = vals
 	s.render(w, r, http.StatusOK, "checks", "Checks", v)
 }
 
@@ -270,6 +287,9 @@ type checkView struct {
 	Checklist, Check string
 	Window, Bucket   string
 	Stats            *hub.CheckStats
+	Card             *hub.Card
+	Votes            []hub.Vote
+	CanVote          bool
 	Trend            *hub.Trend
 	Charts           []chart
 	Recent           []hub.CheckRun
@@ -305,15 +325,29 @@ func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
 	for i := range st {
 		if st[i].Check == f.Check {
 			v.Stats = &st[i]
+			vals, err := s.values(r.Context(), st[i:i+1])
+			if err != nil {
+				s.pageError(w, r, err)
+				return
+			}
+			v.Card = &vals[0].Card
 		}
 	}
+	if v.Votes, err = s.st.Votes(r.Context(), f.Checklist, f.Check, 20); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	v.CanVote = s.canDo(r, hub.ActionVote)
 	v.Charts = trendCharts(t)
 	s.render(w, r, http.StatusOK, "check", f.Check, v)
 }
 
 type waiversView struct {
-	Window  string
-	Waivers []hub.WaiverInfo
+	Window   string
+	Waivers  []hub.WaiverInfo
+	Granted  []hub.Waiver
+	CanWaive bool
+	Today    string
 }
 
 func (s *Server) waiversPage(w http.ResponseWriter, r *http.Request) {
@@ -328,7 +362,13 @@ func (s *Server) waiversPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "waivers", "Waivers", waiversView{Window: fmtWindow(win), Waivers: ws})
+	granted, err := s.st.HubWaivers(r.Context(), "", now)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "waivers", "Waivers", waiversView{Window: fmtWindow(win), Waivers: ws, Granted: granted,
+		CanWaive: s.canDo(r, hub.ActionWaive), Today: now.UTC().Format(time.DateOnly)})
 }
 
 type tokensView struct {

@@ -39,6 +39,22 @@ type Server struct {
 		at   time.Time
 		list []string
 	}
+	// queued is closed and replaced when this hub queues a run request,
+	// waking the agents' long polls.
+	queued struct {
+		sync.Mutex
+		ch chan struct{}
+	}
+	sweep struct {
+		sync.Mutex
+		at time.Time
+	}
+	catches struct {
+		sync.Mutex
+		at time.Time
+		m  map[store.CheckKey]store.CatchTime
+	}
+	patterns []string // the routes, for tests
 }
 
 // New returns a server over st. It reads (creating on first use) the
@@ -61,6 +77,7 @@ func New(ctx context.Context, st store.Store, opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{st: st, o: o, key: key, pages: p}
+	s.queued.ch = make(chan struct{})
 	s.metrics = newHTTPMetrics(o.registry)
 	if err := o.registry.Register(newFeedback(st, o.metricsWindow, o.now)); err != nil {
 		return nil, fmt.Errorf("cgoguard: register hub metrics: %w", err)
@@ -75,6 +92,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	handle := func(pattern, name string, h http.HandlerFunc) {
+		s.patterns = append(s.patterns, pattern)
 		mux.Handle(pattern, s.metrics.instrument(name, h))
 	}
 	handle("GET /healthz", "healthz", s.healthz)
@@ -94,6 +112,30 @@ func (s *Server) routes() http.Handler {
 	handle("GET /api/v1/tokens", "api_tokens", s.api(hub.ActionManageTokens, s.getTokens))
 	handle("POST /api/v1/tokens", "api_tokens_post", s.api(hub.ActionManageTokens, s.postToken))
 	handle("DELETE /api/v1/tokens/{name}", "api_tokens_delete", s.api(hub.ActionManageTokens, s.deleteToken))
+
+	// Checklist versions and their review.
+	handle("POST /api/v1/checklists", "api_checklists_post", s.api(hub.ActionWriteChecklist, s.postChecklist))
+	handle("GET /api/v1/checklists", "api_checklists", s.api(hub.ActionRead, s.getChecklists))
+	handle("GET /api/v1/checklists/{name}", "api_checklist", s.api(hub.ActionRead, s.getChecklist))
+	handle("GET /api/v1/checklists/{name}/active", "api_checklist_active", s.api(hub.ActionRead, s.getDocument))
+	handle("GET /api/v1/checklists/{name}/versions/{n}", "api_version", s.api(hub.ActionRead, s.getVersion))
+	handle("GET /api/v1/checklists/{name}/versions/{n}/document", "api_version_document", s.api(hub.ActionRead, s.getDocument))
+	handle("POST /api/v1/checklists/{name}/versions/{n}/approve", "api_version_approve", s.api(hub.ActionApproveChecklist, s.review(true)))
+	handle("POST /api/v1/checklists/{name}/versions/{n}/reject", "api_version_reject", s.api(hub.ActionApproveChecklist, s.review(false)))
+	handle("POST /api/v1/waivers", "api_waivers_post", s.api(hub.ActionWaive, s.postWaiver))
+	handle("DELETE /api/v1/waivers/{checklist}/{check}", "api_waivers_delete", s.api(hub.ActionWaive, s.deleteWaiver))
+	handle("GET /api/v1/checks/{checklist}/{check}/votes", "api_votes", s.api(hub.ActionRead, s.getVotes))
+	handle("POST /api/v1/checks/{checklist}/{check}/votes", "api_votes_post", s.api(hub.ActionVote, s.postVote))
+	handle("GET /api/v1/audit", "api_audit", s.api(hub.ActionReadAudit, s.getAudit))
+
+	// Pull and merge request comments, and the agents' queue.
+	handle("POST /api/v1/hooks/github", "api_hook_github", s.githubHook)
+	handle("POST /api/v1/hooks/gitlab", "api_hook_gitlab", s.gitlabHook)
+	handle("GET /api/v1/queue", "api_queue", s.api(hub.ActionRead, s.getQueue))
+	handle("GET /api/v1/queue/{id}", "api_queue_request", s.api(hub.ActionRead, s.getRequest))
+	handle("POST /api/v1/queue/lease", "api_queue_lease", s.api(hub.ActionRunQueue, s.postLease))
+	handle("POST /api/v1/queue/{id}/renew", "api_queue_renew", s.api(hub.ActionRunQueue, s.postRenew))
+	handle("POST /api/v1/queue/{id}/complete", "api_queue_complete", s.api(hub.ActionRunQueue, s.postComplete))
 	handle("/api/", "api_unknown", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -116,6 +158,17 @@ func (s *Server) routes() http.Handler {
 	handle("GET /admin/tokens", "page_tokens", s.page(hub.ActionManageTokens, s.tokensPage))
 	handle("POST /admin/tokens", "page_tokens_post", s.form(s.page(hub.ActionManageTokens, s.createTokenForm)))
 	handle("POST /admin/tokens/revoke", "page_tokens_revoke", s.form(s.page(hub.ActionManageTokens, s.revokeTokenForm)))
+	handle("GET /admin/audit", "page_audit", s.page(hub.ActionReadAudit, s.auditPage))
+	handle("GET /checklists", "page_checklists", s.page(hub.ActionRead, s.checklistsPage))
+	handle("POST /checklists", "page_checklists_post", s.form(s.page(hub.ActionWriteChecklist, s.uploadChecklistForm)))
+	handle("GET /checklists/{name}", "page_checklist", s.page(hub.ActionRead, s.checklistPage))
+	handle("GET /checklists/{name}/versions/{n}", "page_version", s.page(hub.ActionRead, s.versionPage))
+	handle("POST /checklists/{name}/versions/{n}/review", "page_version_review", s.form(s.page(hub.ActionApproveChecklist, s.reviewForm)))
+	handle("POST /checks/{checklist}/{check}/vote", "page_vote", s.form(s.page(hub.ActionVote, s.voteForm)))
+	handle("POST /waivers", "page_waivers_post", s.form(s.page(hub.ActionWaive, s.grantWaiverForm)))
+	handle("POST /waivers/lift", "page_waivers_lift", s.form(s.page(hub.ActionWaive, s.liftWaiverForm)))
+	handle("GET /retire", "page_retire", s.page(hub.ActionRead, s.retirePage))
+	handle("GET /queue", "page_queue", s.page(hub.ActionRead, s.queuePage))
 
 	// Browsers' cross-origin state-changing requests are refused before
 	// anything else runs (Sec-Fetch-Site / Origin); forms also carry a

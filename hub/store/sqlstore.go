@@ -128,9 +128,10 @@ func (s *sqlStore) applyMigration(ctx context.Context, tx *sql.Tx, m Migration) 
 const (
 	qInsertRun = `INSERT INTO runs (id, digest, checklist, repo, branch, commit_sha, job_url, host, ci, env,
 	files, packages, started_ns, received_ns, duration_s, outcome,
-	n_checks, n_pass, n_fail, n_timeout, n_error, n_skip, n_waived, n_flaky, uploaded_by)
+	n_checks, n_pass, n_fail, n_timeout, n_error, n_skip, n_waived, n_flaky, uploaded_by,
+	checklist_version, source, request_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-	$17, $18, $19, $20, $21, $22, $23, $24, $25)
+	$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)
 ON CONFLICT (id) DO NOTHING`
 	qRunDigest   = `SELECT digest FROM runs WHERE id = $1`
 	qInsertCheck = `INSERT INTO check_results (run_id, position, checklist, check_id, started_ns,
@@ -151,11 +152,36 @@ func (s *sqlStore) PutRuns(ctx context.Context, runs []*hub.Run) (int, error) {
 		return 0, fmt.Errorf("cgoguard: store run: %w", err)
 	}
 	defer tx.Rollback()
+	created, err := putRuns(ctx, tx, runs)
+	if err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("cgoguard: store run: %w", err)
+	}
+	return created, nil
+}
+
+// putRuns stores runs in tx, with an audit entry for each.
+func putRuns(ctx context.Context, tx *sql.Tx, runs []*hub.Run) (int, error) {
 	var ins *sql.Stmt
 	created := 0
 	for _, r := range runs {
 		ok, err := putRun(ctx, tx, r)
 		if err != nil {
+			return 0, err
+		}
+		detail := fmt.Sprintf("checklist %s, %d checks, %s", r.Checklist, r.Counts.Checks, r.Outcome)
+		if r.Context.Repo != "" {
+			detail += fmt.Sprintf(", %s@%s", r.Context.Repo, shortSHA(r.Context.Commit))
+		}
+		if r.ChecklistVersion > 0 {
+			detail += fmt.Sprintf(", version %d", r.ChecklistVersion)
+		}
+		if !ok {
+			detail = "duplicate: " + detail
+		}
+		if err := writeAudit(ctx, tx, hub.NewAudit(ctx, hub.AuditRunUpload, r.ID, hub.AuditOK, detail)); err != nil {
 			return 0, err
 		}
 		if !ok {
@@ -175,10 +201,14 @@ func (s *sqlStore) PutRuns(ctx context.Context, runs []*hub.Run) (int, error) {
 			return 0, err
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("cgoguard: store run: %w", err)
-	}
 	return created, nil
+}
+
+func shortSHA(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
 }
 
 // putRun inserts the run's row; false means the same run was already
@@ -193,7 +223,8 @@ func putRun(ctx context.Context, tx *sql.Tx, r *hub.Run) (bool, error) {
 		r.Context.JobURL, r.Context.Host, r.Context.CI, r.Env,
 		jsonList(r.Files), jsonList(r.Packages), r.Started.UnixNano(), r.Received.UnixNano(),
 		r.DurationSeconds, r.Outcome,
-		c.Checks, c.Pass, c.Fail, c.Timeout, c.Error, c.Skip, c.Waived, c.Flaky, r.UploadedBy)
+		c.Checks, c.Pass, c.Fail, c.Timeout, c.Error, c.Skip, c.Waived, c.Flaky, r.UploadedBy,
+		r.ChecklistVersion, sourceJSON(r.Source), r.RequestID)
 	if err != nil {
 		return false, fmt.Errorf("cgoguard: store run %s: %w", r.ID, err)
 	}
@@ -246,7 +277,8 @@ func putChecks(ctx context.Context, ins *sql.Stmt, r *hub.Run) error {
 }
 
 const runColumns = `id, checklist, repo, branch, commit_sha, job_url, host, ci, env, started_ns, received_ns,
-	duration_s, outcome, n_checks, n_pass, n_fail, n_timeout, n_error, n_skip, n_waived, n_flaky, uploaded_by`
+	duration_s, outcome, n_checks, n_pass, n_fail, n_timeout, n_error, n_skip, n_waived, n_flaky, uploaded_by,
+	checklist_version, source, request_id`
 
 const (
 	qRun = `SELECT ` + runColumns + `, digest, files, packages FROM runs WHERE id = $1`
@@ -280,13 +312,16 @@ func scanSummary(sc scanner, extra ...any) (hub.RunSummary, error) {
 		c                    = &r.Counts
 		fields               []any
 		repo, branch, commit = &r.Context.Repo, &r.Context.Branch, &r.Context.Commit
+		source               string
 	)
 	fields = append(fields, &r.ID, &r.Checklist, repo, branch, commit, &r.Context.JobURL, &r.Context.Host,
 		&r.Context.CI, &r.Env, &started, &received, &r.DurationSeconds, &r.Outcome,
-		&c.Checks, &c.Pass, &c.Fail, &c.Timeout, &c.Error, &c.Skip, &c.Waived, &c.Flaky, &r.UploadedBy)
+		&c.Checks, &c.Pass, &c.Fail, &c.Timeout, &c.Error, &c.Skip, &c.Waived, &c.Flaky, &r.UploadedBy,
+		&r.ChecklistVersion, &source, &r.RequestID)
 	if err := sc.Scan(append(fields, extra...)...); err != nil {
 		return r, err
 	}
+	r.Source = sourceFromJSON(source)
 	r.Started = fromNS(started)
 	r.Received = fromNS(received)
 	return r, nil
@@ -475,6 +510,25 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func sourceJSON(src *checklist.Source) string {
+	if src == nil {
+		return ""
+	}
+	b, _ := json.Marshal(src) // plain data always marshals
+	return string(b)
+}
+
+func sourceFromJSON(s string) *checklist.Source {
+	if s == "" {
+		return nil
+	}
+	var src checklist.Source
+	if json.Unmarshal([]byte(s), &src) != nil {
+		return nil
+	}
+	return &src
 }
 
 func jsonList(l []string) string {

@@ -61,6 +61,77 @@ type Store interface {
 	// TokenByID returns an active token by its id, or hub.ErrUnauthorized.
 	TokenByID(ctx context.Context, id string) (hub.Token, error)
 
+	// PutChecklistVersion stores an uploaded checklist as the next
+	// version of its name (author: the actor of ctx), pending review, with
+	// the diff from the previous version. A file identical to the latest
+	// version is not stored again: that version comes back with created
+	// false.
+	PutChecklistVersion(ctx context.Context, v *hub.ChecklistVersion) (stored *hub.ChecklistVersion, created bool, err error)
+	// ChecklistVersion returns a version with its YAML; version 0 is the
+	// active one. hub.ErrNotFound when there is none.
+	ChecklistVersion(ctx context.Context, name string, version int) (*hub.ChecklistVersion, error)
+	// ChecklistVersions lists a checklist's versions newest first,
+	// without their YAML.
+	ChecklistVersions(ctx context.Context, name string) ([]hub.ChecklistVersion, error)
+	// ChecklistInfos lists the checklists kept by the hub.
+	ChecklistInfos(ctx context.Context) ([]hub.ChecklistInfo, error)
+	// ReviewChecklistVersion approves (making it active) or rejects (with
+	// a comment) a pending version as the actor of ctx, who must not be
+	// its author (hub.ErrForbidden). Reviewing twice is hub.ErrConflict.
+	ReviewChecklistVersion(ctx context.Context, name string, version int, approve bool, comment string) (*hub.ChecklistVersion, error)
+
+	// GrantWaiver grants (or replaces) the hub's waiver of a check.
+	GrantWaiver(ctx context.Context, w hub.Waiver) error
+	// LiftWaiver removes it, or returns hub.ErrNotFound.
+	LiftWaiver(ctx context.Context, checklist, check string) error
+	// HubWaivers lists the waivers that hold on the day of now, of one
+	// checklist or (empty name) all.
+	HubWaivers(ctx context.Context, checklist string, now time.Time) ([]hub.Waiver, error)
+
+	// PutVote records the actor's vote on a check (the newest vote of
+	// each person counts).
+	PutVote(ctx context.Context, v hub.Vote) error
+	// Votes lists a check's votes, newest first, at most limit.
+	Votes(ctx context.Context, checklist, check string, limit int) ([]hub.Vote, error)
+	// VoteCounts counts each check's votes, the newest of each voter.
+	VoteCounts(ctx context.Context) (map[CheckKey]hub.Votes, error)
+	// CatchTimes returns when each check first ran and last failed.
+	CatchTimes(ctx context.Context) (map[CheckKey]CatchTime, error)
+
+	// RecordDelivery records a webhook delivery id; false when it was
+	// seen before (a replay).
+	RecordDelivery(ctx context.Context, forge, delivery string) (fresh bool, err error)
+	// EnqueueRequest queues a run request under a new id; nil and false
+	// when the same comment queued one before.
+	EnqueueRequest(ctx context.Context, r *hub.RunRequest) (*hub.RunRequest, bool, error)
+	// LeaseRequest hands the oldest waiting request to an agent for ttl
+	// (nil: nothing waits). Requests whose lease expired maxAttempts
+	// times are failed and returned in exhausted.
+	LeaseRequest(ctx context.Context, owner string, ttl time.Duration, maxAttempts int) (l *hub.Lease, exhausted []hub.RunRequest, err error)
+	// RenewLease extends a lease held with token, or returns
+	// hub.ErrLeaseLost.
+	RenewLease(ctx context.Context, id, token string, ttl time.Duration) (time.Time, error)
+	// CompleteRequest finishes a leased request once: with a run (stored
+	// in the same transaction) or an error. hub.ErrLeaseLost for anyone
+	// but the current lease holder.
+	CompleteRequest(ctx context.Context, id, token string, run *hub.Run, errMsg string) (*hub.RunRequest, error)
+	// Request returns a run request, or hub.ErrNotFound.
+	Request(ctx context.Context, id string) (*hub.RunRequest, error)
+	// Requests lists run requests newest first.
+	Requests(ctx context.Context, f RequestFilter) ([]hub.RunRequest, error)
+	// ClaimComment lets one caller post a finished request's comment.
+	ClaimComment(ctx context.Context, id string, stale time.Duration) (bool, error)
+	// SetComment records whether the comment was posted.
+	SetComment(ctx context.Context, id, state, url, errMsg string) error
+	// UnpostedComments lists finished requests still without a comment.
+	UnpostedComments(ctx context.Context, stale time.Duration) ([]hub.RunRequest, error)
+
+	// AppendAudit appends an entry on its own (refused writes); every
+	// write of the store audits itself in its own transaction.
+	AppendAudit(ctx context.Context, e hub.AuditEntry) error
+	// Audit returns one page of the audit log, newest first.
+	Audit(ctx context.Context, f AuditFilter) (*hub.AuditPage, error)
+
 	// Key returns the named random key shared by every hub instance on
 	// this database (created on first use), e.g. for signing cookies.
 	Key(ctx context.Context, name string) ([]byte, error)
@@ -84,6 +155,28 @@ type RunFilter struct {
 	// Limit is the page size: 1 to MaxLimit, 0 means DefaultLimit.
 	Limit int
 	// Cursor is RunPage.Next of the previous page.
+	Cursor string
+}
+
+// RequestFilter selects run requests; empty fields match everything.
+type RequestFilter struct {
+	State hub.RequestState
+	Repo  string
+	Limit int
+}
+
+// AuditFilter selects audit entries; empty fields match everything.
+type AuditFilter struct {
+	Actor string
+	// Action matches an action ("checklist.approve") or a family of
+	// actions ("checklist").
+	Action  string
+	Target  string
+	Outcome string
+	Since   time.Time
+	Until   time.Time
+	Limit   int
+	// Cursor is AuditPage.Next of the previous page.
 	Cursor string
 }
 

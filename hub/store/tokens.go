@@ -68,6 +68,9 @@ func (s *sqlStore) CreateToken(ctx context.Context, name string, role hub.Role) 
 	if _, err := tx.ExecContext(ctx, qInsertToken, id, name, string(role), hashSecret(secret), t.Created.UnixNano()); err != nil {
 		return "", hub.Token{}, fmt.Errorf("cgoguard: create token %q: %w", name, err)
 	}
+	if err := writeAudit(ctx, tx, hub.NewAudit(ctx, hub.AuditTokenCreate, name, hub.AuditOK, "role "+string(role))); err != nil {
+		return "", hub.Token{}, err
+	}
 	if err := tx.Commit(); err != nil {
 		return "", hub.Token{}, fmt.Errorf("cgoguard: create token %q: %w", name, err)
 	}
@@ -75,7 +78,12 @@ func (s *sqlStore) CreateToken(ctx context.Context, name string, role hub.Role) 
 }
 
 func (s *sqlStore) RevokeToken(ctx context.Context, name string) error {
-	res, err := s.w.ExecContext(ctx, qRevoke, time.Now().UnixNano(), name)
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("cgoguard: revoke token %q: %w", name, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, qRevoke, time.Now().UnixNano(), name)
 	if err != nil {
 		return fmt.Errorf("cgoguard: revoke token %q: %w", name, err)
 	}
@@ -83,6 +91,12 @@ func (s *sqlStore) RevokeToken(ctx context.Context, name string) error {
 		return fmt.Errorf("cgoguard: revoke token %q: %w", name, err)
 	} else if n == 0 {
 		return fmt.Errorf("%w: no active token called %q", hub.ErrNotFound, name)
+	}
+	if err := writeAudit(ctx, tx, hub.NewAudit(ctx, hub.AuditTokenRevoke, name, hub.AuditOK, "")); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("cgoguard: revoke token %q: %w", name, err)
 	}
 	return nil
 }
