@@ -25,6 +25,12 @@ struct cp_run {
 	uint32_t batch;
 	int together;
 	pthread_barrier_t bar;
+	/* The start gate: threads wait on it until every one of them has
+	 * been created (gate 1) or a creation failed (gate -1: they return
+	 * without pushing, so none waits at a barrier for a missing peer). */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int gate;
 	struct cp_thread t[];
 };
 
@@ -146,8 +152,16 @@ static void run_loop(struct cp_thread *t);
 static void *run_thread(void *arg)
 {
 	struct cp_thread *t = arg;
-	int64_t c0 = thread_cpu();
+	int64_t c0;
+	int gate;
 
+	pthread_mutex_lock(&t->run->mu);
+	while ((gate = t->run->gate) == 0)
+		pthread_cond_wait(&t->run->cv, &t->run->mu);
+	pthread_mutex_unlock(&t->run->mu);
+	if (gate < 0)
+		return NULL;
+	c0 = thread_cpu();
 	if (t->run->mode == CP_BATCH || t->run->mode == CP_FLOOD_BATCH)
 		run_batches(t);
 	else
@@ -208,6 +222,23 @@ static void run_loop(struct cp_thread *t)
 		pthread_barrier_wait(&r->bar); /* none exits before all are done */
 }
 
+static void open_gate(struct cp_run *r, int gate)
+{
+	pthread_mutex_lock(&r->mu);
+	r->gate = gate;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void free_run(struct cp_run *r)
+{
+	if (r->together)
+		pthread_barrier_destroy(&r->bar);
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}
+
 struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode, uint32_t size, int64_t pause_ns, uint32_t batch,
 			uint32_t first_id, int together)
 {
@@ -239,18 +270,18 @@ struct cp_run *cp_start(cg_bridge *b, int threads, uint64_t per_thread, int mode
 		r->t[i].run = r;
 		r->t[i].id = first_id + (uint32_t)i;
 	}
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
 	for (int i = 0; i < threads; i++) {
 		if (pthread_create(&r->t[i].th, NULL, run_thread, &r->t[i]) != 0) {
-			/* Threads already started would wait at the barrier for
-			 * ever; no test starts that many. */
-			if (r->together)
-				abort();
+			open_gate(r, -1);
 			for (int j = 0; j < i; j++)
 				pthread_join(r->t[j].th, NULL);
-			free(r);
+			free_run(r);
 			return NULL;
 		}
 	}
+	open_gate(r, 1);
 	return r;
 }
 
@@ -260,9 +291,7 @@ void cp_join(struct cp_run *r, struct cp_result *out)
 		pthread_join(r->t[i].th, NULL);
 		out[i] = r->t[i].res;
 	}
-	if (r->together)
-		pthread_barrier_destroy(&r->bar);
-	free(r);
+	free_run(r);
 }
 
 void cp_commit_checks(cg_bridge *b, int *out)
