@@ -21,11 +21,19 @@
 // -NAME=false, except the analyzer named advisory, whose flag is -advisory
 // above. The richer front end, with rule selection, JSON and SARIF output
 // and suppressed findings, is "cgoguard vet".
+//
+// go vet caches the tool's results under its -V=full answer, which
+// includes a digest of every .cgoguard.yaml of the module (and workspace)
+// go vet runs in, so a configuration change makes go vet analyse the
+// packages again instead of replaying findings made under the old
+// settings.
 package main
 
 import (
+	"crypto/sha256"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -36,6 +44,10 @@ import (
 )
 
 func main() {
+	if versionQuery(os.Args[1:]) {
+		printVersion(os.Stdout)
+		return
+	}
 	var opts suite.Options
 	cfg, err := suite.FindConfig(".")
 	if err == nil {
@@ -113,6 +125,48 @@ func takeAdvisory(args []string, on *bool) ([]string, error) {
 		*on = b
 	}
 	return out, nil
+}
+
+// versionQuery reports whether go vet asks for the tool's version
+// (-V=full), which it hashes into the key of its cached results.
+func versionQuery(args []string) bool {
+	return len(args) == 1 && (args[0] == "-V=full" || args[0] == "--V=full")
+}
+
+// printVersion answers -V=full as go vet expects ("NAME version devel ...
+// buildID=ID"), with an ID that covers both the executable and the
+// configuration files the tool would read (suite.ConfigDigest of the
+// directory go vet runs in): go vet keys its cached findings by this
+// line, so editing .cgoguard.yaml makes it analyse the packages again
+// instead of replaying findings made under the old settings.
+func printVersion(w io.Writer) {
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cgoguard-vet: %v\n", err)
+		os.Exit(1)
+	}
+	h := sha256.New()
+	f, err := os.Open(exe)
+	if err == nil {
+		_, err = io.Copy(h, f)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cgoguard-vet: %v\n", err)
+		os.Exit(1)
+	}
+	config, err := suite.ConfigDigest(".")
+	if err != nil {
+		// A configuration that cannot be found is a state of its own:
+		// the run reports the error; the ID only has to differ.
+		config = "error:" + err.Error()
+	}
+	fmt.Fprintf(h, "\x00config %s", config)
+	short := config
+	if len(short) > 16 {
+		short = short[:16]
+	}
+	fmt.Fprintf(w, "%s version devel config=%s buildID=%x\n", exe, strings.Join(strings.Fields(short), "_"), h.Sum(nil))
 }
 
 // handshake reports whether go vet is only asking for the tool's flags or

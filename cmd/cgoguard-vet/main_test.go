@@ -156,3 +156,117 @@ func TestDocumentedFormFailsLoudly(t *testing.T) {
 		t.Errorf("go vet's error does not name the missing tool:\n%s", out)
 	}
 }
+
+// copyModule copies the fixture module testdata/mod into a temporary
+// directory and returns it.
+func copyModule(t *testing.T) string {
+	t.Helper()
+	mod, err := filepath.Abs(filepath.Join("testdata", "mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(mod)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// writeConfig writes (or, with body "", removes) .cgoguard.yaml in dir.
+func writeConfig(t *testing.T, dir, body string) {
+	t.Helper()
+	name := filepath.Join(dir, ".cgoguard.yaml")
+	if body == "" {
+		if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		return
+	}
+	if err := os.WriteFile(name, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestVersionCoversConfig checks that the tool's -V=full answer, which go
+// vet hashes into the key of its cached results, changes with the
+// configuration files of the module it runs in, and only with them.
+func TestVersionCoversConfig(t *testing.T) {
+	bin := buildTool(t)
+	dir := copyModule(t)
+	version := func(in string) string {
+		t.Helper()
+		cmd := exec.Command(bin, "-V=full")
+		cmd.Dir = in
+		cmd.Env = append(os.Environ(), "GOWORK=off")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("-V=full: %v", err)
+		}
+		f := strings.Fields(string(out))
+		// The form go vet parses: NAME version devel ... buildID=ID.
+		if len(f) < 4 || f[1] != "version" || f[2] != "devel" || !strings.HasPrefix(f[len(f)-1], "buildID=") {
+			t.Fatalf("-V=full answer not in the form go vet parses: %q", out)
+		}
+		return f[len(f)-1]
+	}
+	seen := map[string]string{}
+	step := func(name, in string) {
+		t.Helper()
+		id := version(in)
+		if prev, dup := seen[id]; dup {
+			t.Errorf("%s: the version ID is the same as with %s: %s", name, prev, id)
+		}
+		seen[id] = name
+	}
+	step("no configuration", dir)
+	if version(dir) != version(dir) {
+		t.Errorf("the version ID is not stable")
+	}
+	writeConfig(t, dir, "vet:\n  disable: [CG024]\n")
+	step("CG024 disabled", dir)
+	writeConfig(t, dir, "vet:\n  disable: [CG025]\n")
+	step("CG025 disabled", dir)
+	writeConfig(t, dir, "vet:\n  advisroy: true\n")
+	step("a broken configuration", dir)
+	writeConfig(t, dir, "vet:\n  disable: [CG025]\n")
+	if id := version(dir); seen[id] != "CG025 disabled" {
+		t.Errorf("the same configuration gives another ID: %s", id)
+	}
+	// A package below the directory go vet runs in reads its own file.
+	if err := os.WriteFile(filepath.Join(dir, "hot", ".cgoguard.yaml"), []byte("vet:\n  advisory: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	step("a package's own configuration", dir)
+	// The same answer from a subdirectory: the module's files count.
+	if id := version(filepath.Join(dir, "hot")); seen[id] != "a package's own configuration" {
+		t.Errorf("-V=full from a package directory differs from the module root's")
+	}
+}
+
+// TestConfigChangeReruns runs go vet twice on the same package with the
+// build cache kept: a clean run under a configuration that disables the
+// rule, then a run after the configuration no longer does. go vet must
+// analyse again rather than replay the clean result, and go back to the
+// clean result when the configuration is restored.
+func TestConfigChangeReruns(t *testing.T) {
+	bin := buildTool(t)
+	dir := copyModule(t)
+	t.Setenv("GOFLAGS", "")
+	t.Setenv("GOWORK", "off")
+	for i, tc := range []struct {
+		config string
+		want   int // CG024 findings
+	}{
+		{"vet:\n  disable: [CG024]\n", 0},
+		{"vet:\n  disable: [CG013]\n", 1},
+		{"", 1},
+		{"vet:\n  disable: [CG024]\n", 0},
+		{"vet:\n  flags:\n    memory.owns: some_c_take\n", 1},
+	} {
+		writeConfig(t, dir, tc.config)
+		out, failed := goVet(t, dir, bin, ".")
+		if got := strings.Count(out, "CG024:"); got != tc.want || failed != (tc.want > 0) {
+			t.Errorf("run %d with config %q: %d CG024 findings (failed %v), want %d:\n%s", i, tc.config, got, failed, tc.want, out)
+		}
+	}
+}
