@@ -42,13 +42,14 @@ func Register(name string, f Format) {
 	formats[name] = f
 }
 
-// Lookup returns the format registered under name.
+// Lookup returns the format registered under name (or under the format
+// an alias names, see CanonicalFormat).
 func Lookup(name string) (Format, error) {
 	mu.RLock()
 	defer mu.RUnlock()
-	f, ok := formats[name]
+	f, ok := formats[CanonicalFormat(name)]
 	if !ok {
-		return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownFormat, name, strings.Join(namesLocked(), ", "))
+		return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownFormat, name, FormatList(namesLocked()))
 	}
 	return f, nil
 }
@@ -76,9 +77,47 @@ type Output struct {
 	Path   string
 }
 
-// ParseOutput parses FORMAT=PATH (or FORMAT alone, meaning standard
-// output) and checks that the format is registered.
-func ParseOutput(s string) (Output, error) {
+// formatAliases maps the other names a format is accepted under to its
+// own name.
+var formatAliases = map[string]string{"txt": "text"}
+
+// CanonicalFormat returns the name of the format that name spells: "txt"
+// is "text"; any other name is returned unchanged. Every cgoguard command
+// that takes a format name (check -o, chaos run -o, probe -o, vet
+// -format) accepts the aliases.
+func CanonicalFormat(name string) string {
+	if c, ok := formatAliases[name]; ok {
+		return c
+	}
+	return name
+}
+
+// FormatList lists format names for a message, each followed by its
+// aliases: "json, text (or txt)".
+func FormatList(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = n
+		var alias []string
+		for a, c := range formatAliases {
+			if c == n {
+				alias = append(alias, a)
+			}
+		}
+		sort.Strings(alias)
+		if len(alias) > 0 {
+			out[i] += " (or " + strings.Join(alias, ", ") + ")"
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// ParseOutputIn parses FORMAT=PATH, or FORMAT alone meaning standard
+// output ("-"), and checks that FORMAT (or an alias of it, see
+// CanonicalFormat) is one of formats. The returned Output names the
+// format by its own name. An unknown format is an error wrapping
+// ErrUnknownFormat that lists the accepted ones.
+func ParseOutputIn(s string, formats []string) (Output, error) {
 	f, p, ok := strings.Cut(s, "=")
 	if !ok {
 		p = "-"
@@ -89,10 +128,20 @@ func ParseOutput(s string) (Output, error) {
 	if strings.IndexByte(p, 0) >= 0 {
 		return Output{}, fmt.Errorf("cgoguard: output %q: the path holds a NUL byte", s)
 	}
-	if _, err := Lookup(f); err != nil {
-		return Output{}, err
+	f = CanonicalFormat(f)
+	for _, k := range formats {
+		if f == k {
+			return Output{Format: f, Path: p}, nil
+		}
 	}
-	return Output{Format: f, Path: p}, nil
+	return Output{}, fmt.Errorf("%w %q (known: %s)", ErrUnknownFormat, f, FormatList(formats))
+}
+
+// ParseOutput parses FORMAT=PATH (or FORMAT alone, meaning standard
+// output) and checks that the format is registered (an alias such as
+// "txt" stands for its format, see CanonicalFormat).
+func ParseOutput(s string) (Output, error) {
+	return ParseOutputIn(s, Names())
 }
 
 func init() {

@@ -263,6 +263,8 @@ func TestParseOutput(t *testing.T) {
 		{"json", report.Output{Format: "json", Path: "-"}, nil},
 		{"html=x", report.Output{}, report.ErrUnknownFormat},
 		{"=x", report.Output{}, nil},
+		{"txt=r.txt", report.Output{Format: "text", Path: "r.txt"}, nil},
+		{"txt", report.Output{Format: "text", Path: "-"}, nil},
 	}
 	for _, tt := range tests {
 		got, err := report.ParseOutput(tt.in)
@@ -274,6 +276,56 @@ func TestParseOutput(t *testing.T) {
 		case tt.want != (report.Output{}) && (err != nil || got != tt.want):
 			t.Errorf("%q: %+v, %v", tt.in, got, err)
 		}
+	}
+}
+
+// TestParseOutputIn checks the FORMAT[=PATH] syntax against a command's
+// own formats, the txt alias, and the list of accepted formats in the
+// error.
+func TestParseOutputIn(t *testing.T) {
+	formats := []string{"json", "text"}
+	tests := []struct {
+		in      string
+		want    report.Output
+		wantErr string
+	}{
+		{"json=c.json", report.Output{Format: "json", Path: "c.json"}, ""},
+		{"json", report.Output{Format: "json", Path: "-"}, ""},
+		{"text=-", report.Output{Format: "text", Path: "-"}, ""},
+		{"txt=c.txt", report.Output{Format: "text", Path: "c.txt"}, ""},
+		{"txt", report.Output{Format: "text", Path: "-"}, ""},
+		{"yaml=x", report.Output{}, `cgoguard: unknown report format "yaml" (known: json, text (or txt))`},
+		{"sarif", report.Output{}, `cgoguard: unknown report format "sarif" (known: json, text (or txt))`},
+		{"json=", report.Output{}, `cgoguard: output "json=" is not FORMAT=PATH`},
+		{"=x", report.Output{}, `cgoguard: output "=x" is not FORMAT=PATH`},
+	}
+	for _, tt := range tests {
+		got, err := report.ParseOutputIn(tt.in, formats)
+		if tt.wantErr != "" {
+			if err == nil || err.Error() != tt.wantErr {
+				t.Errorf("%q: err %v, want %s", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%q: %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
+	}
+	if _, err := report.ParseOutputIn("yaml", formats); !errors.Is(err, report.ErrUnknownFormat) {
+		t.Errorf("unknown format: %v does not wrap ErrUnknownFormat", err)
+	}
+}
+
+// TestLookupAlias checks that an alias finds its format.
+func TestLookupAlias(t *testing.T) {
+	if got, want := report.CanonicalFormat("txt"), "text"; got != want {
+		t.Errorf("CanonicalFormat(txt) = %q, want %q", got, want)
+	}
+	if got := report.CanonicalFormat("json"); got != "json" {
+		t.Errorf("CanonicalFormat(json) = %q", got)
+	}
+	if _, err := report.Lookup("txt"); err != nil {
+		t.Errorf("Lookup(txt): %v", err)
 	}
 }
 

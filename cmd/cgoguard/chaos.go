@@ -15,6 +15,7 @@ import (
 
 	"github.com/cgoguard/cgoguard/chaos"
 	"github.com/cgoguard/cgoguard/hub/client"
+	"github.com/cgoguard/cgoguard/report"
 )
 
 // Exit codes of "cgoguard chaos".
@@ -80,7 +81,7 @@ func runChaosRun(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("chaos run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var outputs, vars multiFlag
-	fs.Var(&outputs, "o", "write a report as `FORMAT=PATH` (repeatable; formats "+strings.Join(chaos.ReportFormats, ", ")+"; PATH - is standard output)")
+	fs.Var(&outputs, "o", "write a report as `FORMAT=PATH` (repeatable; formats "+report.FormatList(chaos.ReportFormats)+"; PATH - is standard output)")
 	fs.Var(&vars, "var", "set a variable, `NAME=VALUE` (repeatable; wins over vars: and the environment)")
 	journal := fs.String("journal", "", "revert journal `FILE` (default $"+chaos.JournalEnvVar+" or ~/.local/state/cgoguard/chaos-journal.jsonl)")
 	only := fs.String("run", "", "run only the experiments whose name matches `REGEXP`")
@@ -118,22 +119,15 @@ func runChaosRun(args []string, stdout, stderr io.Writer) int {
 	var outs []out
 	textToStdout := true
 	for _, o := range outputs {
-		f, p, ok := strings.Cut(o, "=")
-		if !ok {
-			p = "-"
-		}
-		known := false
-		for _, k := range chaos.ReportFormats {
-			known = known || f == k
-		}
-		if !known || p == "" {
-			fmt.Fprintf(stderr, "cgoguard chaos run: -o %q: want FORMAT=PATH with FORMAT one of %s\n", o, strings.Join(chaos.ReportFormats, ", "))
+		parsed, err := report.ParseOutputIn(o, chaos.ReportFormats)
+		if err != nil {
+			fmt.Fprintf(stderr, "cgoguard chaos run: -o: %v\n", err)
 			return chaosExitUsage
 		}
-		if p == "-" {
+		if parsed.Path == "-" {
 			textToStdout = false
 		}
-		outs = append(outs, out{f, p})
+		outs = append(outs, out{parsed.Format, parsed.Path})
 	}
 	var sel *regexp.Regexp
 	if *only != "" {

@@ -94,11 +94,12 @@ func TestCheckWritesOutputs(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	args := []string{"check", "-f", "testdata/check/mixed.yaml",
 		"-o", "junit=" + filepath.Join(dir, "sub", "junit.xml"), "-o", "sarif=" + filepath.Join(dir, "out.sarif"),
-		"-o", "prometheus=" + filepath.Join(dir, "check.prom"), "-o", "json=" + filepath.Join(dir, "out.json")}
+		"-o", "prometheus=" + filepath.Join(dir, "check.prom"), "-o", "json=" + filepath.Join(dir, "out.json"),
+		"-o", "txt=" + filepath.Join(dir, "out.txt")}
 	if code := run(args, &stdout, &stderr); code != checkExitFailed {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	for _, f := range []string{"sub/junit.xml", "out.sarif", "check.prom", "out.json"} {
+	for _, f := range []string{"sub/junit.xml", "out.sarif", "check.prom", "out.json", "out.txt"} {
 		st, err := os.Stat(filepath.Join(dir, f))
 		if err != nil || st.Size() == 0 || st.Mode().Perm() != 0o644 {
 			t.Errorf("%s: %v %v", f, st, err)
@@ -109,7 +110,7 @@ func TestCheckWritesOutputs(t *testing.T) {
 		t.Errorf("progress:\n%s", stderr.String())
 	}
 	// The secret printed by FAILS is redacted in every output.
-	for _, f := range []string{"sub/junit.xml", "out.sarif", "out.json"} {
+	for _, f := range []string{"sub/junit.xml", "out.sarif", "out.json", "out.txt"} {
 		data, _ := os.ReadFile(filepath.Join(dir, f))
 		if bytes.Contains(data, []byte("abc123")) {
 			t.Errorf("%s holds the secret", f)

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cgoguard/cgoguard/probe"
+	"github.com/cgoguard/cgoguard/report"
 )
 
 func init() {
@@ -38,7 +38,7 @@ const (
 )
 
 const probeUsage = `Usage: cgoguard probe --pid PID [--module NAME=GLOB[,GLOB]]... [--func GLOB]...
-                      [--duration D] [--listen ADDR] [-o FORMAT=PATH]... [--trace FILE]
+                      [--duration D] [--listen ADDR] [-o FORMAT[=PATH]]... [--trace FILE]
 
 Attaches uprobes and uretprobes to C functions of a running process (found
 by ELF symbol in its executable and the shared libraries it has mapped)
@@ -59,7 +59,8 @@ function costs; --no-guard-probes leaves them off.
 
 Output: a table refreshed every --interval on a terminal (the final table
 otherwise, or at every interval with --batch); -o json=PATH and -o
-text=PATH write the final counts (PATH "-" is standard output);
+text=PATH (or txt=PATH) write the final counts (PATH "-", or no =PATH,
+is standard output, which then gets no table);
 --listen serves Prometheus metrics on /metrics; --trace writes every call
 as Chrome trace-event JSON (open it in Perfetto).
 
@@ -76,6 +77,10 @@ Flags:
 
 type probeOutput struct{ format, path string }
 
+// probeFormats are the formats of cgoguard probe's -o; "txt" is accepted
+// for "text" (report.CanonicalFormat).
+var probeFormats = []string{"json", "text"}
+
 func runProbe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -89,7 +94,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	interval := fs.Duration("interval", time.Second, "refresh the table every `D`")
 	batch := fs.Bool("batch", false, "print the table at every interval even when standard output is not a terminal")
 	listen := fs.String("listen", "", "serve Prometheus metrics on `ADDR`/metrics")
-	fs.Var(&outputs, "o", "write the final counts as `FORMAT=PATH`, FORMAT json or text (repeatable)")
+	fs.Var(&outputs, "o", "write the final counts as `FORMAT[=PATH]`, FORMAT "+report.FormatList(probeFormats)+" (repeatable; without PATH, standard output)")
 	traceFile := fs.String("trace", "", "write every call as Chrome trace-event JSON to `FILE`")
 	statusDir := fs.String("status-dir", "", "`DIR` of the process's cgoguard status file (default /dev/shm)")
 	maxFuncs := fs.Int("max-functions", probe.DefaultMaxFunctions, "attach to at most `N` functions")
@@ -147,14 +152,14 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	var outs []probeOutput
 	tableToStdout := !*quiet
 	for _, o := range outputs {
-		f, p, ok := strings.Cut(o, "=")
-		if !ok || p == "" || (f != "json" && f != "text") {
-			return usage("-o %q: want json=PATH or text=PATH", o)
+		out, err := report.ParseOutputIn(o, probeFormats)
+		if err != nil {
+			return usage("-o: %v", err)
 		}
-		if p == "-" {
+		if out.ToStdout() {
 			tableToStdout = false
 		}
-		outs = append(outs, probeOutput{f, p})
+		outs = append(outs, probeOutput{out.Format, out.Path})
 	}
 	if *traceFile != "" {
 		opts = append(opts, probe.WithTrace())

@@ -30,6 +30,10 @@ func TestProbeGolden(t *testing.T) {
 		{"zero-pid", []string{"--pid", "0"}, 2},
 		{"extra-arg", []string{"--pid", "1", "now"}, 2},
 		{"bad-output", []string{"--pid", "1", "-o", "yaml=x"}, 2},
+		{"empty-output-path", []string{"--pid", "1", "-o", "json="}, 2},
+		// Accepted outputs get as far as the missing process (exit 4).
+		{"txt-output", []string{"--pid", "4194303", "--func", "inflate", "-o", "txt=x.txt"}, 4},
+		{"bare-output", []string{"--pid", "4194303", "--func", "inflate", "-o", "json"}, 4},
 		{"bad-module", []string{"--pid", "1", "--module", "zlib"}, 2},
 		{"bad-glob", []string{"--pid", "1", "--func", "inflate["}, 2},
 		{"bad-duration", []string{"--pid", "1", "--duration", "-1s"}, 2},
@@ -235,6 +239,77 @@ func TestProbeEndToEnd(t *testing.T) {
 	}
 	if _, ok := tf.OtherData["ktime_minus_go_monotonic_ns"]; !ok {
 		t.Errorf("trace otherData lacks the clock offset: %v", tf.OtherData)
+	}
+}
+
+// TestProbeOutputForms checks the FORMAT[=PATH] forms of -o, as cgoguard
+// check takes them: txt=PATH is text=PATH, and a bare json writes the
+// final counts to standard output (which then gets no table).
+func TestProbeOutputForms(t *testing.T) {
+	const calls = 300
+	dir := t.TempDir()
+	bin := buildCgoguard(t)
+	tracee := filepath.Join(dir, "tracee")
+	if out, err := exec.Command("go", "build", "-o", tracee, "../../probe/testdata/tracee").CombinedOutput(); err != nil {
+		t.Fatalf("go build tracee: %v\n%s", err, out)
+	}
+	tr := exec.Command(tracee, "-mode", "count", "-calls", fmt.Sprint(calls), "-threads", "2")
+	trIn, _ := tr.StdinPipe()
+	trOut, _ := tr.StdoutPipe()
+	if err := tr.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { trIn.Close(); tr.Process.Kill(); tr.Wait() }()
+	trLines := bufio.NewScanner(trOut)
+	trLines.Scan() // ready PID
+
+	textOut := filepath.Join(dir, "out.txt")
+	cmd := exec.Command(bin, "probe", "--pid", fmt.Sprint(tr.Process.Pid), "--func", "tr_work",
+		"-o", "json", "-o", "txt="+textOut)
+	stderr, _ := cmd.StderrPipe()
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	errLines := bufio.NewScanner(stderr)
+	var errText strings.Builder
+	attached := false
+	for !attached && errLines.Scan() {
+		l := errLines.Text()
+		errText.WriteString(l + "\n")
+		if strings.Contains(l, "not permitted") || strings.Contains(l, "not supported") {
+			cmd.Wait()
+			skipOrFailNotPermitted(t, l)
+		}
+		attached = strings.HasPrefix(l, "cgoguard probe: attached to ")
+	}
+	if !attached {
+		cmd.Wait()
+		t.Fatalf("no attached line; stderr:\n%s", errText.String())
+	}
+	go io.Copy(&errText, stderr)
+	io.WriteString(trIn, "go\n")
+	for trLines.Scan() && trLines.Text() != "done" {
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("probe: %v\n%s", err, errText.String())
+	}
+	var snap probe.Snapshot
+	if err := json.Unmarshal(stdout.Bytes(), &snap); err != nil {
+		t.Fatalf("standard output is not the JSON counts alone (%v):\n%s", err, stdout.String())
+	}
+	if len(snap.Functions) != 1 || snap.Functions[0].Calls != calls {
+		t.Errorf("-o json counts: %s", stdout.String())
+	}
+	text, err := os.ReadFile(textOut)
+	if err != nil {
+		t.Fatalf("-o txt=PATH wrote nothing: %v", err)
+	}
+	if !regexp.MustCompile(fmt.Sprintf(`(?m)^-\s+tr_work\s+tracee\s+%d\s`, calls)).Match(text) {
+		t.Errorf("-o txt=PATH lacks the tr_work row:\n%s", text)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/cgoguard/cgoguard/analysis/suite"
 	"github.com/cgoguard/cgoguard/internal/sarif"
+	"github.com/cgoguard/cgoguard/report"
 )
 
 func init() {
@@ -88,6 +90,10 @@ type notAnalysed struct {
 	Command string `json:"command,omitempty"`
 }
 
+// vetFormats are the formats of cgoguard vet's -format; "txt" is
+// accepted for "text" (report.CanonicalFormat).
+var vetFormats = []string{"text", "json", "sarif"}
+
 // Exit codes of cgoguard vet.
 const (
 	vetExitClean       = 0
@@ -106,7 +112,7 @@ type vetOptions struct {
 func runVet(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("vet", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "text", "output format: text, json or sarif")
+	format := fs.String("format", "text", "output format: "+report.FormatList(vetFormats))
 	rulesFlag := fs.String("rules", "", "comma-separated rule IDs to check (default: all but the advisory rules); advisory rules named here are reported")
 	disableFlag := fs.String("disable", "", "comma-separated rule IDs not to check")
 	advisory := fs.Bool("advisory", false, "also report the advisory rules ("+strings.Join(suite.AdvisoryRules(), ", ")+")")
@@ -126,10 +132,9 @@ func runVet(args []string, stdout, stderr io.Writer) int {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	switch *format {
-	case "text", "json", "sarif":
-	default:
-		fmt.Fprintf(stderr, "cgoguard vet: unknown -format %q (want text, json or sarif)\n", *format)
+	*format = report.CanonicalFormat(*format)
+	if !slices.Contains(vetFormats, *format) {
+		fmt.Fprintf(stderr, "cgoguard vet: unknown -format %q (accepted: %s)\n", *format, report.FormatList(vetFormats))
 		return vetExitUsage
 	}
 	for name, v := range map[string]int{"advisory-max": *advisoryMax, "advisory-package-max": *advisoryPkgMax} {

@@ -59,6 +59,7 @@ func TestVetGolden(t *testing.T) {
 		{"tests-broken", []string{"-tests", "./brokentest"}, 3, "txt"},
 		{"missing", []string{"./missing"}, 2, "txt"},
 		{"bad-format", []string{"-format", "xml", "./bad"}, 2, "txt"},
+		{"format-txt", []string{"-format", "txt", "./bad"}, 1, "txt"},
 		{"unknown-rule", []string{"-rules", "CG099", "./bad"}, 2, "txt"},
 	} {
 		t.Run(tc.name+"."+tc.format, func(t *testing.T) {
