@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -242,18 +243,22 @@ func TestProbeEndToEnd(t *testing.T) {
 	}
 }
 
-// TestProbeOutputForms checks the FORMAT[=PATH] forms of -o, as cgoguard
-// check takes them: txt=PATH is text=PATH, and a bare json writes the
-// final counts to standard output (which then gets no table).
-func TestProbeOutputForms(t *testing.T) {
-	const calls = 300
-	dir := t.TempDir()
-	bin := buildCgoguard(t)
+// buildTracee builds probe/testdata/tracee into dir.
+func buildTracee(t *testing.T, dir string) string {
+	t.Helper()
 	tracee := filepath.Join(dir, "tracee")
 	if out, err := exec.Command("go", "build", "-o", tracee, "../../probe/testdata/tracee").CombinedOutput(); err != nil {
 		t.Fatalf("go build tracee: %v\n%s", err, out)
 	}
-	tr := exec.Command(tracee, "-mode", "count", "-calls", fmt.Sprint(calls), "-threads", "2")
+	return tracee
+}
+
+// probeSession starts the tracee with traceeArgs and cgoguard probe on it
+// with probeArgs, lets the tracee make its calls once the probe has
+// attached, stops the probe with SIGTERM and returns its standard output.
+func probeSession(t *testing.T, bin, tracee string, traceeArgs []string, probeArgs ...string) string {
+	t.Helper()
+	tr := exec.Command(tracee, traceeArgs...)
 	trIn, _ := tr.StdinPipe()
 	trOut, _ := tr.StdoutPipe()
 	if err := tr.Start(); err != nil {
@@ -263,9 +268,7 @@ func TestProbeOutputForms(t *testing.T) {
 	trLines := bufio.NewScanner(trOut)
 	trLines.Scan() // ready PID
 
-	textOut := filepath.Join(dir, "out.txt")
-	cmd := exec.Command(bin, "probe", "--pid", fmt.Sprint(tr.Process.Pid), "--func", "tr_work",
-		"-o", "json", "-o", "txt="+textOut)
+	cmd := exec.Command(bin, append([]string{"probe", "--pid", fmt.Sprint(tr.Process.Pid)}, probeArgs...)...)
 	stderr, _ := cmd.StderrPipe()
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
@@ -289,20 +292,36 @@ func TestProbeOutputForms(t *testing.T) {
 		cmd.Wait()
 		t.Fatalf("no attached line; stderr:\n%s", errText.String())
 	}
-	go io.Copy(&errText, stderr)
+	done := make(chan struct{})
+	go func() { io.Copy(&errText, stderr); close(done) }()
 	io.WriteString(trIn, "go\n")
 	for trLines.Scan() && trLines.Text() != "done" {
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
+	<-done
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("probe: %v\n%s", err, errText.String())
 	}
+	return stdout.String()
+}
+
+// TestProbeOutputForms checks the FORMAT[=PATH] forms of -o, as cgoguard
+// check takes them: txt=PATH is text=PATH, and a bare json writes the
+// final counts to standard output (which then gets no table).
+func TestProbeOutputForms(t *testing.T) {
+	const calls = 300
+	dir := t.TempDir()
+	bin := buildCgoguard(t)
+	tracee := buildTracee(t, dir)
+	textOut := filepath.Join(dir, "out.txt")
+	stdout := probeSession(t, bin, tracee, []string{"-mode", "count", "-calls", fmt.Sprint(calls), "-threads", "2"},
+		"--func", "tr_work", "-o", "json", "-o", "txt="+textOut)
 	var snap probe.Snapshot
-	if err := json.Unmarshal(stdout.Bytes(), &snap); err != nil {
-		t.Fatalf("standard output is not the JSON counts alone (%v):\n%s", err, stdout.String())
+	if err := json.Unmarshal([]byte(stdout), &snap); err != nil {
+		t.Fatalf("standard output is not the JSON counts alone (%v):\n%s", err, stdout)
 	}
 	if len(snap.Functions) != 1 || snap.Functions[0].Calls != calls {
-		t.Errorf("-o json counts: %s", stdout.String())
+		t.Errorf("-o json counts: %s", stdout)
 	}
 	text, err := os.ReadFile(textOut)
 	if err != nil {
@@ -310,6 +329,65 @@ func TestProbeOutputForms(t *testing.T) {
 	}
 	if !regexp.MustCompile(fmt.Sprintf(`(?m)^-\s+tr_work\s+tracee\s+%d\s`, calls)).Match(text) {
 		t.Errorf("-o txt=PATH lacks the tr_work row:\n%s", text)
+	}
+}
+
+// TestProbeModules checks the module labels: --module NAME=GLOB names the
+// functions it matches whatever calls them, and a function matched by
+// --func alone takes the module of the guarded call it runs in, from the
+// process's status file.
+func TestProbeModules(t *testing.T) {
+	const calls = 200
+	dir := t.TempDir()
+	bin := buildCgoguard(t)
+	tracee := buildTracee(t, dir)
+	stdout := probeSession(t, bin, tracee, []string{"-mode", "guarded", "-calls", fmt.Sprint(calls), "-threads", "2"},
+		"--module", "mine=tr_inn*,tr_nothing", "--func", "tr_guard*", "-o", "json")
+	var snap probe.Snapshot
+	if err := json.Unmarshal([]byte(stdout), &snap); err != nil {
+		t.Fatalf("standard output is not JSON (%v):\n%s", err, stdout)
+	}
+	got := map[string]string{}
+	for _, f := range snap.Functions {
+		if f.Calls != calls {
+			t.Errorf("%s: %d calls, want %d", f.Function, f.Calls, calls)
+		}
+		got[f.Function] = f.Module
+	}
+	if want := map[string]string{"tr_inner": "mine", "tr_guarded": "work"}; !maps.Equal(got, want) {
+		t.Errorf("modules by function %v, want %v", got, want)
+	}
+}
+
+// TestProbeDuration checks that --duration ends the run by itself: exit 0,
+// every probe detached, the final table printed.
+func TestProbeDuration(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildCgoguard(t)
+	tracee := buildTracee(t, dir)
+	tr := exec.Command(tracee, "-mode", "count", "-calls", "1", "-threads", "1")
+	trIn, _ := tr.StdinPipe()
+	trOut, _ := tr.StdoutPipe()
+	if err := tr.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { trIn.Close(); tr.Process.Kill(); tr.Wait() }()
+	bufio.NewScanner(trOut).Scan() // ready PID
+	cmd := exec.Command(bin, "probe", "--pid", fmt.Sprint(tr.Process.Pid), "--func", "tr_work", "--duration", "500ms")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if strings.Contains(stderr.String(), "not permitted") || strings.Contains(stderr.String(), "not supported") {
+		skipOrFailNotPermitted(t, strings.TrimSpace(stderr.String()))
+	}
+	if err != nil {
+		t.Fatalf("probe: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "cgoguard probe: detached: duration reached after ") {
+		t.Errorf("no detached line naming the duration:\n%s", stderr.String())
+	}
+	if !regexp.MustCompile(`(?m)^-\s+tr_work\s+tracee\s+0\s`).MatchString(stdout.String()) {
+		t.Errorf("final table lacks the tr_work row:\n%s", stdout.String())
 	}
 }
 
