@@ -46,7 +46,9 @@ const hubUsage = `Usage:
 The hub keeps every uploaded checklist run: which checks fail where, since
 when, how long they take, which pass only on retry, and their evidence.
 DSN is a SQLite file (default %s in the working directory, or
-$%s) or a postgres:// URL shared by several hubs.
+$%s) or a postgres:// URL shared by several hubs. A SQLite file
+is a path, sqlite:FILE or sqlite://FILE (relative to the working
+directory), or sqlite:///ABSOLUTE/PATH.
 
 hub token creates a token (printed once; only its hash is stored) or
 revokes one, without the server running. Roles: admin, author, reviewer,
