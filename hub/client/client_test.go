@@ -192,6 +192,15 @@ func TestSpoolKeepsWhatCannotBeSent(t *testing.T) {
 	if _, err := os.Stat(res.Rejected[0]); err != nil || !strings.Contains(res.Rejected[0], "rejected") {
 		t.Fatalf("rejected file not kept: %v", err)
 	}
+	// The spool says which hub its runs (also the rejected ones) go to.
+	for _, path := range []string{c.SpoolDir(), res.Rejected[0]} {
+		if u, err := SpoolHub(path); err != nil || u != p.URL {
+			t.Errorf("SpoolHub(%s) = %q, %v; want %s", path, u, err, p.URL)
+		}
+	}
+	if _, err := SpoolHub(t.TempDir()); !errors.Is(err, ErrNoSpoolHub) {
+		t.Errorf("SpoolHub of a directory without %s: %v", SpoolHubFile, err)
+	}
 	for _, id := range []string{ids[0], ids[2]} {
 		if _, err := st.Run(context.Background(), id); err != nil {
 			t.Errorf("spooled run %s not stored: %v", id, err)
