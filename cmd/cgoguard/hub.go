@@ -60,7 +60,8 @@ hub push sends the runs that failed to upload earlier (the spool), then
 each FILE: a JSON result (cgoguard check -o json=FILE) or a spooled
 upload. The token comes from $%s.
 
-Exit codes: 0 done, 1 failed (server error, upload not stored), 2 usage.
+Exit codes: 0 done, 1 failed (server error, upload not stored), 2 usage
+(including a --db DSN that names no usable database).
 
 Flags of the server:
 `
@@ -123,7 +124,7 @@ func runHub(args []string, stdout, stderr io.Writer) int {
 	st, err := store.Open(ctx, *dsn)
 	if err != nil {
 		fmt.Fprintf(stderr, "cgoguard hub: %v\n", err)
-		return 1
+		return dbExit(err)
 	}
 	defer st.Close()
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
@@ -146,6 +147,15 @@ func runHub(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// dbExit is the exit code of a database that did not open: 2 for a --db
+// that names no usable database (a usage error), else 1.
+func dbExit(err error) int {
+	if errors.Is(err, store.ErrBadDSN) {
+		return 2
+	}
+	return 1
 }
 
 func dbDefault() string {
@@ -200,7 +210,7 @@ func runHubToken(args []string, stdout, stderr io.Writer) int {
 	st, err := store.Open(ctx, *dsn)
 	if err != nil {
 		fmt.Fprintf(stderr, "cgoguard hub token: %v\n", err)
-		return 1
+		return dbExit(err)
 	}
 	defer st.Close()
 	switch {

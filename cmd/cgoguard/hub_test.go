@@ -53,6 +53,8 @@ func TestHubTokenGolden(t *testing.T) {
 		{"push-no-url", []string{"hub", "push", "testdata/check/passing.yaml"}, 2},
 		{"push-missing-file", []string{"hub", "push", "--report-to", "http://127.0.0.1:1", "testdata/hub/none.json"}, 2},
 		{"serve-bad-auth", []string{"hub", "--auth", "none"}, 2},
+		{"serve-bad-dsn", []string{"hub", "--db", "mysql://u:secret@h/db"}, 2},
+		{"token-bad-dsn", []string{"hub", "token", "--db", "sqlite://", "--list"}, 2},
 		{"serve-bad-window", []string{"hub", "--metrics-window", "soon"}, 2},
 		{"serve-extra-arg", []string{"hub", "serve"}, 2},
 		{"check-bad-report-to", []string{"check", "--report-to", "hub:8420", "-list"}, 2},
