@@ -58,7 +58,8 @@ runner (uploads runs), viewer.
 
 hub push sends the runs that failed to upload earlier (the spool), then
 each FILE: a JSON result (cgoguard check -o json=FILE) or a spooled
-upload. The token comes from $%s.
+upload. Without --report-to, spooled runs go to the hub recorded with
+them in the spool. The token comes from $%s.
 
 Exit codes: 0 done, 1 failed (server error, upload not stored), 2 usage
 (including a --db DSN that names no usable database).
