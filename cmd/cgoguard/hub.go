@@ -10,6 +10,8 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -46,7 +48,9 @@ const hubUsage = `Usage:
 The hub keeps every uploaded checklist run: which checks fail where, since
 when, how long they take, which pass only on retry, and their evidence.
 DSN is a SQLite file (default %s in the working directory, or
-$%s) or a postgres:// URL shared by several hubs.
+$%s) or a postgres:// URL shared by several hubs. A SQLite file
+is a path, sqlite:FILE or sqlite://FILE (relative to the working
+directory), or sqlite:///ABSOLUTE/PATH.
 
 hub token creates a token (printed once; only its hash is stored) or
 revokes one, without the server running. Roles: admin, author, reviewer,
@@ -54,9 +58,11 @@ runner (uploads runs), viewer.
 
 hub push sends the runs that failed to upload earlier (the spool), then
 each FILE: a JSON result (cgoguard check -o json=FILE) or a spooled
-upload. The token comes from $%s.
+upload. Without --report-to, spooled runs go to the hub recorded with
+them in the spool. The token comes from $%s.
 
-Exit codes: 0 done, 1 failed (server error, upload not stored), 2 usage.
+Exit codes: 0 done, 1 failed (server error, upload not stored), 2 usage
+(including a --db DSN that names no usable database).
 
 Flags of the server:
 `
@@ -119,7 +125,7 @@ func runHub(args []string, stdout, stderr io.Writer) int {
 	st, err := store.Open(ctx, *dsn)
 	if err != nil {
 		fmt.Fprintf(stderr, "cgoguard hub: %v\n", err)
-		return 1
+		return dbExit(err)
 	}
 	defer st.Close()
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
@@ -142,6 +148,15 @@ func runHub(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// dbExit is the exit code of a database that did not open: 2 for a --db
+// that names no usable database (a usage error), else 1.
+func dbExit(err error) int {
+	if errors.Is(err, store.ErrBadDSN) {
+		return 2
+	}
+	return 1
 }
 
 func dbDefault() string {
@@ -196,7 +211,7 @@ func runHubToken(args []string, stdout, stderr io.Writer) int {
 	st, err := store.Open(ctx, *dsn)
 	if err != nil {
 		fmt.Fprintf(stderr, "cgoguard hub token: %v\n", err)
-		return 1
+		return dbExit(err)
 	}
 	defer st.Close()
 	switch {
@@ -242,13 +257,15 @@ func runHubPush(args []string, stdout, stderr io.Writer) int {
 	const prog = "cgoguard hub push"
 	fs := flag.NewFlagSet("hub push", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	url := fs.String("report-to", os.Getenv(envHubURL), "the hub's `URL` (default $"+envHubURL+")")
+	url := fs.String("report-to", os.Getenv(envHubURL), "the hub's `URL` (default $"+envHubURL+", else the hub recorded in the spool with each FILE)")
 	repo := fs.String("repo", "", "`repository` recorded with a bare JSON result (default: CI variables or git)")
 	branch := fs.String("branch", "", "`branch` recorded with a bare JSON result")
 	commit := fs.String("commit", "", "`commit` recorded with a bare JSON result")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: cgoguard hub push [--report-to URL] [--repo R] [--branch B] [--commit C] [FILE...]")
 		fmt.Fprintln(stderr, "\nSends the spooled runs, then each FILE (a JSON result or a spooled upload).")
+		fmt.Fprintln(stderr, "Without --report-to (and $"+envHubURL+"), a spooled FILE goes to the hub recorded next to it,")
+		fmt.Fprintln(stderr, "and with no FILE every hub that has spooled runs is sent its runs.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -257,31 +274,81 @@ func runHubPush(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if *url == "" {
-		fmt.Fprintf(stderr, "%s: --report-to URL (or $%s) is required\n", prog, envHubURL)
-		return 2
-	}
-	var ups []*hub.Upload
-	rc := runContext(*repo, *branch, *commit)
-	for _, f := range fs.Args() {
-		up, err := client.ReadUpload(f, rc)
-		if err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", prog, err)
-			return 2
+	// Which hub each file goes to, in the order first named.
+	var hubs []string
+	files := map[string][]string{}
+	switch {
+	case *url != "":
+		hubs = []string{*url}
+		files[*url] = fs.Args()
+	case fs.NArg() > 0:
+		for _, f := range fs.Args() {
+			u, err := client.SpoolHub(f)
+			if err != nil {
+				if errors.Is(err, client.ErrNoSpoolHub) {
+					fmt.Fprintf(stderr, "%s: %s: no hub URL is recorded for it (only runs spooled by a failed upload have one); pass --report-to URL (or set $%s)\n", prog, f, envHubURL)
+				} else {
+					fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+				}
+				return 2
+			}
+			if _, seen := files[u]; !seen {
+				hubs = append(hubs, u)
+			}
+			files[u] = append(files[u], f)
 		}
-		ups = append(ups, up)
+	default:
+		root := client.DefaultSpoolDir()
+		var err error
+		if hubs, err = client.SpooledHubs(root); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+			return 1
+		}
+		if orphans := unrecordedSpools(root); len(orphans) > 0 {
+			fmt.Fprintf(stderr, "%s: runs wait in %s without a recorded hub URL; pass --report-to URL (or set $%s) to send them\n", prog, strings.Join(orphans, ", "), envHubURL)
+			if len(hubs) == 0 {
+				return 2
+			}
+		}
+		if len(hubs) == 0 {
+			fmt.Fprintf(stdout, "no spooled runs in %s (give --report-to URL to push a result file)\n", root)
+			return 0
+		}
 	}
-	c, err := hubClient(*url, stderr, prog)
+	rc := runContext(*repo, *branch, *commit)
+	ups := map[string][]*hub.Upload{}
+	for _, u := range hubs {
+		for _, f := range files[u] {
+			up, err := client.ReadUpload(f, rc)
+			if err != nil {
+				fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+				return 2
+			}
+			ups[u] = append(ups[u], up)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code := 0
+	for _, u := range hubs {
+		if c := pushFiles(ctx, u, files[u], ups[u], stdout, stderr, prog); c > code {
+			code = c
+		}
+	}
+	return code
+}
+
+// pushFiles sends the spool of the hub at url, then ups (read from files).
+func pushFiles(ctx context.Context, url string, files []string, ups []*hub.Upload, stdout, stderr io.Writer, prog string) int {
+	c, err := hubClient(url, stderr, prog)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if !flush(ctx, c, stderr, prog) {
 		return 1
 	}
-	if len(fs.Args()) == 0 {
+	if len(files) == 0 {
 		fmt.Fprintf(stdout, "spool of %s is empty\n", c.URL())
 		return 0
 	}
@@ -289,11 +356,34 @@ func runHubPush(args []string, stdout, stderr io.Writer) int {
 	for i, up := range ups {
 		r, err := c.Send(ctx, up)
 		if err != nil {
-			fmt.Fprintf(stderr, "%s: %s: %v\n", prog, fs.Arg(i), err)
+			fmt.Fprintf(stderr, "%s: %s: %v\n", prog, files[i], err)
 			code = 1
 			continue
 		}
-		fmt.Fprintf(stdout, "%s: run %s %s: %s%s\n", fs.Arg(i), r.ID, r.Status, c.URL(), r.URL)
+		fmt.Fprintf(stdout, "%s: run %s %s: %s%s\n", files[i], r.ID, r.Status, c.URL(), r.URL)
 	}
 	return code
+}
+
+// unrecordedSpools lists the hub directories under the spool root that
+// hold runs but no recorded hub URL (spooled by an older cgoguard).
+func unrecordedSpools(root string) []string {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(root, e.Name())
+		if _, err := client.SpoolHub(dir); !errors.Is(err, client.ErrNoSpoolHub) {
+			continue
+		}
+		if m, _ := filepath.Glob(filepath.Join(dir, "*.json")); len(m) > 0 {
+			out = append(out, dir)
+		}
+	}
+	return out
 }

@@ -8,16 +8,20 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cgoguard/cgoguard/hub"
+	"github.com/cgoguard/cgoguard/hub/client"
 	"github.com/cgoguard/cgoguard/hub/server"
 	"github.com/cgoguard/cgoguard/hub/store"
 )
@@ -46,9 +50,11 @@ func TestHubTokenGolden(t *testing.T) {
 		{"token-bad-name", []string{"hub", "token", "--db", db, "--role", "viewer", "--name", "a b"}, 2},
 		{"token-revoke-unknown", []string{"hub", "token", "--db", db, "--revoke", "nobody"}, 1},
 		{"token-list-empty", []string{"hub", "token", "--db", db, "--list"}, 0},
-		{"push-no-url", []string{"hub", "push", "x.json"}, 2},
+		{"push-no-url", []string{"hub", "push", "testdata/check/passing.yaml"}, 2},
 		{"push-missing-file", []string{"hub", "push", "--report-to", "http://127.0.0.1:1", "testdata/hub/none.json"}, 2},
 		{"serve-bad-auth", []string{"hub", "--auth", "none"}, 2},
+		{"serve-bad-dsn", []string{"hub", "--db", "mysql://u:secret@h/db"}, 2},
+		{"token-bad-dsn", []string{"hub", "token", "--db", "sqlite://", "--list"}, 2},
 		{"serve-bad-window", []string{"hub", "--metrics-window", "soon"}, 2},
 		{"serve-extra-arg", []string{"hub", "serve"}, 2},
 		{"check-bad-report-to", []string{"check", "--report-to", "hub:8420", "-list"}, 2},
@@ -242,6 +248,103 @@ func TestCheckReportTo(t *testing.T) {
 	}
 	if !ok || !strings.Contains(errOut, "sent 1 spooled run(s)") {
 		t.Errorf("spool not flushed by the next check:\n%s", errOut)
+	}
+}
+
+// TestHubPushRecordedURL spools a run while its hub answers 503, then
+// sends it with hub push FILE and with a bare hub push, without giving
+// the URL: the spool recorded it.
+func TestHubPushRecordedURL(t *testing.T) {
+	srv, st, tok := hubServer(t)
+	target, _ := url.Parse(srv.URL)
+	var down atomic.Bool
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, `{"error":"maintenance"}`, http.StatusServiceUnavailable)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(flaky.Close)
+	spool := t.TempDir()
+	t.Setenv("CGOGUARD_HUB_TOKEN", tok)
+	t.Setenv("CGOGUARD_HUB_SPOOL", spool)
+	t.Setenv("CGOGUARD_HUB_URL", "")
+
+	spoolOne := func() string {
+		t.Helper()
+		down.Store(true)
+		_, _, errOut := runCmd("check", "-f", "testdata/check/passing.yaml", "-q", "--report-to", flaky.URL, "--repo", "org/svc")
+		down.Store(false)
+		files, _ := filepath.Glob(filepath.Join(spool, "*", "*.json"))
+		if len(files) != 1 || !strings.Contains(errOut, "kept in") {
+			t.Fatalf("spool holds %v\n%s", files, errOut)
+		}
+		u, err := client.SpoolHub(files[0])
+		if err != nil || u != flaky.URL {
+			t.Fatalf("SpoolHub(%s) = %q, %v; want %s", files[0], u, err, flaky.URL)
+		}
+		return files[0]
+	}
+
+	// hub push FILE: the URL recorded in the spool.
+	file := spoolOne()
+	code, out, errOut := runCmd("hub", "push", file)
+	// The spool is sent first (the file with it), then the file again:
+	// the hub answers duplicate.
+	if code != 0 || !strings.Contains(out, ": "+flaky.URL+"/runs/") || !strings.Contains(errOut, "sent 1 spooled run(s)") {
+		t.Fatalf("push FILE: %d\n%s\n%s", code, out, errOut)
+	}
+	if n := len(allRuns(t, st)); n != 1 {
+		t.Fatalf("%d runs stored, want 1", n)
+	}
+	// hub push: every hub with spooled runs.
+	spoolOne()
+	if hubs, err := client.SpooledHubs(spool); err != nil || len(hubs) != 1 || hubs[0] != flaky.URL {
+		t.Fatalf("SpooledHubs = %v, %v", hubs, err)
+	}
+	code, out, errOut = runCmd("hub", "push")
+	if code != 0 || !strings.Contains(errOut, "sent 1 spooled run(s)") {
+		t.Fatalf("push: %d\n%s\n%s", code, out, errOut)
+	}
+	if n := len(allRuns(t, st)); n != 2 {
+		t.Fatalf("%d runs stored, want 2", n)
+	}
+	if hubs, _ := client.SpooledHubs(spool); len(hubs) != 0 {
+		t.Errorf("still spooled for %v", hubs)
+	}
+	code, out, _ = runCmd("hub", "push")
+	if code != 0 || !strings.Contains(out, "no spooled runs") {
+		t.Errorf("empty spool: %d %q", code, out)
+	}
+
+	// An explicit URL wins over the recorded one.
+	file = spoolOne()
+	other, otherSt, otherTok := hubServer(t)
+	t.Setenv("CGOGUARD_HUB_TOKEN", otherTok)
+	code, out, errOut = runCmd("hub", "push", "--report-to", other.URL, file)
+	if code != 0 || !strings.Contains(out, other.URL+"/runs/") || len(allRuns(t, otherSt)) != 1 {
+		t.Fatalf("push --report-to: %d\n%s\n%s", code, out, errOut)
+	}
+	os.Remove(file)
+
+	// A spool without a recorded URL (written by an older cgoguard), and a
+	// result file: the URL has to be given.
+	t.Setenv("CGOGUARD_HUB_TOKEN", tok)
+	file = spoolOne()
+	os.Remove(filepath.Join(filepath.Dir(file), client.SpoolHubFile))
+	for _, args := range [][]string{{"hub", "push", file}, {"hub", "push"}} {
+		code, _, errOut = runCmd(args...)
+		if code != 2 || !strings.Contains(errOut, "pass --report-to URL") {
+			t.Errorf("%v without a recorded URL: %d\n%s", args, code, errOut)
+		}
+	}
+	res := filepath.Join(t.TempDir(), "res.json")
+	runCmd("check", "-f", "testdata/check/passing.yaml", "-q", "-o", "json="+res)
+	code, _, errOut = runCmd("hub", "push", res)
+	if code != 2 || !strings.Contains(errOut, res+": no hub URL is recorded") || !strings.Contains(errOut, "pass --report-to URL") {
+		t.Errorf("result file without URL: %d\n%s", code, errOut)
 	}
 }
 

@@ -192,6 +192,15 @@ func TestSpoolKeepsWhatCannotBeSent(t *testing.T) {
 	if _, err := os.Stat(res.Rejected[0]); err != nil || !strings.Contains(res.Rejected[0], "rejected") {
 		t.Fatalf("rejected file not kept: %v", err)
 	}
+	// The spool says which hub its runs (also the rejected ones) go to.
+	for _, path := range []string{c.SpoolDir(), res.Rejected[0]} {
+		if u, err := SpoolHub(path); err != nil || u != p.URL {
+			t.Errorf("SpoolHub(%s) = %q, %v; want %s", path, u, err, p.URL)
+		}
+	}
+	if _, err := SpoolHub(t.TempDir()); !errors.Is(err, ErrNoSpoolHub) {
+		t.Errorf("SpoolHub of a directory without %s: %v", SpoolHubFile, err)
+	}
 	for _, id := range []string{ids[0], ids[2]} {
 		if _, err := st.Run(context.Background(), id); err != nil {
 			t.Errorf("spooled run %s not stored: %v", id, err)
@@ -256,7 +265,33 @@ func TestDetectContext(t *testing.T) {
 			hub.Context{CI: "gitlab", Repo: "grp/svc", Branch: "feat", Commit: "def", JobURL: "https://gl/job/1"}},
 		{"jenkins", map[string]string{"JENKINS_URL": "https://j/", "GIT_URL": "https://git/svc.git", "GIT_BRANCH": "origin/main",
 			"GIT_COMMIT": "123", "BUILD_URL": "https://j/job/svc/9/"},
-			hub.Context{CI: "jenkins", Repo: "https://git/svc.git", Branch: "main", Commit: "123", JobURL: "https://j/job/svc/9/"}},
+			hub.Context{CI: "jenkins", Repo: "svc", Branch: "main", Commit: "123", JobURL: "https://j/job/svc/9/"}},
+		// Without the marker variable (a container that passes on only
+		// some variables), the context variables still name the CI.
+		{"github without GITHUB_ACTIONS", map[string]string{"GITHUB_REPOSITORY": "org/svc", "GITHUB_REF_NAME": "main",
+			"GITHUB_SHA": "abc", "GITHUB_RUN_ID": "42", "GITHUB_SERVER_URL": "https://ghe.example/"},
+			hub.Context{CI: "github", Repo: "org/svc", Branch: "main", Commit: "abc", JobURL: "https://ghe.example/org/svc/actions/runs/42"}},
+		{"github pull request without marker", map[string]string{"GITHUB_HEAD_REF": "feature", "GITHUB_REF_NAME": "7/merge", "GITHUB_SHA": "abc"},
+			hub.Context{CI: "github", Branch: "feature", Commit: "abc"}},
+		{"gitlab without GITLAB_CI", map[string]string{"CI_PROJECT_PATH": "grp/sub/svc", "CI_COMMIT_REF_NAME": "main",
+			"CI_COMMIT_SHA": "def", "CI_JOB_URL": "https://gl/grp/sub/svc/-/jobs/5"},
+			hub.Context{CI: "gitlab", Repo: "grp/sub/svc", Branch: "main", Commit: "def", JobURL: "https://gl/grp/sub/svc/-/jobs/5"}},
+		{"gitlab merge request without marker", map[string]string{"CI_COMMIT_REF_NAME": "x", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feat", "CI_COMMIT_SHA": "def"},
+			hub.Context{CI: "gitlab", Branch: "feat", Commit: "def"}},
+		{"jenkins without JENKINS_URL", map[string]string{"GIT_URL": "https://git.example/org/svc.git", "GIT_BRANCH": "origin/release/1.2",
+			"GIT_COMMIT": "123", "BUILD_URL": "https://j/job/svc/9/"},
+			hub.Context{CI: "jenkins", Repo: "org/svc", Branch: "release/1.2", Commit: "123", JobURL: "https://j/job/svc/9/"}},
+		{"jenkins GIT_URL with credentials", map[string]string{"JENKINS_URL": "https://j/", "GIT_URL": "https://user:tok3n@git.example/org/svc.git",
+			"GIT_COMMIT": "123", "BUILD_URL": "https://builder:pw@j/job/svc/9/"},
+			hub.Context{CI: "jenkins", Repo: "org/svc", Commit: "123", JobURL: "https://j/job/svc/9/"}},
+		{"jenkins GIT_URL with credentials, no marker", map[string]string{"GIT_URL": "https://x-access-token:ghs_SECRET@github.com/org/svc"},
+			hub.Context{CI: "jenkins", Repo: "org/svc"}},
+		{"jenkins scp-like GIT_URL", map[string]string{"JENKINS_URL": "https://j/", "GIT_URL": "git@git.example:org/svc.git"},
+			hub.Context{CI: "jenkins", Repo: "org/svc"}},
+		// The marker decides when variables of several CIs are present.
+		{"marker wins", map[string]string{"GITLAB_CI": "true", "CI_PROJECT_PATH": "grp/svc", "GITHUB_REPOSITORY": "org/other", "GIT_URL": "https://x/y.git"},
+			hub.Context{CI: "gitlab", Repo: "grp/svc"}},
+		{"GITHUB_ACTIONS=false is no marker", map[string]string{"GITHUB_ACTIONS": "false"}, hub.Context{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -264,6 +299,26 @@ func TestDetectContext(t *testing.T) {
 				t.Errorf("got %+v\nwant %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestRepoName(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"https://git.example/org/svc.git", "org/svc"},
+		{"https://user:token@git.example/org/svc.git", "org/svc"},
+		{"https://token@git.example:8443/grp/sub/svc/", "grp/sub/svc"},
+		{"ssh://git@git.example:22/org/svc", "org/svc"},
+		{"git@git.example:org/svc.git", "org/svc"},
+		{"https://user:secret@git.example", "https://git.example"},
+		{"org/svc", "org/svc"},
+		{"/srv/git/svc.git", "/srv/git/svc.git"},
+	}
+	for _, tt := range tests {
+		got := RepoName(tt.in)
+		if got != tt.want || strings.Contains(got, "token") || strings.Contains(got, "secret") {
+			t.Errorf("RepoName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
 
@@ -288,7 +343,7 @@ func TestFillFromGit(t *testing.T) {
 	head := git("rev-parse", "HEAD")
 	var c hub.Context
 	FillFromGit(context.Background(), &c, dir)
-	if c.Repo != "https://git.example/org/svc.git" || c.Branch != "trunk" || c.Commit != head {
+	if c.Repo != "org/svc" || c.Branch != "trunk" || c.Commit != head {
 		t.Fatalf("%+v", c)
 	}
 	c = hub.Context{Branch: "given"}

@@ -8,7 +8,9 @@
 // retries with backoff while the hub is unreachable or overloaded. Deliver
 // also keeps a run that could not be sent in a spool directory, from which
 // the next Deliver, Flush or `cgoguard hub push` sends it: an acknowledged
-// run is stored by the hub, an unacknowledged one stays on disk.
+// run is stored by the hub, an unacknowledged one stays on disk. Each
+// hub's spool directory records the hub's URL (SpoolHubFile), so SpoolHub
+// and SpooledHubs tell where spooled runs go without being told.
 //
 // Example:
 //

@@ -50,13 +50,101 @@ func spoolDirFor(root string, u *url.URL) string {
 // without a spool.
 func (c *Client) SpoolDir() string { return c.spool }
 
+// SpoolHubFile is the file in a hub's spool directory that records the
+// hub's URL, so that `cgoguard hub push FILE` knows where a spooled run
+// goes without being told (see SpoolHub).
+const SpoolHubFile = "hub-url"
+
+// ErrNoSpoolHub is matched by the error of SpoolHub when no hub URL is
+// recorded for a file: the caller has to be given the URL.
+var ErrNoSpoolHub = errors.New("cgoguard: no hub URL recorded in the spool")
+
+// recordHub writes the hub's URL next to the spooled runs, once.
+func (c *Client) recordHub() error {
+	path := filepath.Join(c.spool, SpoolHubFile)
+	want := c.base.String() + "\n"
+	if b, err := os.ReadFile(path); err == nil && string(b) == want {
+		return nil
+	}
+	return writeFileSync(path, []byte(want))
+}
+
+// SpoolHub returns the URL of the hub a spooled run belongs to: path is a
+// file in a hub's spool directory (or in its "rejected" directory) or the
+// directory itself, and the URL is the one recorded in its SpoolHubFile
+// when the run was spooled. Without a recorded URL (a file copied
+// elsewhere, or a bare JSON result) the error matches ErrNoSpoolHub.
+func SpoolHub(path string) (string, error) {
+	dir := path
+	if info, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("cgoguard: %w", err)
+	} else if !info.IsDir() {
+		dir = filepath.Dir(path)
+	}
+	dirs := []string{dir}
+	if filepath.Base(dir) == "rejected" {
+		dirs = append(dirs, filepath.Dir(dir))
+	}
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, SpoolHubFile))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("cgoguard: %w", err)
+		}
+		u := strings.TrimSpace(string(b))
+		if _, err := New(u); err != nil {
+			return "", fmt.Errorf("cgoguard: %s holds no hub URL: %w", filepath.Join(d, SpoolHubFile), err)
+		}
+		return u, nil
+	}
+	return "", fmt.Errorf("%w for %s (no %s file next to it)", ErrNoSpoolHub, path, SpoolHubFile)
+}
+
+// SpooledHubs returns the URLs of the hubs that have runs waiting in the
+// spool root (DefaultSpoolDir for the CLI), sorted. A hub directory
+// without a recorded URL is skipped: its runs need the URL given.
+func SpooledHubs(root string) ([]string, error) {
+	ents, err := os.ReadDir(root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cgoguard: read spool: %w", err)
+	}
+	var out []string
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		u, err := SpoolHub(filepath.Join(root, e.Name()))
+		if err != nil {
+			continue
+		}
+		c, err := New(u, WithSpool(root))
+		if err != nil || c.SpoolDir() != filepath.Join(root, e.Name()) {
+			continue
+		}
+		if files, err := c.Spooled(); err == nil && len(files) > 0 {
+			out = append(out, u)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 // writeSpool stores an upload durably: written to a temporary file,
-// synced, renamed to <id>.json, and the directory synced.
+// synced, renamed to <id>.json, and the directory synced. The hub's URL
+// is recorded next to it (SpoolHubFile).
 func (c *Client) writeSpool(up *hub.Upload) (string, error) {
 	if !hub.ValidID(up.ID) {
 		return "", fmt.Errorf("run id %q cannot name a spool file", up.ID)
 	}
 	if err := os.MkdirAll(c.spool, 0o700); err != nil {
+		return "", err
+	}
+	if err := c.recordHub(); err != nil {
 		return "", err
 	}
 	b, err := json.Marshal(up)

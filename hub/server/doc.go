@@ -27,7 +27,9 @@
 // approves; the version approved last is active), fetched by
 // `cgoguard check --from-hub` and by agents. Forge webhooks turn
 // `/checklist run` comments into run requests that agents lease, renew
-// and complete once; the hub posts a summary comment on the forge. Each
+// and complete once (a delivery is accepted once by its delivery id and
+// once by the SHA-256 of its payload); the hub posts a summary comment on
+// the forge. Each
 // check has a value card (WithCardRules). Every write, and every refused
 // write, is in the store's append-only audit log with who, what, when and
 // from where.

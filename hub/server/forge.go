@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -58,7 +59,7 @@ func (s *Server) forgeCall(ctx context.Context, forge, method, path string, body
 	defer res.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 	if res.StatusCode/100 != 2 {
-		return fmt.Errorf("cgoguard: %s API %s %s answered %d: %s", forge, method, path, res.StatusCode, clipLine(string(b), 300))
+		return &forgeStatusError{code: res.StatusCode, msg: fmt.Sprintf("cgoguard: %s API %s %s answered %d: %s", forge, method, path, res.StatusCode, clipLine(string(b), 300))}
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
@@ -82,6 +83,37 @@ func (s *Server) githubHead(ctx context.Context, repo string, number int) (strin
 		return "", fmt.Errorf("cgoguard: github API: pull request %s#%d has no head commit", repo, number)
 	}
 	return pr.Head.SHA, nil
+}
+
+// forgeStatusError is a forge API's answer other than 2xx.
+type forgeStatusError struct {
+	code int
+	msg  string
+}
+
+func (e *forgeStatusError) Error() string { return e.msg }
+
+// githubPermission reads a user's permission on a repository: admin,
+// maintain, write, triage, read or none ("none" also when GitHub does not
+// know the user).
+func (s *Server) githubPermission(ctx context.Context, repo, login string) (string, error) {
+	var p struct {
+		Permission string `json:"permission"`
+		RoleName   string `json:"role_name"`
+	}
+	err := s.forgeCall(ctx, hub.ForgeGitHub, http.MethodGet, "/repos/"+repoPath(repo)+"/collaborators/"+url.PathEscape(login)+"/permission", nil, &p)
+	var se *forgeStatusError
+	if errors.As(err, &se) && se.code == http.StatusNotFound {
+		return "none", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	// role_name carries "maintain" where the legacy permission says write.
+	if p.RoleName == "maintain" {
+		return "maintain", nil
+	}
+	return or(p.Permission, "none"), nil
 }
 
 // repoPath escapes each segment of "owner/name".

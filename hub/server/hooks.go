@@ -23,13 +23,16 @@ const maxHookBody = 2 << 20
 // hookEvent is what a verified webhook delivery asks for.
 type hookEvent struct {
 	forge, delivery string
-	repo            string
-	number          int
-	head            string // empty: read it from the forge
-	commentID       string
-	comment         string
-	author          string
-	association     string // GitHub only
+	// payloadID is payloadDelivery of the body: recorded with the
+	// delivery id so that the same payload is refused under another id.
+	payloadID   string
+	repo        string
+	number      int
+	head        string // empty: read it from the forge
+	commentID   string
+	comment     string
+	author      string
+	association string // GitHub only
 }
 
 // hookError is a refused delivery: its status and why, audited and
@@ -86,23 +89,31 @@ func (s *Server) githubHook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, herr := readHook(w, r)
+	payloadID := payloadDelivery(body)
+	if herr == nil && delivery == "" {
+		// No delivery header (a proxy dropped it, or a hand-made
+		// request): the payload's hash stands for it.
+		delivery = payloadID
+	}
 	if herr == nil {
 		herr = verifyGitHub(s.o.githubSecret, r.Header.Get("X-Hub-Signature-256"), body)
-	}
-	if herr == nil && delivery == "" {
-		herr = reject(http.StatusBadRequest, hub.AuditRejected, "X-GitHub-Delivery is missing")
 	}
 	if herr != nil {
 		s.refuseHook(w, r, forge, delivery, herr)
 		return
 	}
-	switch ev := r.Header.Get("X-GitHub-Event"); ev {
+	ev := r.Header.Get("X-GitHub-Event")
+	if ev == "" {
+		// The signature holds, so the payload says what it is.
+		ev = githubEventOf(body)
+	}
+	switch ev {
 	case "ping":
 		writeJSON(w, http.StatusOK, map[string]string{"status": "pong"})
 		return
 	case "issue_comment":
 	default:
-		s.ignoreHook(w, forge, "event "+ev+" is not issue_comment")
+		s.ignoreHook(w, forge, "event "+or(ev, "(none given, none recognized in the payload)")+" is not issue_comment")
 		return
 	}
 	var p struct {
@@ -135,9 +146,35 @@ func (s *Server) githubHook(w http.ResponseWriter, r *http.Request) {
 		s.ignoreHook(w, forge, "a comment on an issue, not on a pull request")
 		return
 	}
-	s.queueFromHook(w, r, hookEvent{forge: forge, delivery: delivery, repo: p.Repository.FullName, number: p.Issue.Number,
+	s.queueFromHook(w, r, hookEvent{forge: forge, delivery: delivery, payloadID: payloadID, repo: p.Repository.FullName, number: p.Issue.Number,
 		commentID: strconv.FormatInt(p.Comment.ID, 10), comment: p.Comment.Body, author: p.Comment.User.Login,
 		association: p.Comment.AuthorAssociation})
+}
+
+// payloadDelivery is the delivery id of a webhook payload that came
+// without a delivery header: "sha256:" and the hex SHA-256 of the body.
+// The hub also records it for every accepted delivery, so a replayed
+// payload is refused whatever delivery header it carries.
+func payloadDelivery(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// githubEventOf names a GitHub event from its payload, for a delivery
+// without X-GitHub-Event: "ping", "issue_comment", or "".
+func githubEventOf(body []byte) string {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(body, &keys) != nil {
+		return ""
+	}
+	has := func(k string) bool { v, ok := keys[k]; return ok && string(v) != "null" }
+	switch {
+	case has("zen") && has("hook_id"):
+		return "ping"
+	case has("comment") && has("issue"):
+		return "issue_comment"
+	}
+	return ""
 }
 
 // verifyGitHub checks "sha256=<hex HMAC-SHA256 of the body>".
@@ -166,6 +203,10 @@ func (s *Server) gitlabHook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, herr := readHook(w, r)
+	payloadID := payloadDelivery(body)
+	if herr == nil && delivery == "" {
+		delivery = payloadID
+	}
 	if herr == nil {
 		tok := r.Header.Get("X-Gitlab-Token")
 		switch {
@@ -175,15 +216,22 @@ func (s *Server) gitlabHook(w http.ResponseWriter, r *http.Request) {
 			herr = reject(http.StatusUnauthorized, hub.AuditDenied, "wrong X-Gitlab-Token")
 		}
 	}
-	if herr == nil && delivery == "" {
-		herr = reject(http.StatusBadRequest, hub.AuditRejected, "X-Gitlab-Event-UUID is missing")
-	}
 	if herr != nil {
 		s.refuseHook(w, r, forge, delivery, herr)
 		return
 	}
-	if ev := r.Header.Get("X-Gitlab-Event"); ev != "Note Hook" {
-		s.ignoreHook(w, forge, "event "+ev+" is not Note Hook")
+	ev := r.Header.Get("X-Gitlab-Event")
+	if ev == "" {
+		// The token holds, so the payload's object_kind says what it is.
+		var k struct {
+			ObjectKind string `json:"object_kind"`
+		}
+		if json.Unmarshal(body, &k) == nil && k.ObjectKind == "note" {
+			ev = "Note Hook"
+		}
+	}
+	if ev != "Note Hook" {
+		s.ignoreHook(w, forge, "event "+or(ev, "(none given, none recognized in the payload)")+" is not Note Hook")
 		return
 	}
 	var p struct {
@@ -222,7 +270,7 @@ func (s *Server) gitlabHook(w http.ResponseWriter, r *http.Request) {
 		s.ignoreHook(w, forge, "a note on "+p.Attrs.NoteableType+", not on a merge request")
 		return
 	}
-	s.queueFromHook(w, r, hookEvent{forge: forge, delivery: delivery, repo: p.Project.Path, number: p.MR.IID,
+	s.queueFromHook(w, r, hookEvent{forge: forge, delivery: delivery, payloadID: payloadID, repo: p.Project.Path, number: p.MR.IID,
 		head: p.MR.LastCommit.ID, commentID: strconv.FormatInt(p.Attrs.ID, 10), comment: p.Attrs.Note, author: p.User.Username})
 }
 
@@ -248,12 +296,19 @@ func (s *Server) queueFromHook(w http.ResponseWriter, r *http.Request, ev hookEv
 		s.refuseHook(w, r, ev.forge, ev.delivery, reject(http.StatusUnprocessableEntity, hub.AuditRejected, "%v", err))
 		return
 	}
-	if ev.forge == hub.ForgeGitHub && !slices.Contains(s.o.trustedAuthors, ev.association) {
-		s.refuseHook(w, r, ev.forge, ev.delivery, reject(http.StatusForbidden, hub.AuditDenied,
-			"%s is %s on %s; only %s may start runs", clipLine(ev.author, 100), or(ev.association, "NONE"), ev.repo, strings.Join(s.o.trustedAuthors, ", ")))
-		return
-	}
 	ctx := hookActor(r, ev.forge)
+	if ev.forge == hub.ForgeGitHub {
+		assoc, herr := s.githubAssociation(ctx, ev)
+		if herr != nil {
+			s.refuseHook(w, r, ev.forge, ev.delivery, herr)
+			return
+		}
+		if !slices.Contains(s.o.trustedAuthors, assoc) {
+			s.refuseHook(w, r, ev.forge, ev.delivery, reject(http.StatusForbidden, hub.AuditDenied,
+				"%s is %s on %s; only %s may start runs", clipLine(or(ev.author, "(no author)"), 100), assoc, ev.repo, strings.Join(s.o.trustedAuthors, ", ")))
+			return
+		}
+	}
 	req := &hub.RunRequest{Forge: ev.forge, Repo: ev.repo, Number: ev.number, Head: ev.head, Checks: checks,
 		Checklist: or(rule.Checklist, s.o.defaultChecklist), CommentID: ev.commentID, Delivery: ev.delivery, RequestedBy: ev.author}
 	switch ev.forge {
@@ -275,15 +330,27 @@ func (s *Server) queueFromHook(w http.ResponseWriter, r *http.Request, ev hookEv
 		return
 	}
 	// The delivery id is recorded only now: a delivery refused because the
-	// forge's API failed may be redelivered; an accepted one may not.
-	fresh, err := s.st.RecordDelivery(ctx, ev.forge, ev.delivery)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
+	// forge's API failed may be redelivered; an accepted one may not. The
+	// payload's hash is recorded too, so the same payload sent again under
+	// a new delivery header is a replay as well.
+	ids := []string{ev.delivery, ev.payloadID}
+	if ev.payloadID == "" || ev.payloadID == ev.delivery {
+		ids = []string{ev.delivery}
 	}
-	if !fresh {
-		s.refuseHook(w, r, ev.forge, ev.delivery, reject(http.StatusConflict, hub.AuditRejected, "replayed delivery: %s was seen before", clipLine(ev.delivery, 100)))
-		return
+	for _, id := range ids {
+		fresh, err := s.st.RecordDelivery(ctx, ev.forge, id)
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		if !fresh {
+			why := "replayed delivery: " + clipLine(ev.delivery, 100) + " was seen before"
+			if id != ev.delivery {
+				why = "replayed delivery: the same payload was accepted before (" + id + ")"
+			}
+			s.refuseHook(w, r, ev.forge, ev.delivery, reject(http.StatusConflict, hub.AuditRejected, "%s", why))
+			return
+		}
 	}
 	q, created, err := s.st.EnqueueRequest(ctx, req)
 	if err != nil {
@@ -297,6 +364,35 @@ func (s *Server) queueFromHook(w http.ResponseWriter, r *http.Request, ev hookEv
 	s.wake()
 	s.metrics.hooks.WithLabelValues(ev.forge, "queued").Inc()
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "queued", "request": q.ID})
+}
+
+// pushPermissions are the GitHub permissions that count as a
+// COLLABORATOR when a comment carries no author_association: the
+// commenter can push to the repository, so can run code in its CI anyway.
+var pushPermissions = []string{"admin", "maintain", "write"}
+
+// githubAssociation is the commenter's association used for the trusted
+// authors rule. GitHub sends it as comment.author_association; when a
+// payload lacks it, the hub does not guess: with NONE among the trusted
+// associations anyone may start runs, else it asks GitHub for the
+// commenter's permission on the repository and counts admin, maintain or
+// write as COLLABORATOR, anything else as NONE. A failed lookup is a 502
+// (the delivery is not recorded, so it may be redelivered).
+func (s *Server) githubAssociation(ctx context.Context, ev hookEvent) (string, *hookError) {
+	if ev.association != "" {
+		return ev.association, nil
+	}
+	if slices.Contains(s.o.trustedAuthors, "NONE") || ev.author == "" {
+		return "NONE", nil
+	}
+	perm, err := s.githubPermission(ctx, ev.repo, ev.author)
+	if err != nil {
+		return "", reject(http.StatusBadGateway, hub.AuditRejected, "the comment carries no author_association and its author's permission could not be read: %v", err)
+	}
+	if slices.Contains(pushPermissions, perm) {
+		return "COLLABORATOR", nil
+	}
+	return "NONE", nil
 }
 
 func validSHA(s string) bool {

@@ -40,11 +40,26 @@ func forgeEnv(t *testing.T, dsn string, opts ...Option) (*env, *forgestub.Stub) 
 	return e, stub
 }
 
+// githubPayload is an issue_comment event by "dev"; an empty assoc leaves
+// author_association out.
 func githubPayload(repo string, comment int64, body, assoc string) []byte {
+	return githubPayloadBy(repo, comment, body, assoc, "dev")
+}
+
+// githubPayloadBy is githubPayload by login; an empty login leaves the
+// user out.
+func githubPayloadBy(repo string, comment int64, body, assoc, login string) []byte {
+	c := map[string]any{"id": comment, "body": body}
+	if assoc != "" {
+		c["author_association"] = assoc
+	}
+	if login != "" {
+		c["user"] = map[string]string{"login": login}
+	}
 	b, _ := json.Marshal(map[string]any{
 		"action":     "created",
 		"issue":      map[string]any{"number": 7, "pull_request": map[string]string{"url": "https://api.github.com/repos/" + repo + "/pulls/7"}},
-		"comment":    map[string]any{"id": comment, "body": body, "author_association": assoc, "user": map[string]string{"login": "dev"}},
+		"comment":    c,
 		"repository": map[string]string{"full_name": repo},
 	})
 	return b
@@ -100,7 +115,6 @@ func TestGitHubWebhook(t *testing.T) {
 			{"wrong secret", "d-2", "issue_comment", good, sign("guess", good), 401, "wrong signature"},
 			{"malformed signature", "d-3", "issue_comment", good, "sha1=abc", 401, "not sha256="},
 			{"body changed after signing", "d-4", "issue_comment", append([]byte{' '}, good...), sign(ghSecret, good), 401, "wrong signature"},
-			{"no delivery id", "", "issue_comment", good, sign(ghSecret, good), 400, "X-GitHub-Delivery is missing"},
 			{"unknown repository", "d-5", "issue_comment", githubPayload("evil/fork", 102, "/checklist run all", "OWNER"),
 				sign(ghSecret, githubPayload("evil/fork", 102, "/checklist run all", "OWNER")), 403, "evil/fork is not allowed"},
 			{"stranger", "d-6", "issue_comment", githubPayload("org/svc", 103, "/checklist run all", "NONE"),
@@ -112,8 +126,9 @@ func TestGitHubWebhook(t *testing.T) {
 			{"no command", "d-10", "issue_comment", githubPayload("org/svc", 105, "LGTM", "OWNER"),
 				sign(ghSecret, githubPayload("org/svc", 105, "LGTM", "OWNER")), 200, "no /checklist run"},
 			{"accepted", "d-11", "issue_comment", good, sign(ghSecret, good), 202, "queued"},
-			{"replayed", "d-11", "issue_comment", good, sign(ghSecret, good), 409, "replayed delivery"},
-			{"same comment, new delivery id", "d-12", "issue_comment", good, sign(ghSecret, good), 409, "queued a run before"},
+			{"replayed", "d-11", "issue_comment", good, sign(ghSecret, good), 409, "replayed delivery: d-11 was seen before"},
+			{"same payload, new delivery id", "d-12", "issue_comment", good, sign(ghSecret, good), 409, "the same payload was accepted before"},
+			{"same comment, other payload", "d-14", "issue_comment", append(good, ' '), sign(ghSecret, append(good, ' ')), 409, "queued a run before"},
 		}
 		for _, tt := range tests {
 			r := e.github(tt.delivery, tt.event, tt.body, tt.sig)
@@ -163,7 +178,7 @@ func TestGitLabWebhook(t *testing.T) {
 	r := e.gitlab("u-4", glSecret, good)
 	mustCode(t, r, 202)
 	mustCode(t, e.gitlab("u-4", glSecret, good), 409)
-	mustCode(t, e.gitlab("", glSecret, good), 400)
+	mustCode(t, e.gitlab("", glSecret, good), 409) // the payload was accepted before
 	reqs, _ := e.st.Requests(t.Context(), store.RequestFilter{})
 	if len(reqs) != 1 || reqs[0].Head != headSHA || reqs[0].Checks != nil || reqs[0].HeadRef != "refs/merge-requests/3/head" || reqs[0].Number != 3 {
 		t.Fatalf("requests: %+v", reqs)
@@ -264,4 +279,131 @@ func mustJSON(t testing.TB, v any) json.RawMessage {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestWebhookWithoutHeaders sends deliveries that lack the delivery id or
+// the event header, and comments without author_association.
+func TestWebhookWithoutHeaders(t *testing.T) {
+	backends(t, func(t *testing.T, dsn string) {
+		e, stub := forgeEnv(t, dsn)
+		stub.SetPermission("org/svc", "writer", "write")
+		stub.SetPermission("org/svc", "keeper", "maintain")
+		stub.SetPermission("org/svc", "triager", "triage")
+		stub.SetPermission("org/svc", "reader", "read")
+		gh := func(delivery, event string, body []byte) resp {
+			t.Helper()
+			h := []string{"X-Hub-Signature-256", sign(ghSecret, body)}
+			if delivery != "" {
+				h = append(h, "X-GitHub-Delivery", delivery)
+			}
+			if event != "" {
+				h = append(h, "X-GitHub-Event", event)
+			}
+			return e.do("POST", "/api/v1/hooks/github", "", body, h...)
+		}
+		first := githubPayload("org/svc", 301, "/checklist run all", "OWNER")
+		noAssoc := func(id int64, login string) []byte {
+			return githubPayloadBy("org/svc", id, "/checklist run all", "", login)
+		}
+		tests := []struct {
+			name, delivery, event string
+			body                  []byte
+			code                  int
+			msg                   string
+		}{
+			// The payload's hash is the delivery id.
+			{"no delivery id", "", "issue_comment", first, 202, "queued"},
+			{"replayed without delivery id", "", "issue_comment", first, 409, "replayed delivery"},
+			{"replayed with a delivery id", "d-new", "issue_comment", first, 409, "the same payload was accepted before"},
+			// The payload says which event it is.
+			{"no event header", "d-2", "", githubPayload("org/svc", 302, "/checklist run A", "MEMBER"), 202, "queued"},
+			{"no headers at all", "", "", githubPayload("org/svc", 303, "/checklist run B", "COLLABORATOR"), 202, "queued"},
+			{"ping without event header", "", "", []byte(`{"zen":"Keep it simple.","hook_id":12}`), 200, "pong"},
+			{"unknown payload without event header", "", "", []byte(`{"ref":"refs/heads/main"}`), 200, "ignored"},
+			{"header names another event", "d-3", "push", githubPayload("org/svc", 304, "/checklist run all", "OWNER"), 200, "ignored"},
+			// No author_association: the commenter's permission decides.
+			{"no association, write permission", "d-4", "issue_comment", noAssoc(305, "writer"), 202, "queued"},
+			{"no association, maintain permission", "d-5", "issue_comment", noAssoc(306, "keeper"), 202, "queued"},
+			{"no association, triage permission", "d-6", "issue_comment", noAssoc(307, "triager"), 403, "triager is NONE on org/svc"},
+			{"no association, read permission", "d-7", "issue_comment", noAssoc(308, "reader"), 403, "reader is NONE"},
+			{"no association, unknown user", "d-8", "issue_comment", noAssoc(309, "stranger"), 403, "stranger is NONE"},
+			{"no association, no user", "d-9", "issue_comment", noAssoc(310, ""), 403, "(no author) is NONE"},
+			{"stranger with association", "d-10", "issue_comment", githubPayloadBy("org/svc", 311, "/checklist run all", "NONE", "writer"), 403, "writer is NONE"},
+		}
+		for _, tt := range tests {
+			r := gh(tt.delivery, tt.event, tt.body)
+			if r.code != tt.code || !strings.Contains(r.body, tt.msg) {
+				t.Errorf("%s: %d %s, want %d with %q", tt.name, r.code, r.body, tt.code, tt.msg)
+			}
+		}
+		// A bad signature is refused before the payload is read.
+		forged := githubPayload("org/svc", 312, "/checklist run all", "OWNER")
+		r := e.do("POST", "/api/v1/hooks/github", "", forged, "X-Hub-Signature-256", sign("guess", forged))
+		if r.code != 401 {
+			t.Errorf("forged, no headers: %d %s", r.code, r.body)
+		}
+		reqs, err := e.st.Requests(t.Context(), store.RequestFilter{})
+		if err != nil || len(reqs) != 5 {
+			t.Fatalf("%d requests, want 5: %v", len(reqs), err)
+		}
+		for _, q := range reqs {
+			if q.CommentID == "301" && q.Delivery != payloadDelivery(first) {
+				t.Errorf("delivery of a request without X-GitHub-Delivery: %q", q.Delivery)
+			}
+		}
+
+		// The permission lookup fails: 502, and the delivery may come again.
+		stub.GitHubToken = "rotated"
+		failing := noAssoc(320, "writer")
+		mustCode(t, gh("d-20", "issue_comment", failing), 502)
+		stub.GitHubToken = "ghp_test"
+		mustCode(t, gh("d-20", "issue_comment", failing), 202)
+
+		// GitLab: no X-Gitlab-Event-UUID, no X-Gitlab-Event, no user.
+		gl := func(uuid, event string, body []byte) resp {
+			t.Helper()
+			h := []string{"X-Gitlab-Token", glSecret}
+			if uuid != "" {
+				h = append(h, "X-Gitlab-Event-UUID", uuid)
+			}
+			if event != "" {
+				h = append(h, "X-Gitlab-Event", event)
+			}
+			return e.do("POST", "/api/v1/hooks/gitlab", "", body, h...)
+		}
+		note := gitlabPayload("group/svc", 40, "/checklist run all")
+		var anon map[string]any
+		json.Unmarshal(gitlabPayload("group/svc", 42, "/checklist run A"), &anon)
+		delete(anon, "user")
+		anonBody, _ := json.Marshal(anon)
+		for _, tt := range []struct {
+			name, uuid, event string
+			body              []byte
+			code              int
+			msg               string
+		}{
+			{"no uuid", "", "Note Hook", note, 202, "queued"},
+			{"replayed without uuid", "", "Note Hook", note, 409, "replayed delivery"},
+			{"replayed with a new uuid", "u-new", "Note Hook", note, 409, "the same payload was accepted before"},
+			{"no event header", "u-2", "", gitlabPayload("group/svc", 41, "/checklist run B"), 202, "queued"},
+			{"no user", "u-3", "Note Hook", anonBody, 202, "queued"},
+			{"not a note, no event header", "u-4", "", []byte(`{"object_kind":"push"}`), 200, "ignored"},
+		} {
+			r := gl(tt.uuid, tt.event, tt.body)
+			if r.code != tt.code || !strings.Contains(r.body, tt.msg) {
+				t.Errorf("gitlab %s: %d %s, want %d with %q", tt.name, r.code, r.body, tt.code, tt.msg)
+			}
+		}
+	})
+}
+
+// TestWebhookEveryoneTrusted: with NONE among the trusted associations a
+// comment without author_association queues without asking GitHub.
+func TestWebhookEveryoneTrusted(t *testing.T) {
+	e, stub := forgeEnv(t, sqliteDSN(t), WithTrustedAuthors("OWNER", "MEMBER", "COLLABORATOR", "NONE"))
+	body := githubPayloadBy("org/svc", 501, "/checklist run all", "", "anyone")
+	mustCode(t, e.github("d-1", "issue_comment", body, sign(ghSecret, body)), 202)
+	if n := stub.PermissionRequests(); n != 0 {
+		t.Errorf("%d permission lookups, want none", n)
+	}
 }

@@ -218,7 +218,10 @@ func WithLongPoll(d time.Duration) Option {
 // WithTrustedAuthors sets the GitHub author associations whose
 // `/checklist run` comments queue runs. Default OWNER, MEMBER and
 // COLLABORATOR: a stranger's comment on a public repository's pull
-// request is refused (and logged).
+// request is refused (and logged). A comment without author_association
+// counts as COLLABORATOR when GitHub says its author may push to the
+// repository (admin, maintain or write permission), else as NONE;
+// including NONE here trusts everyone and skips that lookup.
 func WithTrustedAuthors(assoc ...string) Option { return func(o *options) { o.trustedAuthors = assoc } }
 
 // WithAuthReads sets whether reading (pages and GET APIs) needs a token.

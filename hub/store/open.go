@@ -4,12 +4,48 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go)
 )
+
+// schemeRE matches the scheme of a URL-like DSN ("mysql://…").
+var schemeRE = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
+
+// ParseDSN says which backend a --db DSN names and what to open: "sqlite"
+// and a file path, or "postgres" and the URL as given.
+//
+//   - postgres://… and postgresql://… are PostgreSQL, passed on unchanged.
+//   - sqlite:FILE and sqlite://FILE name the SQLite file FILE; a relative
+//     FILE is relative to the working directory (sqlite://hub.db is the
+//     file hub.db, not a host), so sqlite:///var/lib/hub.db and
+//     sqlite:/var/lib/hub.db are absolute.
+//   - Any other SCHEME://… is refused with ErrBadDSN naming the DSN (with
+//     its password hidden).
+//   - Anything else is a SQLite file path, relative to the working
+//     directory unless absolute.
+//
+// The path itself is checked when the database is opened (no '?' or '#',
+// no file: URI).
+func ParseDSN(dsn string) (backend, target string, err error) {
+	if m := schemeRE.FindStringSubmatch(dsn); m != nil {
+		switch strings.ToLower(m[1]) {
+		case "postgres", "postgresql":
+			return "postgres", dsn, nil
+		case "sqlite":
+			return "sqlite", dsn[len(m[0]):], nil
+		}
+		return "", "", badDSN("unknown scheme %q in --db %q: give a SQLite file path, sqlite:FILE, sqlite://FILE (relative), sqlite:///ABSOLUTE/PATH or postgres://…",
+			m[1], redactDSN(dsn))
+	}
+	if len(dsn) >= len("sqlite:") && strings.EqualFold(dsn[:len("sqlite:")], "sqlite:") {
+		return "sqlite", dsn[len("sqlite:"):], nil
+	}
+	return "sqlite", dsn, nil
+}
 
 // openSQLite opens a SQLite file in WAL mode with full fsync on commit:
 // one connection writes (SQLite has one writer; queuing in the pool is

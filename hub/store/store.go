@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/cgoguard/cgoguard/hub"
@@ -212,23 +211,29 @@ type TrendFilter struct {
 const MaxBuckets = 1000
 
 // Open opens (creating it if needed) the database named by dsn and applies
-// the migrations this binary knows. A DSN starting with postgres:// or
-// postgresql:// is PostgreSQL; anything else is a SQLite file path,
-// optionally prefixed by "sqlite:".
+// the migrations this binary knows. The accepted forms (see ParseDSN):
+//
+//	hub.db, ./data/hub.db, /var/lib/hub.db   a SQLite file (relative to the working directory)
+//	sqlite:hub.db, sqlite://hub.db           the same, relative to the working directory
+//	sqlite:/var/lib/hub.db, sqlite:///var/lib/hub.db   an absolute SQLite path
+//	postgres://… or postgresql://…           PostgreSQL
+//
+// Any other URL scheme is refused with ErrBadDSN, naming the DSN.
 func Open(ctx context.Context, dsn string, opts ...Option) (Store, error) {
 	o := defaults()
 	for _, opt := range opts {
 		opt(&o)
 	}
-	var (
-		s   *sqlStore
-		err error
-	)
-	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		s, err = openPostgres(dsn, o)
+	backend, target, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	var s *sqlStore
+	switch backend {
+	case "postgres":
+		s, err = openPostgres(target, o)
 	default:
-		s, err = openSQLite(strings.TrimPrefix(dsn, "sqlite:"), o)
+		s, err = openSQLite(target, o)
 	}
 	if err != nil {
 		return nil, err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -550,5 +552,77 @@ func TestOpenBadDSN(t *testing.T) {
 	}
 	if got := redactDSN("postgres://u:secret@h:5/db"); strings.Contains(got, "secret") {
 		t.Errorf("password shown: %s", got)
+	}
+}
+
+// TestOpenSQLiteDSNForms opens every SQLite DSN form from a working
+// directory and checks which file each one created.
+func TestOpenSQLiteDSNForms(t *testing.T) {
+	wd := t.TempDir()
+	t.Chdir(wd)
+	abs := filepath.Join(t.TempDir(), "abs.db")
+	tests := []struct {
+		dsn, file string
+	}{
+		{"bare.db", filepath.Join(wd, "bare.db")},
+		{"sqlite:colon.db", filepath.Join(wd, "colon.db")},
+		{"sqlite://slashes.db", filepath.Join(wd, "slashes.db")},
+		{"SQLite://upper.db", filepath.Join(wd, "upper.db")},
+		{"sqlite://", ""},
+		{"sqlite:" + abs, abs},
+		{"sqlite://" + abs, abs},
+	}
+	if err := os.Mkdir(filepath.Join(wd, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests = append(tests, struct{ dsn, file string }{"sqlite://sub/nested.db", filepath.Join(wd, "sub", "nested.db")})
+	for _, tt := range tests {
+		t.Run(tt.dsn, func(t *testing.T) {
+			st, err := Open(context.Background(), tt.dsn)
+			if tt.file == "" {
+				if !errors.Is(err, ErrBadDSN) {
+					t.Fatalf("Open(%q) = %v, want ErrBadDSN", tt.dsn, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.Close()
+			if _, err := os.Stat(tt.file); err != nil {
+				t.Errorf("Open(%q) did not create %s: %v", tt.dsn, tt.file, err)
+			}
+		})
+	}
+}
+
+func TestParseDSN(t *testing.T) {
+	tests := []struct {
+		dsn, backend, target, errHas string
+	}{
+		{"hub.db", "sqlite", "hub.db", ""},
+		{"/var/lib/hub.db", "sqlite", "/var/lib/hub.db", ""},
+		{"sqlite:hub.db", "sqlite", "hub.db", ""},
+		{"sqlite://hub.db", "sqlite", "hub.db", ""},
+		{"sqlite:///var/lib/hub.db", "sqlite", "/var/lib/hub.db", ""},
+		{"postgres://u@h/db", "postgres", "postgres://u@h/db", ""},
+		{"postgresql://u@h/db?sslmode=disable", "postgres", "postgresql://u@h/db?sslmode=disable", ""},
+		{"mysql://u:secret@h/db", "", "", `unknown scheme "mysql" in --db "mysql://u:xxxxx@h/db"`},
+		{"http://hub:8420", "", "", `"http://hub:8420"`},
+	}
+	for _, tt := range tests {
+		b, target, err := ParseDSN(tt.dsn)
+		if tt.errHas != "" {
+			if !errors.Is(err, ErrBadDSN) || !strings.Contains(err.Error(), tt.errHas) || strings.Contains(err.Error(), "secret") {
+				t.Errorf("ParseDSN(%q) = %v, want ErrBadDSN with %s", tt.dsn, err, tt.errHas)
+			}
+			continue
+		}
+		if err != nil || b != tt.backend || target != tt.target {
+			t.Errorf("ParseDSN(%q) = %q, %q, %v; want %q, %q", tt.dsn, b, target, err, tt.backend, tt.target)
+		}
+	}
+	if _, err := Open(context.Background(), "mysql://u@h/db"); !errors.Is(err, ErrBadDSN) {
+		t.Errorf("unknown scheme opened: %v", err)
 	}
 }

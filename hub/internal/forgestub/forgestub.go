@@ -1,7 +1,7 @@
 // Package forgestub is a local HTTP stand-in for the parts of GitHub's
 // and GitLab's REST APIs that the hub calls, for tests: reading a pull
-// request's head commit, posting an issue comment, posting a merge
-// request note. It records what was posted and checks the tokens.
+// request's head commit and a user's permission on a repository, posting
+// an issue comment, posting a merge request note. It records what was posted and checks the tokens.
 //
 // Start it with New; its URL serves both APIs (GitHub's under /, GitLab's
 // under /api/v4). It is safe for concurrent use.
@@ -37,16 +37,19 @@ type Stub struct {
 
 	mu       sync.Mutex
 	heads    map[string]string // "owner/name#N" -> sha
+	perms    map[string]string // "owner/name@login" -> permission
+	permReqs int
 	comments []Comment
 	fail     int
 }
 
 // New starts a stub; Close stops it.
 func New() *Stub {
-	s := &Stub{heads: map[string]string{}}
+	s := &Stub{heads: map[string]string{}, perms: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{n}", s.pull)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{n}/comments", s.githubComment)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/collaborators/{login}/permission", s.permission)
 	mux.HandleFunc("POST /api/v4/projects/{project}/merge_requests/{iid}/notes", s.gitlabNote)
 	s.Server = httptest.NewServer(mux)
 	return s
@@ -60,6 +63,51 @@ func (s *Stub) SetHead(repo string, number int, sha string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.heads[fmt.Sprintf("%s#%d", repo, number)] = sha
+}
+
+// SetPermission sets a user's permission on a repository (admin,
+// maintain, write, triage, read, none; "" removes it, and the stub
+// answers 404 as GitHub does for an unknown user).
+func (s *Stub) SetPermission(repo, login, perm string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if perm == "" {
+		delete(s.perms, repo+"@"+login)
+		return
+	}
+	s.perms[repo+"@"+login] = perm
+}
+
+// PermissionRequests counts the permission lookups the stub answered.
+func (s *Stub) PermissionRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.permReqs
+}
+
+func (s *Stub) permission(w http.ResponseWriter, r *http.Request) {
+	if !s.authGitHub(w, r) {
+		return
+	}
+	s.mu.Lock()
+	s.permReqs++
+	perm, ok := s.perms[r.PathValue("owner")+"/"+r.PathValue("repo")+"@"+r.PathValue("login")]
+	s.mu.Unlock()
+	if !ok {
+		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+		return
+	}
+	// GitHub's legacy permission field says write for maintain and read
+	// for triage; role_name keeps the real one.
+	legacy := map[string]string{"maintain": "write", "triage": "read"}[perm]
+	json.NewEncoder(w).Encode(map[string]any{"permission": or(legacy, perm), "role_name": perm, "user": map[string]string{"login": r.PathValue("login")}})
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // FailNext makes the next n comment posts answer 502.
