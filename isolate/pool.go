@@ -112,9 +112,10 @@ func (w *worker) notify() {
 //
 //	m, err := cgoguard.New("zlib", cgoguard.WithIsolation(isolate.Isolator(isolate.WithWorkers(4))),
 //		cgoguard.WithBreaker(cgoguard.BreakerConfig{}))
-//	pool := isolate.PoolOf(m) // for pool.Arena()
+//	pool, _ := isolate.PoolOf(m) // for pool.Arena()
 //
-// WithModule is ignored here: the module's options go to cgoguard.New.
+// cgoguard.WithIsolation(isolate.WithWorkers(4)), the options alone, is the
+// same. WithModule is ignored here: the module's options go to cgoguard.New.
 func Isolator(opts ...Option) cgoguard.Isolator {
 	return isolator{opts: opts}
 }
