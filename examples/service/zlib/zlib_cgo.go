@@ -16,7 +16,14 @@ import (
 	"unsafe"
 
 	"github.com/cgoguard/cgoguard"
+	"github.com/cgoguard/cgoguard/chaos"
 )
+
+// The failpoint names of the two C functions (see FailpointInflate).
+func init() {
+	chaos.Name(unsafe.Pointer(C.exz_uncompress), FailpointInflate)
+	chaos.Name(unsafe.Pointer(C.exz_compress), FailpointDeflate)
+}
 
 var (
 	modOnce sync.Once

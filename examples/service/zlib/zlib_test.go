@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/cgoguard/cgoguard"
+	"github.com/cgoguard/cgoguard/chaos"
 	"github.com/cgoguard/cgoguard/leakcheck"
 )
 
@@ -147,5 +148,42 @@ func TestDecompressSizesFromInput(t *testing.T) {
 	}
 	if _, err := Decompress(z, len(big)-1); !errors.Is(err, ErrZlib) || !strings.Contains(err.Error(), "more than") {
 		t.Errorf("over max: %v", err)
+	}
+}
+
+// TestFailpointNames: failpoints name the module's C functions inflate and
+// deflate (the names of the failpoint grammar's example,
+// zlib.inflate=10%segv), and still by their symbols; each fires only on
+// the calls of its function.
+func TestFailpointNames(t *testing.T) {
+	in := bytes.Repeat([]byte("failpoint "), 100)
+	z, err := Compress(in, DefaultLevel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compress := func() error { _, err := Compress(in, DefaultLevel); return err }
+	decompress := func() error { _, err := Decompress(z, len(in)+1); return err }
+	tests := []struct {
+		spec        string
+		hit, missed func() error
+	}{
+		{"zlib.inflate=errno(EIO)", decompress, compress},
+		{"zlib.deflate=errno(EIO)", compress, decompress},
+		{"zlib.exz_uncompress=errno(EIO)", decompress, compress},
+		{"zlib.exz_compress=errno(EIO)", compress, decompress},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec, func(t *testing.T) {
+			if err := chaos.Set(tt.spec); err != nil {
+				t.Fatal(err)
+			}
+			defer chaos.Clear()
+			if err := tt.hit(); !errors.Is(err, syscall.EIO) {
+				t.Errorf("the call the failpoint names: %v, want EIO", err)
+			}
+			if err := tt.missed(); err != nil {
+				t.Errorf("the other call: %v, want success", err)
+			}
+		})
 	}
 }
