@@ -187,3 +187,40 @@ func TestFailpointNames(t *testing.T) {
 		})
 	}
 }
+
+// TestInjectedErrnoIsNotAZlibStatus: a call that returned -errno without
+// a zlib status (a failpoint's errno(EIO)) is reported by its errno, not
+// as the zlib status of the same number (-5 is also Z_BUF_ERROR); an
+// injected error(CODE,MESSAGE) is a zlib status as the wrapper's own.
+func TestInjectedErrnoIsNotAZlibStatus(t *testing.T) {
+	in := bytes.Repeat([]byte("errno "), 100)
+	tests := []struct {
+		spec      string
+		zlibError bool
+		errno     syscall.Errno
+		want      string
+		notWant   string
+	}{
+		{"zlib.deflate=errno(EIO)", false, syscall.EIO, "input/output error", "buffer error"},
+		{"zlib.deflate=errno(ENOMEM)", false, syscall.ENOMEM, "cannot allocate memory", "zlib compress: error"},
+		{`zlib.deflate=error(-3,"compress2: injected data error",EINVAL)`, true, syscall.EINVAL, "data error", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec, func(t *testing.T) {
+			if err := chaos.Set(tt.spec); err != nil {
+				t.Fatal(err)
+			}
+			defer chaos.Clear()
+			_, err := Compress(in, DefaultLevel)
+			if err == nil {
+				t.Fatal("the failpoint did not fire")
+			}
+			if errors.Is(err, ErrZlib) != tt.zlibError || !errors.Is(err, tt.errno) {
+				t.Errorf("%v: ErrZlib %v (want %v), errno %v", err, errors.Is(err, ErrZlib), tt.zlibError, tt.errno)
+			}
+			if !strings.Contains(err.Error(), tt.want) || (tt.notWant != "" && strings.Contains(err.Error(), tt.notWant)) {
+				t.Errorf("message %q: want %q, not %q", err, tt.want, tt.notWant)
+			}
+		})
+	}
+}
