@@ -354,6 +354,9 @@ func (p *Pool) Call(ctx context.Context, fn string, arg arena.Ref) (int, error) 
 	var ptr unsafe.Pointer
 	if !arg.IsZero() {
 		b, err := p.arena.Resolve(arg)
+		if errors.Is(err, arena.ErrClosed) { // Close released the arena: the pool is closed
+			return 0, fmt.Errorf("%w (module %q; argument of %s: %w)", cgoguard.ErrClosed, p.module, fn, err)
+		}
 		if err != nil {
 			return 0, fmt.Errorf("cgoguard: isolate: module %q: argument of %s: %w", p.module, fn, err)
 		}
