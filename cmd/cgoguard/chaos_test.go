@@ -222,6 +222,14 @@ func TestChaosFlagsAfterFiles(t *testing.T) {
 			}
 		})
 	}
+	// --report-to after the file is read (its bad URL is a usage error).
+	{
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"chaos", "run", file, "-o", "json=" + filepath.Join(t.TempDir(), "out.json"), "--report-to", "hub:8420"}, &stdout, &stderr)
+		if code != chaosExitUsage || !strings.Contains(stderr.String(), `hub URL "hub:8420"`) {
+			t.Errorf("--report-to after the file: exit %d\n%s", code, stderr.String())
+		}
+	}
 	// cleanup: flags after an argument are parsed; extra arguments are still refused.
 	var stdout, stderr bytes.Buffer
 	j := filepath.Join(t.TempDir(), "j.jsonl")
