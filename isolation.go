@@ -12,9 +12,11 @@ import (
 // Isolator moves a module's calls out of the process: into worker
 // processes that can be killed and restarted. Package isolate provides one
 // (isolate.Isolator); the root package cannot import it, so the contract is
-// this interface. Create the module with WithIsolation:
+// this interface. Create the module with WithIsolation, giving it the
+// Isolator or just package isolate's options:
 //
 //	m, err := cgoguard.New("zlib", cgoguard.WithIsolation(isolate.Isolator(isolate.WithWorkers(4))))
+//	m, err := cgoguard.New("zlib", cgoguard.WithIsolation(isolate.WithWorkers(4)))
 //
 // Callers keep calling m.Call(ctx, fn, arg) as before.
 type Isolator interface {
@@ -47,24 +49,88 @@ type Isolated interface {
 	CloseIsolated(ctx context.Context) error
 }
 
-// WithIsolation runs the module's calls in worker processes started by iso
-// (see package isolate) instead of in this process. The call semantics stay
-// the same (results, *CError, *CrashError, ErrTimeout, breaker, bulkhead,
-// metrics), with these differences: a crash kills the worker, which is
-// replaced, so the module is not quarantined (the crash policy is Restart;
-// the crash still counts for the breaker); a timed-out call's worker is
-// killed, so no thread is left behind (WithMaxAbandoned does not apply);
-// the duration histogram is not kept; the module has no counter block in
-// this process's trampoline (Slot returns -1). Default: calls run in this
-// process.
-func WithIsolation(iso Isolator) Option {
+// IsolationOption is an argument of WithIsolation: an Isolator, or an
+// option of an isolating package that joins with the other options given
+// into one Isolator (it implements IsolatorJoiner). Package isolate's
+// options are both, so either form moves a module out of process:
+//
+//	cgoguard.WithIsolation(isolate.WithWorkers(2), isolate.WithCallTimeout(time.Second))
+//	cgoguard.WithIsolation(isolate.Isolator(isolate.WithWorkers(2), isolate.WithCallTimeout(time.Second)))
+//
+// Every Isolator is an IsolationOption.
+type IsolationOption interface {
+	// Isolate starts the workers of module m with this option alone; see
+	// Isolator.
+	Isolate(m *Module) (Isolated, error)
+}
+
+// IsolatorJoiner is an IsolationOption that builds one Isolator from all
+// the options given to WithIsolation, as package isolate's options do.
+type IsolatorJoiner interface {
+	IsolationOption
+	// JoinIsolation returns the Isolator that applies opts in order; the
+	// receiver is opts[0]. It returns an error when an option is nil or
+	// not one of its package's (an Isolator cannot be joined with options).
+	JoinIsolation(opts []IsolationOption) (Isolator, error)
+}
+
+// WithIsolation runs the module's calls in worker processes (see package
+// isolate) instead of in this process. Give it either one Isolator
+// (isolate.Isolator(opts...)) or the options of an isolating package
+// (isolate.WithWorkers(2), isolate.WithCallTimeout(time.Second), ...), which
+// it joins into one Isolator; New reports an error for no option, a nil
+// one, more than one Isolator, an Isolator mixed with options, options of
+// different packages, or WithIsolation given twice.
+//
+// The call semantics stay the same (results, *CError, *CrashError,
+// ErrTimeout, breaker, bulkhead, metrics), with these differences: a crash
+// kills the worker, which is replaced, so the module is not quarantined
+// (the crash policy is Restart; the crash still counts for the breaker); a
+// timed-out call's worker is killed, so no thread is left behind
+// (WithMaxAbandoned does not apply); the duration histogram is not kept;
+// the module has no counter block in this process's trampoline (Slot
+// returns -1). Default: calls run in this process.
+func WithIsolation(opts ...IsolationOption) Option {
 	return func(o *options) error {
-		if iso == nil {
-			return errors.New("cgoguard: WithIsolation: nil Isolator")
+		if o.isolator != nil {
+			return errors.New("cgoguard: WithIsolation given twice (give all isolation options to one WithIsolation)")
+		}
+		iso, err := joinIsolation(opts)
+		if err != nil {
+			return err
 		}
 		o.isolator = iso
 		return nil
 	}
+}
+
+// joinIsolation makes one Isolator of WithIsolation's arguments.
+func joinIsolation(opts []IsolationOption) (Isolator, error) {
+	if len(opts) == 0 {
+		return nil, errors.New("cgoguard: WithIsolation: no Isolator or isolation option")
+	}
+	for i, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("cgoguard: WithIsolation: option %d is nil", i)
+		}
+	}
+	j, joiner := opts[0].(IsolatorJoiner)
+	if len(opts) == 1 && !joiner {
+		return opts[0], nil // an Isolator
+	}
+	for i, opt := range opts {
+		if _, ok := opt.(IsolatorJoiner); !ok {
+			return nil, fmt.Errorf("cgoguard: WithIsolation: option %d (%T) is an Isolator, which takes no other isolation option: pass the options to it, or the options alone", i, opt)
+		}
+	}
+	iso, err := j.JoinIsolation(opts)
+	if err != nil {
+		return nil, err
+	}
+	if iso == nil {
+		return nil, fmt.Errorf("cgoguard: WithIsolation: %T joined into no Isolator", opts[0])
+	}
+	return iso, nil
 }
 
 // Isolation returns what runs the module's calls out of process (for

@@ -233,7 +233,9 @@ func (r Remediation) String() string {
 }
 
 // Target is where a failpoint fault is injected: the admin endpoint of the
-// process (Handler's mount point, e.g. http://host:8080/debug/cgoguard/failpoints),
+// process (Handler's mount point, e.g. http://host:8080/debug/cgoguard/failpoints,
+// or the process's base URL, http://host:8080, for the endpoint at
+// DefaultAdminPath),
 // the module and optionally one C function of it (a name given with Name,
 // or its symbol).
 type Target struct {
@@ -668,6 +670,9 @@ func applyDefaults(e *Experiment) {
 	}
 	if e.Target.TokenEnv == "" {
 		e.Target.TokenEnv = TokenEnvVar
+	}
+	if e.Target.Admin != "" {
+		e.Target.Admin = adminURL(e.Target.Admin) // the process's base URL: the endpoint at DefaultAdminPath
 	}
 	for _, c := range []*Condition{e.SteadyState, e.SLOTarget} {
 		if c == nil {

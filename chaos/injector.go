@@ -18,9 +18,17 @@ import (
 	"time"
 )
 
+// DefaultAdminPath is the path where a process mounts Handler by
+// convention (examples/service does): an admin URL without a path, the
+// process's base URL such as http://127.0.0.1:8080, means the endpoint at
+// this path. A URL with a path is used as given.
+const DefaultAdminPath = "/debug/cgoguard/failpoints"
+
 // AdminClient talks to a process's failpoint admin endpoint (Handler).
 type AdminClient struct {
-	// Base is the endpoint's URL, e.g. http://127.0.0.1:8080/debug/cgoguard/failpoints.
+	// Base is the endpoint's URL, e.g. http://127.0.0.1:8080/debug/cgoguard/failpoints,
+	// or the process's base URL, e.g. http://127.0.0.1:8080, which means
+	// the endpoint at DefaultAdminPath.
 	Base string
 	// Token is sent as the bearer token.
 	Token string
@@ -31,6 +39,24 @@ type AdminClient struct {
 // ErrUnreachable says the admin endpoint did not accept a connection: the
 // process is gone (and its failpoints with it) or the URL is wrong.
 var ErrUnreachable = errors.New("cgoguard: admin endpoint unreachable")
+
+// adminURL returns the admin endpoint's URL for base: base with the path
+// DefaultAdminPath when it is an http(s) URL without a path (or with "/"),
+// base as given otherwise.
+func adminURL(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return base
+	}
+	if u.Path != "" && u.Path != "/" {
+		return base
+	}
+	u.Path, u.RawPath = DefaultAdminPath, ""
+	return u.String()
+}
+
+// base is the endpoint's URL (Base, resolved by adminURL).
+func (a *AdminClient) base() string { return adminURL(a.Base) }
 
 func (a *AdminClient) do(ctx context.Context, method, rawURL, body string, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, rawURL, strings.NewReader(body))
@@ -87,7 +113,7 @@ type adminList struct {
 // Set sets spec with ttl and returns the failpoints listed afterwards.
 func (a *AdminClient) Set(ctx context.Context, spec string, ttl time.Duration) ([]Info, error) {
 	var l adminList
-	u := a.Base + "?ttl=" + url.QueryEscape(ttl.String())
+	u := a.base() + "?ttl=" + url.QueryEscape(ttl.String())
 	err := a.do(ctx, http.MethodPut, u, spec, &l)
 	return l.Failpoints, err
 }
@@ -95,13 +121,13 @@ func (a *AdminClient) Set(ctx context.Context, spec string, ttl time.Duration) (
 // List returns the failpoints set.
 func (a *AdminClient) List(ctx context.Context) ([]Info, error) {
 	var l adminList
-	err := a.do(ctx, http.MethodGet, a.Base, "", &l)
+	err := a.do(ctx, http.MethodGet, a.base(), "", &l)
 	return l.Failpoints, err
 }
 
 // Clear clears target's failpoint, or every failpoint for "".
 func (a *AdminClient) Clear(ctx context.Context, target string) error {
-	u := a.Base
+	u := a.base()
 	if target != "" {
 		u += "?target=" + url.QueryEscape(target)
 	}
@@ -110,7 +136,7 @@ func (a *AdminClient) Clear(ctx context.Context, target string) error {
 
 // Reset resets the module (Module.Reset).
 func (a *AdminClient) Reset(ctx context.Context, module string) error {
-	return a.do(ctx, http.MethodPost, strings.TrimRight(a.Base, "/")+"/reset?module="+url.QueryEscape(module), "", nil)
+	return a.do(ctx, http.MethodPost, strings.TrimRight(a.base(), "/")+"/reset?module="+url.QueryEscape(module), "", nil)
 }
 
 // injector puts one experiment's fault in place and takes it away.

@@ -40,9 +40,12 @@
 // calling Module.Call with the C function and an argument in the pool's
 // arena:
 //
-//	m, err := cgoguard.New("codec", cgoguard.WithIsolation(isolate.Isolator(isolate.WithWorkers(4))),
+//	m, err := cgoguard.New("codec", cgoguard.WithIsolation(isolate.WithWorkers(4), isolate.WithCallTimeout(time.Second)),
 //		cgoguard.WithBreaker(cgoguard.BreakerConfig{}))
 //	p, _ := isolate.PoolOf(m) // p.Arena() for the arguments
+//
+// WithIsolation joins the pool's options into one Isolator; giving it
+// isolate.Isolator(opts...) instead is the same.
 //
 // # Calls
 //

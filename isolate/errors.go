@@ -10,6 +10,13 @@ import (
 )
 
 var (
+	// ErrTimeout is cgoguard.ErrTimeout, the same value (errors.Is matches
+	// either): a call that outlived its deadline (WithCallTimeout or the
+	// context's), or waited past it for a free worker.
+	ErrTimeout = cgoguard.ErrTimeout
+	// ErrClosed is cgoguard.ErrClosed, the same value (errors.Is matches
+	// either): a call to a closed pool or module.
+	ErrClosed = cgoguard.ErrClosed
 	// ErrNotSupported is returned where worker processes cannot run: a
 	// build without cgo, or a system other than Linux.
 	ErrNotSupported = errors.New("cgoguard: isolate: not supported (needs Linux and cgo)")

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 	"unsafe"
 
 	"github.com/cgoguard/cgoguard"
@@ -62,4 +63,31 @@ func ExampleIsolator() {
 	rc, err := m.Call(context.Background(), fixture.AddFn, unsafe.Pointer(arg))
 	fmt.Println(rc, err)
 	// Output: 3 <nil>
+}
+
+// The options of a pool go to cgoguard.WithIsolation directly: moving a
+// module out of process is one option to cgoguard.New, and the callers
+// keep calling Module.Call.
+func Example_withIsolation() {
+	m, err := cgoguard.New("example-options",
+		cgoguard.WithIsolation(isolate.WithWorkers(2), isolate.WithCallTimeout(time.Second)))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer m.Close()
+	p, _ := isolate.PoolOf(m)
+	_, buf, _ := p.Arena().Alloc(fixture.AddArgSize, 8)
+	arg := (*fixture.AddArg)(unsafe.Pointer(&buf[0]))
+	arg.A, arg.B = 40, 2
+	rc, err := m.Call(context.Background(), fixture.AddFn, unsafe.Pointer(arg))
+	fmt.Println(rc, err, p.Stats().Workers)
+
+	// An Isolator and isolate options do not mix.
+	_, err = cgoguard.New("example-mixed",
+		cgoguard.WithIsolation(isolate.Isolator(isolate.WithWorkers(2)), isolate.WithCallTimeout(time.Second)))
+	fmt.Println(err != nil)
+	// Output:
+	// 42 <nil> 2
+	// true
 }

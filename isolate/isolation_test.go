@@ -67,6 +67,92 @@ func TestOneLineMove(t *testing.T) {
 	}
 }
 
+// TestWithIsolationOptions: package isolate's options go to
+// cgoguard.WithIsolation directly (the one-line move of issue 14), with
+// the same effect as through Isolator.
+func TestWithIsolationOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		iso  cgoguard.Option
+	}{
+		{"options", cgoguard.WithIsolation(isolate.WithWorkers(2), isolate.WithCallTimeout(300*time.Millisecond), isolate.WithKillGrace(10*time.Millisecond))},
+		{"Isolator", cgoguard.WithIsolation(isolate.Isolator(isolate.WithWorkers(2), isolate.WithCallTimeout(300*time.Millisecond), isolate.WithKillGrace(10*time.Millisecond)))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := cgoguard.New(t.Name(), tc.iso)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			p, ok := isolate.PoolOf(m)
+			if !ok {
+				t.Fatal("the module has no pool")
+			}
+			if st := p.Stats(); st.Workers != 2 {
+				t.Fatalf("%d workers, want WithWorkers(2)", st.Workers)
+			}
+			_, buf, err := p.Arena().Alloc(fixture.AddArgSize, 8)
+			if err != nil {
+				t.Fatal(err)
+			}
+			arg := (*fixture.AddArg)(unsafe.Pointer(&buf[0]))
+			arg.A, arg.B = 40, 2
+			if rc, err := m.Call(context.Background(), fixture.AddFn, unsafe.Pointer(arg)); err != nil || rc != 42 {
+				t.Fatalf("Call: %d, %v", rc, err)
+			}
+			// WithCallTimeout applies: a hung call ends with ErrTimeout
+			// (isolate.ErrTimeout is the same error).
+			_, err = m.Call(context.Background(), fixture.HangFn, nil)
+			if !errors.Is(err, cgoguard.ErrTimeout) || !errors.Is(err, isolate.ErrTimeout) {
+				t.Fatalf("hang: %v, want ErrTimeout from WithCallTimeout", err)
+			}
+			m.Close()
+			if _, err := m.Call(context.Background(), fixture.AddFn, unsafe.Pointer(arg)); !errors.Is(err, isolate.ErrClosed) || !errors.Is(err, cgoguard.ErrClosed) {
+				t.Fatalf("after Close: %v, want ErrClosed", err)
+			}
+		})
+	}
+}
+
+// TestWithIsolationInvalid: combinations WithIsolation cannot join are
+// errors of cgoguard.New, and no worker starts.
+func TestWithIsolationInvalid(t *testing.T) {
+	iso := isolate.Isolator(isolate.WithWorkers(1))
+	tests := []struct {
+		name string
+		opts []cgoguard.Option
+		want string
+	}{
+		{"none", []cgoguard.Option{cgoguard.WithIsolation()}, "no Isolator or isolation option"},
+		{"nil", []cgoguard.Option{cgoguard.WithIsolation(nil)}, "option 0 is nil"},
+		{"nil among options", []cgoguard.Option{cgoguard.WithIsolation(isolate.WithWorkers(1), nil)}, "option 1 is nil"},
+		{"nil Option", []cgoguard.Option{cgoguard.WithIsolation(isolate.Option(nil))}, "option 0 is nil"},
+		{"nil Option among options", []cgoguard.Option{cgoguard.WithIsolation(isolate.WithWorkers(1), isolate.Option(nil))}, "option 1 is nil"},
+		{"two Isolators", []cgoguard.Option{cgoguard.WithIsolation(iso, iso)}, "is an Isolator"},
+		{"Isolator then option", []cgoguard.Option{cgoguard.WithIsolation(iso, isolate.WithWorkers(2))}, "is an Isolator"},
+		{"option then Isolator", []cgoguard.Option{cgoguard.WithIsolation(isolate.WithWorkers(2), iso)}, "is an Isolator"},
+		{"twice", []cgoguard.Option{cgoguard.WithIsolation(iso), cgoguard.WithIsolation(isolate.WithWorkers(1))}, "WithIsolation given twice"},
+		{"bad option", []cgoguard.Option{cgoguard.WithIsolation(isolate.WithWorkers(0))}, "WithWorkers(0)"},
+	}
+	before := len(isolate.Pools())
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := cgoguard.New(t.Name(), tc.opts...)
+			if err == nil {
+				m.Close()
+				t.Fatalf("New succeeded, want an error containing %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "cgoguard: ") {
+				t.Fatalf("err = %v, want one containing %q", err, tc.want)
+			}
+			if n := len(isolate.Pools()); n != before {
+				t.Fatalf("%d pools open after a failed New", n)
+			}
+		})
+	}
+}
+
 func TestBulkheadAndTimeoutOfTheModule(t *testing.T) {
 	m, err := cgoguard.New(t.Name(),
 		cgoguard.WithIsolation(isolate.Isolator(isolate.WithWorkers(2), isolate.WithKillGrace(10*time.Millisecond))),

@@ -320,6 +320,33 @@ func TestConcurrentCalls(t *testing.T) {
 	}
 }
 
+// TestCallAfterClose: every call after Close fails with ErrClosed, also
+// one whose argument is a block of the (now released) arena.
+func TestCallAfterClose(t *testing.T) {
+	p, err := isolate.New(t.Name(), isolate.WithWorkers(1), isolate.WithSpares(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := add(t, p, 1, 2)
+	if rc, err := p.Call(context.Background(), fixture.Add, ref); err != nil || rc != 3 {
+		t.Fatalf("before Close: %d, %v", rc, err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		arg  arena.Ref
+	}{{"no argument", arena.Ref{}}, {"arena argument", ref}} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := p.Call(context.Background(), fixture.Add, tc.arg)
+			if !errors.Is(err, cgoguard.ErrClosed) || !errors.Is(err, isolate.ErrClosed) {
+				t.Fatalf("Call after Close: %v, want ErrClosed", err)
+			}
+		})
+	}
+}
+
 func TestClose(t *testing.T) {
 	shmBefore := shm(t)
 	fdBefore, memfdBefore := fds(t)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/cgoguard/cgoguard"
 	"github.com/cgoguard/cgoguard/arena"
@@ -18,6 +19,9 @@ func TestWithoutCgo(t *testing.T) {
 	}
 	if _, err := cgoguard.New("x", cgoguard.WithIsolation(isolate.Isolator())); err == nil {
 		t.Fatal("cgoguard.New with isolation succeeded without cgo")
+	}
+	if _, err := cgoguard.New("x", cgoguard.WithIsolation(isolate.WithWorkers(1), isolate.WithCallTimeout(time.Second))); err == nil {
+		t.Fatal("cgoguard.New with isolate options succeeded without cgo")
 	}
 	var p *isolate.Pool
 	if _, err := p.Call(context.Background(), "f", arena.Ref{}); !errors.Is(err, isolate.ErrNotSupported) {

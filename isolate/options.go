@@ -9,8 +9,41 @@ import (
 	"github.com/cgoguard/cgoguard"
 )
 
-// Option configures a pool (New, Isolator).
+// Option configures a pool (New, Isolator). An Option is also a
+// cgoguard.IsolationOption, so the options can go to cgoguard.WithIsolation
+// directly, which joins them into one Isolator:
+//
+//	m, err := cgoguard.New("zlib", cgoguard.WithIsolation(isolate.WithWorkers(2), isolate.WithCallTimeout(time.Second)))
+//
+// is the same as cgoguard.WithIsolation(isolate.Isolator(isolate.WithWorkers(2), isolate.WithCallTimeout(time.Second))).
 type Option func(*options) error
+
+// Isolate starts a pool with this option alone for module m, as
+// Isolator(opt) does; cgoguard.New calls it for WithIsolation(opt).
+func (opt Option) Isolate(m *cgoguard.Module) (cgoguard.Isolated, error) {
+	return Isolator(opt).Isolate(m)
+}
+
+// JoinIsolation returns Isolator(opts...) for cgoguard.WithIsolation; every
+// element of opts must be a non-nil Option of this package (not an
+// Isolator: pass options to Isolator, or the options alone).
+func (opt Option) JoinIsolation(opts []cgoguard.IsolationOption) (cgoguard.Isolator, error) {
+	all := make([]Option, len(opts))
+	for i, o := range opts {
+		v, ok := o.(Option)
+		if !ok {
+			return nil, fmt.Errorf("cgoguard: isolate: WithIsolation: option %d (%T) is not an isolate.Option; an Isolator cannot be combined with isolate options", i, o)
+		}
+		if v == nil {
+			return nil, fmt.Errorf("cgoguard: isolate: WithIsolation: option %d is nil", i)
+		}
+		all[i] = v
+	}
+	return Isolator(all...), nil
+}
+
+// The options are what cgoguard.WithIsolation joins.
+var _ cgoguard.IsolatorJoiner = Option(nil)
 
 type options struct {
 	workers      int

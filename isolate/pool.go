@@ -112,9 +112,10 @@ func (w *worker) notify() {
 //
 //	m, err := cgoguard.New("zlib", cgoguard.WithIsolation(isolate.Isolator(isolate.WithWorkers(4))),
 //		cgoguard.WithBreaker(cgoguard.BreakerConfig{}))
-//	pool := isolate.PoolOf(m) // for pool.Arena()
+//	pool, _ := isolate.PoolOf(m) // for pool.Arena()
 //
-// WithModule is ignored here: the module's options go to cgoguard.New.
+// cgoguard.WithIsolation(isolate.WithWorkers(4)), the options alone, is the
+// same. WithModule is ignored here: the module's options go to cgoguard.New.
 func Isolator(opts ...Option) cgoguard.Isolator {
 	return isolator{opts: opts}
 }
@@ -353,6 +354,9 @@ func (p *Pool) Call(ctx context.Context, fn string, arg arena.Ref) (int, error) 
 	var ptr unsafe.Pointer
 	if !arg.IsZero() {
 		b, err := p.arena.Resolve(arg)
+		if errors.Is(err, arena.ErrClosed) { // Close released the arena: the pool is closed
+			return 0, fmt.Errorf("%w (module %q; argument of %s: %w)", cgoguard.ErrClosed, p.module, fn, err)
+		}
 		if err != nil {
 			return 0, fmt.Errorf("cgoguard: isolate: module %q: argument of %s: %w", p.module, fn, err)
 		}

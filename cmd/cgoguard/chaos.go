@@ -39,6 +39,9 @@ const chaosUsage = `Usage:
   cgoguard chaos run [flags] FILE...    run the experiments of the files, in order
   cgoguard chaos cleanup [flags]        revert what a killed runner left (the revert journal)
 
+Flags may come before or after the files; "--" ends the flags (a file
+after it may start with '-').
+
 Each experiment checks its steady state, injects its fault (a failpoint set
 through the process's admin endpoint, or an inject command), watches the
 SLO while the fault is in place, removes it, runs the remediation if the
@@ -92,13 +95,14 @@ func runChaosRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, chaosUsage+"\nFlags of run:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return chaosExitPassed
 		}
 		return chaosExitUsage
 	}
-	if fs.NArg() == 0 {
+	if len(files) == 0 {
 		fmt.Fprintln(stderr, "cgoguard chaos run: name at least one experiment file (e.g. chaos/experiments/service.yaml)")
 		return chaosExitUsage
 	}
@@ -138,9 +142,9 @@ func runChaosRun(args []string, stdout, stderr io.Writer) int {
 		}
 		sel = re
 	}
-	var files []*chaos.File
+	var loaded []*chaos.File
 	n := 0
-	for _, path := range fs.Args() {
+	for _, path := range files {
 		f, err := chaos.LoadFile(path, varMap)
 		if err != nil {
 			fmt.Fprintf(stderr, "cgoguard chaos run: %v\n", err)
@@ -156,14 +160,14 @@ func runChaosRun(args []string, stdout, stderr io.Writer) int {
 			f.Experiments = kept
 		}
 		n += len(f.Experiments)
-		files = append(files, f)
+		loaded = append(loaded, f)
 	}
 	if n == 0 {
 		fmt.Fprintf(stderr, "cgoguard chaos run: no experiment matches -run %q\n", *only)
 		return chaosExitUsage
 	}
 	if *list {
-		for _, f := range files {
+		for _, f := range loaded {
 			for _, e := range f.Experiments {
 				fault := e.Spec()
 				if e.IsCommand() {
@@ -186,7 +190,7 @@ func runChaosRun(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, runErr := chaos.NewRunner(opts...).Run(ctx, files...)
+	res, runErr := chaos.NewRunner(opts...).Run(ctx, loaded...)
 	stop()
 	if runErr != nil {
 		fmt.Fprintf(stderr, "cgoguard chaos run: %v\n", runErr)
@@ -226,6 +230,52 @@ func runChaosRun(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
+// parseInterleaved parses args with fs, where flags may come before, between
+// and after the arguments (the flag package stops at the first argument):
+// "chaos run a.yaml -o json=out.json" honours -o. "--" ends the flags: what
+// follows is arguments, even when it starts with '-'. A flag's value is
+// never taken for an argument or for "--" ("-var --" sets -var to "--").
+// It returns the arguments in order.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var flags, positional []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue // fs.Parse reports it (or -h/-help)
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) { // the flag's value, whatever it looks like
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	// Every element of flags is a flag or its value, so Parse reads them
+	// all (a malformed or unknown flag is its error).
+	if err := fs.Parse(flags); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 { // not expected; keep what Parse left as arguments
+		positional = append(fs.Args(), positional...)
+	}
+	return positional, nil
+}
+
 // writeChaosReport writes one report, replacing a file atomically.
 func writeChaosReport(format, path string, res *chaos.Result, stdout io.Writer) error {
 	if path == "-" {
@@ -263,14 +313,15 @@ func runChaosCleanup(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, chaosUsage+"\nFlags of cleanup:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseInterleaved(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return chaosExitPassed
 		}
 		return chaosExitUsage
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "cgoguard chaos cleanup: unexpected arguments %q\n", fs.Args())
+	if len(rest) > 0 {
+		fmt.Fprintf(stderr, "cgoguard chaos cleanup: unexpected arguments %q\n", rest)
 		return chaosExitUsage
 	}
 	var opts []chaos.RunOption

@@ -28,7 +28,7 @@ experiments:
   - name: killed-failpoint
     fault_type: errno
     failpoint: errno(EIO)
-    target: {admin: "${SERVICE}/debug/cgoguard/failpoints", module: zlib, function: exz_uncompress}
+    target: {admin: "${SERVICE}/debug/cgoguard/failpoints", module: zlib, function: inflate}
     duration: 1h
     interval: 200ms
     ttl: 10m
@@ -130,7 +130,7 @@ func TestChaosKilledRunnerCleanup(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r1.Process.Kill()
-	waitUntil(t, "failpoint listed", func() bool { return strings.Contains(failpoints(t, svc.URL), "zlib.exz_uncompress") })
+	waitUntil(t, "failpoint listed", func() bool { return strings.Contains(failpoints(t, svc.URL), "zlib.inflate") })
 
 	// While it runs, cleanup leaves its fault alone.
 	var cl bytes.Buffer
@@ -143,7 +143,7 @@ func TestChaosKilledRunnerCleanup(t *testing.T) {
 	// 2. SIGKILL: no chance to revert. The failpoint stays.
 	r1.Process.Kill()
 	r1.Wait()
-	if !strings.Contains(failpoints(t, svc.URL), "zlib.exz_uncompress") {
+	if !strings.Contains(failpoints(t, svc.URL), "zlib.inflate") {
 		t.Fatalf("the failpoint is gone without cleanup:\n%s", out1.String())
 	}
 
@@ -226,7 +226,7 @@ func TestChaosInterrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Process.Kill()
-	waitUntil(t, "failpoint listed", func() bool { return strings.Contains(failpoints(t, svc.URL), "zlib.exz_uncompress") })
+	waitUntil(t, "failpoint listed", func() bool { return strings.Contains(failpoints(t, svc.URL), "zlib.inflate") })
 	r.Process.Signal(syscall.SIGINT)
 	err := r.Wait()
 	if exitCode(err) != chaosExitInterrupted {

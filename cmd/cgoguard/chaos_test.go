@@ -154,3 +154,90 @@ func TestChaosReportTo(t *testing.T) {
 		}
 	}
 }
+
+// TestChaosFlagsAfterFiles: flags after the files are honoured as before
+// them, and "--" ends the flags (a file after it may start with '-').
+func TestChaosFlagsAfterFiles(t *testing.T) {
+	metrics := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "temperature 21")
+	}))
+	defer metrics.Close()
+	data, err := os.ReadFile("testdata/chaos/command.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A file whose name starts with '-', reachable only after "--".
+	dash := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dash, "-exp.yaml"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const file = "testdata/chaos/command.yaml"
+	tests := []struct {
+		name string
+		dir  string // working directory; "" = this one
+		args func(dir string) []string
+	}{
+		{"flags-after-file", "", func(dir string) []string {
+			return []string{file, "-q", "--journal", filepath.Join(dir, "j.jsonl"), "-var", "METRICS=" + metrics.URL, "-run", "harmless", "-o", "json=" + filepath.Join(dir, "out.json")}
+		}},
+		{"flags-around-file", "", func(dir string) []string {
+			return []string{"-q", "--journal", filepath.Join(dir, "j.jsonl"), file, "-var=METRICS=" + metrics.URL, "--run", "harmless", "-o", "json=" + filepath.Join(dir, "out.json")}
+		}},
+		{"dash-dash", dash, func(dir string) []string {
+			return []string{"-q", "--journal", filepath.Join(dir, "j.jsonl"), "-var", "METRICS=" + metrics.URL, "-run", "harmless", "-o", "json=" + filepath.Join(dir, "out.json"), "--", "-exp.yaml"}
+		}},
+		{"flag-value-is-dash-dash", "", func(dir string) []string {
+			// "--" as the value of a flag is a value, not the end of the flags.
+			return []string{file, "-var", "--", "-q", "--journal", filepath.Join(dir, "j.jsonl"), "-var", "METRICS=" + metrics.URL, "-run", "harmless", "-o", "json=" + filepath.Join(dir, "out.json")}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.dir != "" {
+				t.Chdir(tt.dir)
+			}
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"chaos", "run"}, tt.args(dir)...)
+			code := run(args, &stdout, &stderr)
+			if tt.name == "flag-value-is-dash-dash" {
+				// -var -- is not NAME=VALUE: a usage error, proving "--" was read as its value.
+				if code != chaosExitUsage || !strings.Contains(stderr.String(), `-var "--" is not NAME=VALUE`) {
+					t.Fatalf("exit %d\n%s", code, stderr.String())
+				}
+				return
+			}
+			if code != chaosExitPassed {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, chaosExitPassed, stdout.String(), stderr.String())
+			}
+			out, err := os.ReadFile(filepath.Join(dir, "out.json"))
+			if err != nil {
+				t.Fatalf("the -o after the file was not honoured: %v", err)
+			}
+			if !strings.Contains(string(out), `"harmless"`) || strings.Contains(string(out), "never-steady") {
+				t.Errorf("report does not hold only the -run selection:\n%s", out)
+			}
+			if stderr.Len() != 0 {
+				t.Errorf("-q not honoured, stderr:\n%s", stderr.String())
+			}
+		})
+	}
+	// --report-to after the file is read (its bad URL is a usage error).
+	{
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"chaos", "run", file, "-o", "json=" + filepath.Join(t.TempDir(), "out.json"), "--report-to", "hub:8420"}, &stdout, &stderr)
+		if code != chaosExitUsage || !strings.Contains(stderr.String(), `hub URL "hub:8420"`) {
+			t.Errorf("--report-to after the file: exit %d\n%s", code, stderr.String())
+		}
+	}
+	// cleanup: flags after an argument are parsed; extra arguments are still refused.
+	var stdout, stderr bytes.Buffer
+	j := filepath.Join(t.TempDir(), "j.jsonl")
+	if code := run([]string{"chaos", "cleanup", "--", "--journal", j}, &stdout, &stderr); code != chaosExitUsage {
+		t.Errorf("cleanup -- --journal: exit %d, want %d (after -- it is an argument)", code, chaosExitUsage)
+	}
+	stdout.Reset()
+	if code := run([]string{"chaos", "cleanup", "--force", "--journal", j}, &stdout, &stderr); code != chaosExitPassed || !strings.Contains(stdout.String(), j) {
+		t.Errorf("cleanup: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+}

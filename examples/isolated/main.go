@@ -15,7 +15,7 @@
 // /debug/cgoguard/failpoints is package chaos's admin handler: failpoints
 // set there act in the workers (writes need CGOGUARD_ADMIN_TOKEN):
 //
-//	curl -H "Authorization: Bearer $CGOGUARD_ADMIN_TOKEN" -X PUT --data 'zlib.exz_compress=1*segv' \
+//	curl -H "Authorization: Bearer $CGOGUARD_ADMIN_TOKEN" -X PUT --data 'zlib.deflate=1*segv' \
 //		http://127.0.0.1:8080/debug/cgoguard/failpoints   # the next compress crashes its worker
 package main
 

@@ -115,7 +115,7 @@ func TestFailpointsInWorkers(t *testing.T) {
 		}
 	}
 	in := bytes.Repeat([]byte("failpoint "), 500)
-	admin("PUT", "?ttl=1m", "zlib.exz_compress=1*segv")
+	admin("PUT", "?ttl=1m", "zlib.deflate=1*segv") // the name examples/service/zlib gives exz_compress
 	body, err := postStatus(ts.URL+"/compress", in, http.StatusServiceUnavailable)
 	if err != nil || !strings.Contains(string(body), "SIGSEGV") {
 		t.Fatalf("compress with the failpoint: %v %s", err, body)

@@ -36,7 +36,7 @@ func init() {
 // the WithIsolation option.
 func newModule(workers int) (*cgoguard.Module, *isolate.Pool, error) {
 	m, err := cgoguard.New("zlib",
-		cgoguard.WithIsolation(isolate.Isolator(isolate.WithWorkers(workers), isolate.WithArenaSize(bufSlots*slotSize))),
+		cgoguard.WithIsolation(isolate.WithWorkers(workers), isolate.WithArenaSize(bufSlots*slotSize)),
 		cgoguard.WithMaxConcurrent(64),
 		cgoguard.WithTimeout(10*time.Second))
 	if err != nil {

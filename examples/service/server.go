@@ -82,8 +82,8 @@ func (s *server) handler() http.Handler {
 	// Failpoints for red-blue experiments (cgoguard chaos run); writes need
 	// the bearer token in CGOGUARD_ADMIN_TOKEN.
 	failpoints := chaos.Handler()
-	mux.Handle("/debug/cgoguard/failpoints", failpoints)
-	mux.Handle("/debug/cgoguard/failpoints/", failpoints)
+	mux.Handle(chaos.DefaultAdminPath, failpoints)
+	mux.Handle(chaos.DefaultAdminPath+"/", failpoints)
 	mux.HandleFunc("POST /compress", s.limited(func(w http.ResponseWriter, r *http.Request) {
 		in, ok := readBody(w, r)
 		if !ok {

@@ -19,6 +19,10 @@
 //
 // All functions are safe for concurrent use: zlib's one-shot functions keep
 // no shared state.
+//
+// Package chaos's failpoints name the module's C functions inflate
+// (Decompress) and deflate (Compress): CGOGUARD_FAILPOINTS='zlib.inflate=10%segv'
+// crashes one decompression in ten.
 package zlib
 
 import (
@@ -26,6 +30,15 @@ import (
 	"fmt"
 
 	"github.com/cgoguard/cgoguard"
+)
+
+// FailpointInflate and FailpointDeflate are the names failpoints give the
+// module's two C functions: zlib.inflate=10%segv acts on decompressions,
+// zlib.deflate=... on compressions. Their symbols (zlib.exz_uncompress,
+// zlib.exz_compress, what crash frames show) name them too.
+const (
+	FailpointInflate = "inflate"
+	FailpointDeflate = "deflate"
 )
 
 // DefaultLevel is zlib's default compression level.

@@ -16,7 +16,14 @@ import (
 	"unsafe"
 
 	"github.com/cgoguard/cgoguard"
+	"github.com/cgoguard/cgoguard/chaos"
 )
+
+// The failpoint names of the two C functions (see FailpointInflate).
+func init() {
+	chaos.Name(unsafe.Pointer(C.exz_uncompress), FailpointInflate)
+	chaos.Name(unsafe.Pointer(C.exz_compress), FailpointDeflate)
+}
 
 var (
 	modOnce sync.Once
@@ -109,8 +116,12 @@ func call(ctx context.Context, op string, fn unsafe.Pointer, src, dst []byte, le
 	req.dst = (*C.uchar)(unsafe.Pointer(p))
 	rc, err := m.Call(ctx, fn, unsafe.Pointer(req))
 	if err != nil {
+		// The C wrappers report every zlib status with cg_set_error, so
+		// with a message; a bare -errno (a failpoint's errno(NAME)) is no
+		// zlib status, even where the numbers meet (-5 is EIO and
+		// Z_BUF_ERROR).
 		var ce *cgoguard.CError
-		if errors.As(err, &ce) {
+		if errors.As(err, &ce) && ce.Message != "" {
 			return 0, &Error{Op: op, Code: ce.Code, Err: err}
 		}
 		return 0, fmt.Errorf("cgoguard: zlib %s: %w", op, err)

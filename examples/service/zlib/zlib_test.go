@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/cgoguard/cgoguard"
+	"github.com/cgoguard/cgoguard/chaos"
 	"github.com/cgoguard/cgoguard/leakcheck"
 )
 
@@ -147,5 +148,79 @@ func TestDecompressSizesFromInput(t *testing.T) {
 	}
 	if _, err := Decompress(z, len(big)-1); !errors.Is(err, ErrZlib) || !strings.Contains(err.Error(), "more than") {
 		t.Errorf("over max: %v", err)
+	}
+}
+
+// TestFailpointNames: failpoints name the module's C functions inflate and
+// deflate (the names of the failpoint grammar's example,
+// zlib.inflate=10%segv), and still by their symbols; each fires only on
+// the calls of its function.
+func TestFailpointNames(t *testing.T) {
+	in := bytes.Repeat([]byte("failpoint "), 100)
+	z, err := Compress(in, DefaultLevel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compress := func() error { _, err := Compress(in, DefaultLevel); return err }
+	decompress := func() error { _, err := Decompress(z, len(in)+1); return err }
+	tests := []struct {
+		spec        string
+		hit, missed func() error
+	}{
+		{"zlib.inflate=errno(EIO)", decompress, compress},
+		{"zlib.deflate=errno(EIO)", compress, decompress},
+		{"zlib.exz_uncompress=errno(EIO)", decompress, compress},
+		{"zlib.exz_compress=errno(EIO)", compress, decompress},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec, func(t *testing.T) {
+			if err := chaos.Set(tt.spec); err != nil {
+				t.Fatal(err)
+			}
+			defer chaos.Clear()
+			if err := tt.hit(); !errors.Is(err, syscall.EIO) {
+				t.Errorf("the call the failpoint names: %v, want EIO", err)
+			}
+			if err := tt.missed(); err != nil {
+				t.Errorf("the other call: %v, want success", err)
+			}
+		})
+	}
+}
+
+// TestInjectedErrnoIsNotAZlibStatus: a call that returned -errno without
+// a zlib status (a failpoint's errno(EIO)) is reported by its errno, not
+// as the zlib status of the same number (-5 is also Z_BUF_ERROR); an
+// injected error(CODE,MESSAGE) is a zlib status as the wrapper's own.
+func TestInjectedErrnoIsNotAZlibStatus(t *testing.T) {
+	in := bytes.Repeat([]byte("errno "), 100)
+	tests := []struct {
+		spec      string
+		zlibError bool
+		errno     syscall.Errno
+		want      string
+		notWant   string
+	}{
+		{"zlib.deflate=errno(EIO)", false, syscall.EIO, "input/output error", "buffer error"},
+		{"zlib.deflate=errno(ENOMEM)", false, syscall.ENOMEM, "cannot allocate memory", "zlib compress: error"},
+		{`zlib.deflate=error(-3,"compress2: injected data error",EINVAL)`, true, syscall.EINVAL, "data error", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec, func(t *testing.T) {
+			if err := chaos.Set(tt.spec); err != nil {
+				t.Fatal(err)
+			}
+			defer chaos.Clear()
+			_, err := Compress(in, DefaultLevel)
+			if err == nil {
+				t.Fatal("the failpoint did not fire")
+			}
+			if errors.Is(err, ErrZlib) != tt.zlibError || !errors.Is(err, tt.errno) {
+				t.Errorf("%v: ErrZlib %v (want %v), errno %v", err, errors.Is(err, ErrZlib), tt.zlibError, tt.errno)
+			}
+			if !strings.Contains(err.Error(), tt.want) || (tt.notWant != "" && strings.Contains(err.Error(), tt.notWant)) {
+				t.Errorf("message %q: want %q, not %q", err, tt.want, tt.notWant)
+			}
+		})
 	}
 }
