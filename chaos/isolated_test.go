@@ -327,6 +327,10 @@ func TestIsolatedHangKilledByTimeout(t *testing.T) {
 	}
 	waitFor(t, func() bool { return chaos.Waiting() == 0 })
 	chaos.ClearTarget(`"` + m.Name() + `"`)
+	// The replacement is a fresh process (no spare): under load its start
+	// can take longer than the 300 ms call timeout, which would then time
+	// out waiting for a worker. Wait until it serves.
+	waitFor(t, func() bool { return p.Stats().Idle == 1 })
 	if rc, err := m.Call(context.Background(), cfixture.Count, arg); err != nil || rc != 1 || *count != 1 {
 		t.Fatalf("after the timeout: rc %d, err %v, count %d (the hung call must never have run)", rc, err, *count)
 	}
