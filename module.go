@@ -347,14 +347,16 @@ func (m *Module) callAsync(ctx context.Context, fn, arg unsafe.Pointer, deadline
 			return
 		}
 		// The caller gave up: this call was counted as a timeout. A crash
-		// still quarantines the module.
-		left := m.abandoned.Add(-1)
+		// still quarantines the module. It is counted before the call
+		// leaves the abandoned count, so that whoever sees the count drop
+		// also sees the crash.
 		if d != nil && d.crash != nil {
 			d.crash.Module = m.name
 			d.crash.GoStack = goStack()
 			m.goCrash.Add(1) // worker calls are counted in Go
 			m.crashed(d.crash, false)
 		}
+		left := m.abandoned.Add(-1)
 		if left == 0 && m.Closed() {
 			m.mu.Lock()
 			closing := m.closeStarted
