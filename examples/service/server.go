@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cgoguard/cgoguard"
 	"github.com/cgoguard/cgoguard/chaos"
 	"github.com/cgoguard/cgoguard/examples/service/zlib"
 	"github.com/cgoguard/cgoguard/observe"
@@ -91,7 +92,7 @@ func (s *server) handler() http.Handler {
 		}
 		var z []byte
 		if err := s.call(func() (err error) { z, err = zlib.Compress(in, zlib.DefaultLevel); return err }); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
+			writeError(w, err)
 			return
 		}
 		w.Header().Set("Content-Type", "application/zlib")
@@ -105,12 +106,52 @@ func (s *server) handler() http.Handler {
 		// The output buffer grows from the input's size up to maxBody.
 		var out []byte
 		if err := s.call(func() (err error) { out, err = zlib.Decompress(in, maxBody); return err }); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			writeError(w, err)
 			return
 		}
 		_, _ = w.Write(out)
 	}))
 	return mux
+}
+
+// errorStatus is the HTTP status for a failed zlib call: the client's
+// fault only when zlib judged the data (400, or 413 for data that inflates
+// past maxBody); a module that refuses calls for now (busy, breaker open,
+// quarantined, closed) is 503, a call that outlived its deadline 504, and a
+// crash in C, or any other failure, 500.
+func errorStatus(err error) int {
+	var ze *zlib.Error
+	var crash *cgoguard.CrashError
+	switch {
+	case errors.As(err, &crash):
+		return http.StatusInternalServerError
+	case errors.As(err, &ze) && ze.Code == zlibDataError:
+		return http.StatusBadRequest
+	case errors.As(err, &ze) && ze.Code == zlibBufError:
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, cgoguard.ErrBusy), errors.Is(err, cgoguard.ErrOpen),
+		errors.Is(err, cgoguard.ErrQuarantined), errors.Is(err, cgoguard.ErrClosed):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, cgoguard.ErrTimeout):
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusInternalServerError
+}
+
+// zlib's statuses that blame the input.
+const (
+	zlibDataError = -3 // Z_DATA_ERROR: not zlib data
+	zlibBufError  = -5 // Z_BUF_ERROR: inflates past the limit
+)
+
+// writeError answers a failed zlib call with errorStatus; a 503 says when
+// to retry.
+func writeError(w http.ResponseWriter, err error) {
+	code := errorStatus(err)
+	if code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	http.Error(w, err.Error(), code)
 }
 
 // readBody reads a request body of at most maxBody bytes, answering 413

@@ -3,13 +3,20 @@ package main
 import (
 	"bufio"
 	"bytes"
+	stdzlib "compress/zlib"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cgoguard/cgoguard"
+	"github.com/cgoguard/cgoguard/chaos"
+	"github.com/cgoguard/cgoguard/examples/service/zlib"
 )
 
 func TestEndpoints(t *testing.T) {
@@ -22,8 +29,18 @@ func TestEndpoints(t *testing.T) {
 	if code := get(t, ts.URL+"/readyz"); code != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz before self-test = %d, want 503", code)
 	}
+	m, err := zlib.Module()
+	if err != nil {
+		t.Fatal(err)
+	}
+	okBefore := m.Stats().OK // the module is the process's: other tests count too
 	if err := s.selfTest(); err != nil {
 		t.Fatal(err)
+	}
+	// The self-test compresses once and inflates into a buffer grown once.
+	okAfter := m.Stats().OK
+	if okAfter-okBefore != 3 {
+		t.Fatalf("self-test made %d successful calls, want 3", okAfter-okBefore)
 	}
 	tests := []struct {
 		path   string
@@ -33,7 +50,7 @@ func TestEndpoints(t *testing.T) {
 		{"/healthz", 200, `"status": "alive"`},
 		{"/readyz", 200, `"zlib": "serving"`},
 		{"/debug/cgoguard", 200, `"name": "zlib"`},
-		{"/metrics", 200, `cgoguard_calls_total{module="zlib",outcome="ok"} 2`},
+		{"/metrics", 200, fmt.Sprintf("cgoguard_calls_total{module=\"zlib\",outcome=\"ok\"} %d\n", okAfter)},
 		{"/debug/cgoguard/failpoints", 200, `"failpoints": []`},
 		{"/nope", 404, ""},
 	}
@@ -115,4 +132,80 @@ func post(t *testing.T, url string, body []byte, status int) []byte {
 		t.Fatalf("POST %s = %d %s, want %d", url, resp.StatusCode, out, status)
 	}
 	return out
+}
+
+// TestErrorStatus: a failed zlib call is answered by what failed, with real
+// faults injected at the boundary; only data zlib rejects is the client's
+// fault.
+func TestErrorStatus(t *testing.T) {
+	s, err := newServer(defaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.handler())
+	defer ts.Close()
+	var z bytes.Buffer
+	zw := stdzlib.NewWriter(&z)
+	if _, err := zw.Write(make([]byte, maxBody+1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, failpoint, path string
+		body                  []byte
+		status                int
+		says                  string
+	}{
+		{"not zlib data", "", "/decompress", []byte("not zlib"), 400, "data error"},
+		{"inflates past the limit", "", "/decompress", z.Bytes(), 413, "more than"},
+		{"crash in inflate", "zlib." + zlib.FailpointInflate + "=segv", "/decompress", z.Bytes(), 500, "SIGSEGV"},
+		{"abort in deflate", "zlib." + zlib.FailpointDeflate + "=abort", "/compress", []byte("x"), 500, "SIGABRT"},
+		{"errno from inflate", "zlib." + zlib.FailpointInflate + "=errno(EIO)", "/decompress", z.Bytes(), 500, "input/output error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.failpoint != "" {
+				if err := chaos.Set(tt.failpoint); err != nil {
+					t.Fatal(err)
+				}
+				defer chaos.Clear()
+			}
+			resp, err := http.Post(ts.URL+tt.path, "application/octet-stream", bytes.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.says) {
+				t.Errorf("POST %s = %d %q, want %d saying %q", tt.path, resp.StatusCode, body, tt.status, tt.says)
+			}
+		})
+	}
+}
+
+// TestErrorStatusOfModuleStates covers the refusals a failpoint cannot
+// cause in this module (its crash policy is Restart, it has no timeout).
+func TestErrorStatusOfModuleStates(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want int
+	}{
+		{fmt.Errorf("x: %w", cgoguard.ErrQuarantined), 503},
+		{fmt.Errorf("x: %w", cgoguard.ErrOpen), 503},
+		{fmt.Errorf("x: %w", cgoguard.ErrBusy), 503},
+		{fmt.Errorf("x: %w", cgoguard.ErrClosed), 503},
+		{fmt.Errorf("x: %w", cgoguard.ErrTimeout), 504},
+		{errors.New("anything else"), 500},
+	} {
+		rec := httptest.NewRecorder()
+		writeError(rec, tt.err)
+		if rec.Code != tt.want {
+			t.Errorf("%v: %d, want %d", tt.err, rec.Code, tt.want)
+		}
+		if (rec.Code == 503) != (rec.Header().Get("Retry-After") != "") {
+			t.Errorf("%v: Retry-After %q with %d", tt.err, rec.Header().Get("Retry-After"), rec.Code)
+		}
+	}
 }
