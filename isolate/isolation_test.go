@@ -134,6 +134,8 @@ func TestWithIsolationInvalid(t *testing.T) {
 		{"option then Isolator", []cgoguard.Option{cgoguard.WithIsolation(isolate.WithWorkers(2), iso)}, "is an Isolator"},
 		{"twice", []cgoguard.Option{cgoguard.WithIsolation(iso), cgoguard.WithIsolation(isolate.WithWorkers(1))}, "WithIsolation given twice"},
 		{"bad option", []cgoguard.Option{cgoguard.WithIsolation(isolate.WithWorkers(0))}, "WithWorkers(0)"},
+		{"module options inside", []cgoguard.Option{cgoguard.WithIsolation(isolate.WithWorkers(1), isolate.WithModule(cgoguard.WithMaxConcurrent(2)))}, "give those options to cgoguard.New"},
+		{"module options in an Isolator", []cgoguard.Option{cgoguard.WithIsolation(isolate.Isolator(isolate.WithModule(cgoguard.WithMaxConcurrent(2))))}, "WithModule has no effect"},
 	}
 	before := len(isolate.Pools())
 	for _, tc := range tests {

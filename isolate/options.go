@@ -264,8 +264,9 @@ func WithSpares(n int) Option {
 }
 
 // WithModule adds options of the module New creates for the pool (its
-// breaker, bulkhead, observer, crash handler, ...). Isolator ignores it:
-// there the options go to cgoguard.New directly. Default: none.
+// breaker, bulkhead, observer, crash handler, ...). An Isolator (and
+// cgoguard.WithIsolation) refuses it with an error: there the module's
+// options go to cgoguard.New beside WithIsolation. Default: none.
 func WithModule(opts ...cgoguard.Option) Option {
 	return func(o *options) error {
 		o.module = append(o.module, opts...)

@@ -128,6 +128,10 @@ func (i isolator) Isolate(m *cgoguard.Module) (cgoguard.Isolated, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(o.module) > 0 {
+		// The module exists already: its options were cgoguard.New's.
+		return nil, errors.New("cgoguard: isolate: WithModule has no effect in an Isolator or cgoguard.WithIsolation; give those options to cgoguard.New beside WithIsolation")
+	}
 	return start(m, o)
 }
 
