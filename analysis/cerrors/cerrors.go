@@ -1,6 +1,7 @@
 package cerrors
 
 import (
+	"fmt"
 	"go/ast"
 	"go/token"
 	"go/types"
@@ -69,12 +70,34 @@ var (
 )
 
 func init() {
-	Analyzer.Flags.StringVar(&funcs, "funcs", DefaultFuncs,
+	Analyzer.Flags.Var(listFlag{&funcs}, "funcs",
 		"comma-separated C functions whose status must be used; a leading '+' adds to the default list; entries may be glob patterns (lib_*)")
-	Analyzer.Flags.StringVar(&noStatus, "nostatus", DefaultNoStatus,
+	Analyzer.Flags.Var(listFlag{&noStatus}, "nostatus",
 		"comma-separated C functions whose result is no status worth checking (CG031 never reports them); a leading '+' adds to the default list")
-	Analyzer.Flags.StringVar(&errnoFns, "errno", DefaultErrnoFuncs,
+	Analyzer.Flags.Var(listFlag{&errnoFns}, "errno",
 		"comma-separated C functions whose errno may be read without testing the result first (CG030); a leading '+' adds to the default list")
+}
+
+// listFlag is a flag holding a list of C function names and glob
+// patterns; a malformed pattern is refused when the flag is set rather
+// than never matching.
+type listFlag struct{ p *string }
+
+func (f listFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return *f.p
+}
+
+func (f listFlag) Set(s string) error {
+	for _, e := range strings.FieldsFunc(strings.TrimPrefix(s, "+"), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		if _, err := path.Match(e, ""); err != nil {
+			return fmt.Errorf("bad pattern %q: %v", e, err)
+		}
+	}
+	*f.p = s
+	return nil
 }
 
 // Directives of the package's comments (the cgo preamble included) that

@@ -61,6 +61,11 @@ func TestVetGolden(t *testing.T) {
 		{"bad-format", []string{"-format", "xml", "./bad"}, 2, "txt"},
 		{"format-txt", []string{"-format", "txt", "./bad"}, 1, "txt"},
 		{"unknown-rule", []string{"-rules", "CG099", "./bad"}, 2, "txt"},
+		{"analyzer-flag-off", []string{"-rules", "CG031", "./status"}, 1, "txt"},
+		{"analyzer-flag", []string{"-rules", "CG031", "-cerrors.nostatus", "+mylib_flush", "./status"}, 0, "txt"},
+		{"analyzer-flag-config", []string{"-config", "nostatus.yaml", "-rules", "CG031", "./status"}, 0, "txt"},
+		{"analyzer-flag-over-config", []string{"-config", "nostatus.yaml", "-rules", "CG031", "-cerrors.nostatus=", "./status"}, 1, "txt"},
+		{"analyzer-flag-bad", []string{"-rules", "CG031", "-cerrors.funcs", "lib_[", "./status"}, 2, "txt"},
 	} {
 		t.Run(tc.name+"."+tc.format, func(t *testing.T) {
 			t.Chdir(filepath.Join(golden, "src"))
