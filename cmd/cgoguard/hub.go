@@ -86,6 +86,7 @@ func runHub(args []string, stdout, stderr io.Writer) int {
 	evidenceCap := fs.Int("evidence-cap", hub.DefaultEvidenceCap, "evidence kept per check in `BYTES`; longer output is cut with a marker")
 	metricsWindow := fs.String("metrics-window", "7d", "sliding `WINDOW` of the per-check metrics on /metrics")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (the hub is reached over HTTPS through a proxy)")
+	metricsAuth := fs.Bool("metrics-auth", false, "/metrics needs a bearer token of any role too (default: open to scrapers)")
 	flow := addFlowFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, hubUsage, defaultHubDB, envHubDB, client.EnvToken)
@@ -131,7 +132,7 @@ func runHub(args []string, stdout, stderr io.Writer) int {
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	srv, err := server.New(ctx, st, append([]server.Option{server.WithAuthReads(authReads), server.WithMaxBody(*maxBody),
 		server.WithEvidenceCap(*evidenceCap), server.WithMetricsWindow(win), server.WithSecureCookies(*secure),
-		server.WithLogger(logger)}, flowOpts...)...)
+		server.WithMetricsAuth(*metricsAuth), server.WithLogger(logger)}, flowOpts...)...)
 	if err != nil {
 		fmt.Fprintf(stderr, "cgoguard hub: %v\n", err)
 		return 1

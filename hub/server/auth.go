@@ -112,6 +112,22 @@ func (s *Server) api(a hub.Action, h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// tokenOnly serves h to a request with a valid bearer token of any role
+// (WithMetricsAuth); session cookies do not count.
+func (s *Server) tokenOnly(h http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.authenticate(r, false)
+		if err == nil && p == nil {
+			err = fmt.Errorf("%w: /metrics needs a token (Authorization: Bearer cgh_…)", hub.ErrUnauthorized)
+		}
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}
+}
+
 // withPrincipal puts p, and the actor the store audits, in the request's
 // context.
 func (s *Server) withPrincipal(r *http.Request, p *principal) context.Context {

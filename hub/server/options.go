@@ -18,6 +18,7 @@ import (
 type Option func(*options)
 
 type options struct {
+	metricsAuth   bool // /metrics needs a token
 	authReads     bool
 	maxBody       int64
 	evidenceCap   int
@@ -280,6 +281,13 @@ func WithLogger(l *slog.Logger) Option {
 		}
 	}
 }
+
+// WithMetricsAuth makes /metrics need a bearer token of any role (a
+// Prometheus scrape config's authorization), whatever WithAuthReads says.
+// Default false: /metrics is open, so that a scraper needs no token; its
+// labels name checklists and checks, so turn this on when those names are
+// not for everyone.
+func WithMetricsAuth(on bool) Option { return func(o *options) { o.metricsAuth = on } }
 
 // WithRegistry sets the Prometheus registry served on /metrics; the
 // server registers its collectors there. Default: a new registry with

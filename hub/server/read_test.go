@@ -196,6 +196,41 @@ func TestMetrics(t *testing.T) {
 		"go_goroutines", "process_cpu_seconds_total")
 }
 
+// TestMetricsAuth: with WithMetricsAuth a scrape needs a valid bearer
+// token of any role, also when reads are open; without it, none.
+func TestMetricsAuth(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		opts  []Option
+		token string // role, "" none, "bad" an invalid token
+		code  int
+	}{
+		{"open by default", nil, "", 200},
+		{"no token", []Option{WithMetricsAuth(true)}, "", 401},
+		{"no token, reads open", []Option{WithMetricsAuth(true), WithAuthReads(false)}, "", 401},
+		{"invalid token", []Option{WithMetricsAuth(true)}, "bad", 401},
+		{"viewer", []Option{WithMetricsAuth(true)}, string(hub.RoleViewer), 200},
+		{"runner", []Option{WithMetricsAuth(true)}, string(hub.RoleRunner), 200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, sqliteDSN(t), tt.opts...)
+			tok := ""
+			switch tt.token {
+			case "":
+			case "bad":
+				tok = "cgh_nope_nope"
+			default:
+				tok = e.tokens[hub.Role(tt.token)]
+			}
+			r := e.do("GET", "/metrics", tok, nil)
+			mustCode(t, r, tt.code)
+			if tt.code == 200 {
+				contains(t, r.body, "cgoguard_hub_runs_total")
+			}
+		})
+	}
+}
+
 func TestHealthAndReady(t *testing.T) {
 	e := newEnv(t, sqliteDSN(t))
 	r := e.do("GET", "/healthz", "", nil)

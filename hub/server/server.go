@@ -97,8 +97,11 @@ func (s *Server) routes() http.Handler {
 	}
 	handle("GET /healthz", "healthz", s.healthz)
 	handle("GET /readyz", "readyz", s.readyz)
-	mux.Handle("GET /metrics", s.metrics.instrument("metrics",
-		promhttp.HandlerFor(s.o.registry, promhttp.HandlerOpts{ErrorLog: nil, Registry: s.o.registry})))
+	var metrics http.Handler = promhttp.HandlerFor(s.o.registry, promhttp.HandlerOpts{ErrorLog: nil, Registry: s.o.registry})
+	if s.o.metricsAuth {
+		metrics = s.tokenOnly(metrics)
+	}
+	mux.Handle("GET /metrics", s.metrics.instrument("metrics", metrics))
 	static, _ := fs.Sub(staticFS, "static")
 	handle("GET /static/", "static", http.StripPrefix("/static/", staticHandler(static)).ServeHTTP)
 
