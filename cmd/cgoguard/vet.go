@@ -122,7 +122,7 @@ func runVet(args []string, stdout, stderr io.Writer) int {
 	advisoryPkgMax := fs.Int("advisory-package-max", suite.DefaultAdvisoryPerPackage, "with -advisory, at most this many findings of each advisory rule per package (-1: all)")
 	tests := fs.Bool("tests", false, "also analyse _test.go files (the test variants of the packages, as go vet does)")
 	configFile := fs.String("config", "", "configuration file (default: "+suite.ConfigName+" in the current directory or a parent up to go.mod)")
-	anFlags := analyzerFlags(fs)
+	analyzerFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, vetUsage, strings.Join(suite.AdvisoryRules(), ", "))
 		fs.PrintDefaults()
@@ -154,10 +154,12 @@ func runVet(args []string, stdout, stderr io.Writer) int {
 		cfg, err = suite.FindConfig(".")
 	}
 	if err == nil {
+		for k := range cfg.Flags {
+			if set[k] {
+				delete(cfg.Flags, k) // the command line overrides the file
+			}
+		}
 		err = cfg.ApplyFlags()
-	}
-	if err == nil {
-		err = anFlags.apply() // the command line overrides the file
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "cgoguard vet: %v\n", err)
@@ -647,62 +649,15 @@ func vetSARIF(rep *vetReport, sel map[string]bool) *sarif.Log {
 	return log
 }
 
-// cliAnalyzerFlags are the theme analyzers' flags on cgoguard vet's command
-// line ("-cerrors.nostatus"). A value is checked when it is parsed and set
-// again after the configuration file's vet.flags, so the command line wins.
-type cliAnalyzerFlags []*cliAnalyzerFlag
-
-type cliAnalyzerFlag struct {
-	f     *flag.Flag
-	value string
-	set   bool
-}
-
-func (c *cliAnalyzerFlag) String() string {
-	if c == nil || c.f == nil {
-		return ""
-	}
-	return c.f.Value.String()
-}
-
-func (c *cliAnalyzerFlag) Set(v string) error {
-	if err := c.f.Value.Set(v); err != nil {
-		return err
-	}
-	c.value, c.set = v, true
-	return nil
-}
-
-// IsBoolFlag lets a boolean analyzer flag be given without a value.
-func (c *cliAnalyzerFlag) IsBoolFlag() bool {
-	b, ok := c.f.Value.(interface{ IsBoolFlag() bool })
-	return ok && b.IsBoolFlag()
-}
-
 // analyzerFlags defines "-analyzer.flag" on fs for every flag of the theme
-// analyzers, each first reset to its default (the analyzers' flags are
-// process-wide: a run in the same process starts from the defaults).
-func analyzerFlags(fs *flag.FlagSet) cliAnalyzerFlags {
-	var out cliAnalyzerFlags
+// analyzers (the same flag.Value, so a value is checked as it is parsed),
+// each first reset to its default: the analyzers' flags are process-wide,
+// and a run in the same process starts from the defaults.
+func analyzerFlags(fs *flag.FlagSet) {
 	for _, a := range suite.Analyzers {
 		a.Flags.VisitAll(func(f *flag.Flag) {
 			_ = f.Value.Set(f.DefValue) // the value it was defined with
-			c := &cliAnalyzerFlag{f: f}
-			fs.Var(c, a.Name+"."+f.Name, f.Usage+" (analyzer "+a.Name+")")
-			out = append(out, c)
+			fs.Var(f.Value, a.Name+"."+f.Name, f.Usage+" (analyzer "+a.Name+")")
 		})
 	}
-	return out
-}
-
-// apply sets again the analyzer flags given on the command line.
-func (fl cliAnalyzerFlags) apply() error {
-	for _, c := range fl {
-		if c.set {
-			if err := c.f.Value.Set(c.value); err != nil {
-				return fmt.Errorf("-%s: %v", c.f.Name, err)
-			}
-		}
-	}
-	return nil
 }
