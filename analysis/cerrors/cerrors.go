@@ -91,7 +91,7 @@ func (f listFlag) String() string {
 }
 
 func (f listFlag) Set(s string) error {
-	for _, e := range strings.FieldsFunc(strings.TrimPrefix(s, "+"), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+	for _, e := range listEntries(strings.TrimPrefix(s, "+")) {
 		if _, err := path.Match(e, ""); err != nil {
 			return fmt.Errorf("bad pattern %q: %v", e, err)
 		}
@@ -117,8 +117,13 @@ type list struct {
 	patterns []string
 }
 
+// listEntries splits a list of names and patterns at commas and blanks.
+func listEntries(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+}
+
 func (l *list) add(s string) {
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+	for _, f := range listEntries(s) {
 		f = strings.TrimPrefix(f, "C.")
 		if strings.ContainsAny(f, "*?[") {
 			if _, err := path.Match(f, ""); err == nil {
