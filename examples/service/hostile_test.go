@@ -20,12 +20,7 @@ import (
 // output the service accepts: buffers are sized from the input, and only
 // maxInflight requests hold one at a time.
 func TestDecompressMemoryIsBounded(t *testing.T) {
-	s, err := newServer(defaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s.handler())
-	defer ts.Close()
+	_, ts := testServer(t)
 	z := post(t, ts.URL+"/compress", []byte("tiny"), 200)
 	var before, after runtime.MemStats
 	runtime.GC()

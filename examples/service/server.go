@@ -125,10 +125,13 @@ func errorStatus(err error) int {
 	switch {
 	case errors.As(err, &crash):
 		return http.StatusInternalServerError
-	case errors.As(err, &ze) && ze.Code == zlibDataError:
-		return http.StatusBadRequest
-	case errors.As(err, &ze) && ze.Code == zlibBufError:
-		return http.StatusRequestEntityTooLarge
+	case errors.As(err, &ze):
+		switch ze.Code {
+		case zlib.DataError:
+			return http.StatusBadRequest
+		case zlib.BufError:
+			return http.StatusRequestEntityTooLarge
+		}
 	case errors.Is(err, cgoguard.ErrBusy), errors.Is(err, cgoguard.ErrOpen),
 		errors.Is(err, cgoguard.ErrQuarantined), errors.Is(err, cgoguard.ErrClosed):
 		return http.StatusServiceUnavailable
@@ -137,12 +140,6 @@ func errorStatus(err error) int {
 	}
 	return http.StatusInternalServerError
 }
-
-// zlib's statuses that blame the input.
-const (
-	zlibDataError = -3 // Z_DATA_ERROR: not zlib data
-	zlibBufError  = -5 // Z_BUF_ERROR: inflates past the limit
-)
 
 // writeError answers a failed zlib call with errorStatus; a 503 says when
 // to retry.

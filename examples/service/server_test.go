@@ -20,12 +20,7 @@ import (
 )
 
 func TestEndpoints(t *testing.T) {
-	s, err := newServer(defaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s.handler())
-	defer ts.Close()
+	s, ts := testServer(t)
 	if code := get(t, ts.URL+"/readyz"); code != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz before self-test = %d, want 503", code)
 	}
@@ -56,23 +51,16 @@ func TestEndpoints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			resp, err := http.Get(ts.URL + tt.path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.body) {
-				t.Fatalf("GET %s = %d %q, want %d containing %q", tt.path, resp.StatusCode, body, tt.status, tt.body)
+			code, body := roundTrip(t, "GET", ts.URL+tt.path, nil)
+			if code != tt.status || !strings.Contains(body, tt.body) {
+				t.Fatalf("GET %s = %d %q, want %d containing %q", tt.path, code, body, tt.status, tt.body)
 			}
 		})
 	}
 }
 
 func TestCompressRoundTrip(t *testing.T) {
-	s, _ := newServer(defaultConfig())
-	ts := httptest.NewServer(s.handler())
-	defer ts.Close()
+	_, ts := testServer(t)
 	in := bytes.Repeat([]byte("round trip "), 500)
 	z := post(t, ts.URL+"/compress", in, 200)
 	if len(z) >= len(in) {
@@ -110,40 +98,58 @@ func TestRunPrintsAddress(t *testing.T) {
 	}
 }
 
-func get(t *testing.T, url string) int {
+// testServer serves a new server's handler until the test ends.
+func testServer(t *testing.T) (*server, *httptest.Server) {
 	t.Helper()
-	resp, err := http.Get(url)
+	s, err := newServer(defaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	ts := httptest.NewServer(s.handler())
+	t.Cleanup(ts.Close)
+	return s, ts
 }
 
-func post(t *testing.T, url string, body []byte, status int) []byte {
+// roundTrip sends a request (a POST's body as application/octet-stream) and
+// returns the status code and the body.
+func roundTrip(t *testing.T, method, url string, body []byte) (int, string) {
 	t.Helper()
-	resp, err := http.Post(url, "application/octet-stream", bytes.NewReader(body))
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/octet-stream")
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != status {
-		t.Fatalf("POST %s = %d %s, want %d", url, resp.StatusCode, out, status)
+	return resp.StatusCode, string(out)
+}
+
+func get(t *testing.T, url string) int {
+	t.Helper()
+	code, _ := roundTrip(t, "GET", url, nil)
+	return code
+}
+
+func post(t *testing.T, url string, body []byte, status int) []byte {
+	t.Helper()
+	code, out := roundTrip(t, "POST", url, body)
+	if code != status {
+		t.Fatalf("POST %s = %d %s, want %d", url, code, out, status)
 	}
-	return out
+	return []byte(out)
 }
 
 // TestErrorStatus: a failed zlib call is answered by what failed, with real
 // faults injected at the boundary; only data zlib rejects is the client's
 // fault.
 func TestErrorStatus(t *testing.T) {
-	s, err := newServer(defaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s.handler())
-	defer ts.Close()
+	_, ts := testServer(t)
 	var z bytes.Buffer
 	zw := stdzlib.NewWriter(&z)
 	if _, err := zw.Write(make([]byte, maxBody+1)); err != nil {
@@ -172,14 +178,9 @@ func TestErrorStatus(t *testing.T) {
 				}
 				defer chaos.Clear()
 			}
-			resp, err := http.Post(ts.URL+tt.path, "application/octet-stream", bytes.NewReader(tt.body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.says) {
-				t.Errorf("POST %s = %d %q, want %d saying %q", tt.path, resp.StatusCode, body, tt.status, tt.says)
+			code, body := roundTrip(t, "POST", ts.URL+tt.path, tt.body)
+			if code != tt.status || !strings.Contains(body, tt.says) {
+				t.Errorf("POST %s = %d %q, want %d saying %q", tt.path, code, body, tt.status, tt.says)
 			}
 		})
 	}

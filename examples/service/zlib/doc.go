@@ -50,10 +50,18 @@ var ErrNotSupported = errors.New("cgoguard: zlib example needs cgo")
 // ErrZlib matches every *Error.
 var ErrZlib = errors.New("cgoguard: zlib error")
 
+// zlib's status codes in Error.Code.
+const (
+	StreamError = -2 // Z_STREAM_ERROR: a bad compression level
+	DataError   = -3 // Z_DATA_ERROR: not zlib data
+	MemError    = -4 // Z_MEM_ERROR: out of memory
+	BufError    = -5 // Z_BUF_ERROR: the output does not fit (Decompress: more than max bytes)
+)
+
 // Error is a failed zlib call with its status code.
 type Error struct {
 	Op   string
-	Code int   // zlib status (Z_DATA_ERROR is -3, ...)
+	Code int   // zlib status: DataError, BufError, ...
 	Err  error // the *cgoguard.CError, with the errno and zlib's message
 }
 
@@ -75,13 +83,13 @@ func (e *Error) Is(target error) bool { return target == ErrZlib }
 
 func codeName(c int) string {
 	switch c {
-	case -2:
+	case StreamError:
 		return "stream error (bad level)"
-	case -3:
+	case DataError:
 		return "data error (not zlib data)"
-	case -4:
+	case MemError:
 		return "out of memory"
-	case -5:
+	case BufError:
 		return "buffer error (output too small)"
 	}
 	return "error"

@@ -85,15 +85,12 @@ func DecompressContext(ctx context.Context, data []byte, max int) ([]byte, error
 		case n >= 0:
 			return dst[:n], nil
 		case size == max:
-			return nil, &Error{Op: "decompress", Code: zBufError,
+			return nil, &Error{Op: "decompress", Code: BufError,
 				Err: fmt.Errorf("the data inflates to more than %d bytes", max)}
 		}
 		size = min(max, 4*size)
 	}
 }
-
-// zBufError is zlib's Z_BUF_ERROR: the output buffer is too small.
-const zBufError = -5
 
 // call runs one guarded zlib call and returns the output size, or -1 when
 // dst was too small. The request holds pointers to Go buffers, so they are
